@@ -1,0 +1,239 @@
+"""The `ftlint` command line. Exit codes: 0 clean, 1 findings at error level, 2 usage or I/O error."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ftlint import __version__
+from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
+from ftlint.diagnostics import Applicability
+from ftlint.engine import Linter, RunResult
+from ftlint.plugins import PluginError, Registry, load_plugins
+from ftlint.reporters import ReportOptions, describe_conventions
+from ftlint.text import escape_controls
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad arguments: printed as `ftlint: error: ...`, exit 2."""
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip().upper() for c in value.split(",") if c.strip()]
+
+
+def unescape(value: str) -> str:
+    """Read `\\n`, `\\t` and `\\\\` in a separator or stop given on the command line."""
+    return value.encode("latin-1", "backslashreplace").decode("unicode_escape")
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="config file (default: nearest ftlint.toml or pyproject.toml with [tool.ftlint])")
+    parser.add_argument("--isolated", action="store_true", help="ignore all config files")
+    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME", help="do not load the plugin with this entry-point name")
+
+
+def _convention_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci-002)")
+    parser.add_argument("--task", choices=["classification", "generation"], help="override task inference")
+    parser.add_argument("--separator", type=unescape, help=r"the prompt separator, e.g. '\n\n###\n\n' (default: inferred)")
+    parser.add_argument("--stop", type=unescape, help=r"the completion stop sequence, e.g. ' END' (default: inferred)")
+    parser.add_argument("--stdin-filename", metavar="NAME", help="the name to report for standard input ('-')")
+
+
+def build_parser(registry: Registry) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ftlint", description="Lint LLM fine-tuning datasets (JSONL).")
+    parser.add_argument("--version", action="version", version=f"ftlint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    check = sub.add_parser("check", help="lint files (directories: every *.jsonl inside; '-': standard input)")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
+    _convention_options(check)
+    check.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (comma-separated; ALL)")
+    check.add_argument("--extend-select", type=_codes, help="codes to enable in addition")
+    check.add_argument("--ignore", type=_codes, help="codes to disable")
+    check.add_argument("--format", default="text", choices=sorted(registry.reporters), help="output format")
+    check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of standard output")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    _common_options(check)
+    check.set_defaults(handler=cmd_check)
+
+    rules = sub.add_parser("rules", help="list every rule, plugins' included")
+    rules.add_argument("--format", choices=["text", "json"], default="text")
+    _common_options(rules)
+    rules.set_defaults(handler=cmd_rules)
+
+    rule = sub.add_parser("rule", help="explain a rule: what it does, why, example, fix")
+    rule.add_argument("code")
+    _common_options(rule)
+    rule.set_defaults(handler=cmd_rule)
+
+    conventions = sub.add_parser("conventions", help="print the separator, stop sequence, task and classes inferred for files")
+    conventions.add_argument("paths", nargs="+", metavar="FILE")
+    _convention_options(conventions)
+    conventions.add_argument("--format", choices=["text", "json"], default="text")
+    _common_options(conventions)
+    conventions.set_defaults(handler=cmd_conventions)
+
+    registry.manager.hook.ftlint_add_commands(subparsers=sub)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Config file settings, overridden by the command line."""
+    if args.isolated:
+        settings = Settings()
+    elif args.config:
+        if not os.path.isfile(args.config):
+            raise UsageError(f"config file {args.config}: not found")
+        settings = load_settings(Path(args.config))
+    else:
+        settings = load_settings(find_config(Path.cwd()))
+    overrides = {
+        key.replace("_", "-"): getattr(args, key)
+        for key in ("select", "extend_select", "ignore", "model", "task", "separator", "stop")
+        if getattr(args, key, None) is not None
+    }
+    apply(settings, overrides, where="command line")
+    if settings.model:
+        from ftlint.tokens import resolve_model
+
+        try:
+            resolve_model(settings.model)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return settings
+
+
+def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
+    settings = settings_from(args)
+    if (args.fix or args.diff) and "-" in args.paths:
+        raise UsageError("--fix and --diff need files, not standard input")
+    linter = Linter(registry.rules, settings)
+    result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
+    registry.manager.hook.ftlint_run_finished(result=result)
+    for message in result.errors + [f.error for f in result.files if f.error]:
+        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+    if args.fix or args.diff:
+        from ftlint.fixes import apply_fixes
+
+        minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
+        result = apply_fixes(linter, result, args, minimum, diff_out=sys.stdout if args.diff else None)
+        if args.diff:
+            return result.exit_code(args.exit_zero)
+    opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
+    render = registry.reporters[args.format]
+    if args.output_file:
+        with open(args.output_file, "w", encoding="utf-8") as out:
+            render(result, out, opts)
+    else:
+        render(result, sys.stdout, opts)
+    return result.exit_code(args.exit_zero)
+
+
+def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
+    rows = []
+    for code in sorted(registry.rules):
+        rule = registry.rules[code]
+        rows.append({"code": code, "name": rule.name, "severity": rule.severity.value,
+                     "formats": sorted(rule.formats) if rule.formats else ["any"],
+                     "plugin": registry.owners[code], "summary": rule.summary()})
+    if args.format == "json":
+        json.dump(rows, sys.stdout, indent=2)
+        print()
+        return 0
+    for row in rows:
+        print(f"{row['code']:<7} {row['name']:<28} {row['severity']:<8} {row['summary']}")
+    return 0
+
+
+def cmd_rule(args: argparse.Namespace, registry: Registry) -> int:
+    rule = registry.rule(args.code)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.code!r}; `ftlint rules` lists them")
+    print(f"# {rule.code} {rule.name} ({rule.severity.value}; from plugin {registry.owners[rule.code]})\n")
+    print(rule.documentation())
+    if rule.Options is not None:
+        import dataclasses
+
+        print("\n## Options")
+        for f in dataclasses.fields(rule.Options):
+            print(f"- `{f.name.replace('_', '-')}` (default: {getattr(rule.Options(), f.name)!r})")
+    return 0
+
+
+def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
+    from ftlint import conventions
+    from ftlint.engine import FileResult, expand_paths
+    from ftlint.reader import sample_records
+
+    settings = settings_from(args)
+    files, errors = expand_paths(args.paths)
+    found = {}
+    for path in files:
+        if path == "-":
+            errors.append("conventions needs files, not standard input")
+            continue
+        try:
+            conv = conventions.infer(sample_records(path, settings.max_line_bytes), settings.conventions())
+        except OSError as error:
+            errors.append(f"{path}: {error.strerror or error}")
+            continue
+        found[path] = conv
+        if args.format == "text":
+            print(describe_conventions(FileResult(path, records=conv.sampled, conventions=conv)).replace(" records", " sampled records"))
+    if args.format == "json":
+        json.dump({p: c.to_json() for p, c in found.items()}, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    for message in errors:
+        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+    return EXIT_USAGE if errors else 0
+
+
+def _disabled_plugins(argv: Sequence[str]) -> frozenset[str]:
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--disable-plugin", action="append", default=[])
+    known, _ = pre.parse_known_args(argv)
+    return frozenset(known.disable_plugin)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        registry = load_plugins(_disabled_plugins(argv))
+        args = build_parser(registry).parse_args(argv)
+        return args.handler(args, registry)
+    except (UsageError, ConfigError, PluginError) as error:
+        print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("ftlint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
+    except OSError as error:
+        print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - never a traceback for users; FTLINT_DEBUG=1 shows it
+        if os.environ.get("FTLINT_DEBUG"):
+            raise
+        print(f"ftlint: internal error: {type(error).__name__}: {escape_controls(str(error))} "
+              "(set FTLINT_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run() -> None:
+    sys.exit(main())

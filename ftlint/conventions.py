@@ -1,0 +1,136 @@
+"""What the dataset itself says its conventions are: format, separator, stop sequence, task.
+
+Inferred once per file from a sample (the whole file up to SAMPLE_BYTES, else evenly spaced
+windows), unless configured. Rules then enforce them record by record, and the summary and JSON
+output report them, because inference needs them too (append the separator, pass the stop
+sequence; for classifiers max_tokens=1 and logprobs=<classes>).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+MAX_AFFIX = 32  # longest separator or stop sequence considered
+MAJORITY = 0.5  # share of records that must end with a candidate
+EXTEND = 0.9  # extend a candidate by a character while this share of its records keep it
+SENTENCE_END = set(".?!。？！…\"'”’)]】」")
+DEFAULT_SEPARATOR = "\n\n###\n\n"
+DEFAULT_STOP = " END"
+_MARKER_WORD = re.compile(r"(?:^|\s)[A-Z]{3,}$")
+
+
+@dataclass
+class Conventions:
+    format: str = "unknown"  # prompt-completion | chat | preference | unknown
+    separator: str | None = None
+    separator_source: str = "none"  # config | inferred | none
+    separator_share: float = 0.0  # share of sampled prompts that end with it
+    stop: str | None = None
+    stop_source: str = "none"
+    stop_share: float = 0.0
+    task: str | None = None  # classification | generation
+    task_source: str = "none"
+    classes: list[str] = field(default_factory=list)  # labels seen in the sample, most common first
+    sampled: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.task == "classification" and self.classes:
+            data["inference"] = {"max_tokens": 1, "logprobs": len(self.classes)}
+        elif self.stop:
+            data["inference"] = {"stop": [self.stop]}
+        return data
+
+
+def detect_format(record: dict) -> str:
+    if "messages" in record:
+        return "chat"
+    if "input" in record and ("preferred_output" in record or "non_preferred_output" in record):
+        return "preference"
+    if "prompt" in record and ("chosen" in record or "rejected" in record):
+        return "preference"
+    if "prompt" in record or "completion" in record:
+        return "prompt-completion"
+    return "unknown"
+
+
+def separator_like(text: str) -> bool:
+    """A convention must look deliberate: a newline, a marker word in capitals (END), or a
+    character that is neither a letter, a digit, a space nor sentence-final punctuation
+    (so "." or "?" alone never count)."""
+    return (
+        "\n" in text
+        or _MARKER_WORD.search(text) is not None
+        or any(not (ch.isalnum() or ch.isspace() or ch in SENTENCE_END) for ch in text)
+    )
+
+
+def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
+    """The suffix most texts end with, grown leftwards while nearly all of its texts share it.
+
+    Returns (suffix, share of texts ending with it), or (None, 0.0) when no separator-like
+    suffix is shared by a majority.
+    """
+    texts = [t for t in texts if t]
+    if not texts:
+        return None, 0.0
+    group = texts
+    suffix = ""
+    for length in range(1, MAX_AFFIX + 1):
+        counts = Counter(t[-length] for t in group if len(t) >= length)
+        if not counts:
+            break
+        char, count = counts.most_common(1)[0]
+        if suffix and count < EXTEND * len(group):
+            break
+        if count < 2 or count <= MAJORITY * len(texts):
+            break
+        suffix = char + suffix
+        group = [t for t in group if len(t) >= length and t[-length] == char]
+    if not suffix or not separator_like(suffix):
+        return None, 0.0
+    return suffix, len(group) / len(texts)
+
+
+def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:
+    """Infer conventions from sampled records; configured values (settings) win."""
+    records = [r for r in records if r is not None]
+    conv = Conventions(sampled=len(records))
+    formats = Counter(detect_format(r) for r in records)
+    formats.pop("unknown", None)
+    conv.format = settings.get("format") or (formats.most_common(1)[0][0] if formats else "unknown")
+    if conv.format != "prompt-completion":
+        return conv
+
+    prompts = [r["prompt"] for r in records if type(r.get("prompt")) is str]
+    completions = [r["completion"] for r in records if type(r.get("completion")) is str]
+
+    if settings.get("task"):
+        conv.task, conv.task_source = settings["task"], "config"
+    elif completions:
+        distinct = len(set(c.strip() for c in completions))
+        conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
+        conv.task_source = "inferred"
+    if conv.task == "classification":
+        conv.classes = [c for c, _ in Counter(completions).most_common()]
+
+    if settings.get("separator") is not None:
+        conv.separator, conv.separator_source = settings["separator"], "config"
+        conv.separator_share = _share(prompts, conv.separator)
+    else:
+        conv.separator, conv.separator_share = dominant_suffix(prompts)
+        conv.separator_source = "inferred" if conv.separator else "none"
+
+    if settings.get("stop") is not None:
+        conv.stop, conv.stop_source = settings["stop"], "config"
+        conv.stop_share = _share(completions, conv.stop)
+    elif conv.task == "generation":
+        conv.stop, conv.stop_share = dominant_suffix(completions)
+        conv.stop_source = "inferred" if conv.stop else "none"
+    return conv
+
+
+def _share(texts: list[str], suffix: str) -> float:
+    return sum(t.endswith(suffix) for t in texts) / len(texts) if texts else 0.0

@@ -1,0 +1,194 @@
+"""The lint run: sample and infer conventions, stream batches through the rules, report."""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ftlint import conventions as conv_mod
+from ftlint.config import Settings, ignored_for, matches, rule_options, selected_codes
+from ftlint.conventions import Conventions
+from ftlint.diagnostics import Diagnostic, Location, Severity
+from ftlint.reader import Batch, Issue, iter_batches, open_binary, sample_records
+from ftlint.rule import Context, DatasetRule, Rule
+
+DATASET_SUFFIXES = (".jsonl", ".jsonl.gz")
+REMOVED_SUFFIX = ".removed.jsonl"  # written by --fix; never linted as a dataset
+
+
+@dataclass
+class FileResult:
+    path: str
+    role: str = "train"
+    records: int = 0
+    lines: int = 0
+    conventions: Conventions = field(default_factory=Conventions)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None  # an I/O problem: the file could not be read (entirely)
+
+
+@dataclass
+class RunResult:
+    files: list[FileResult]
+    rules: dict[str, type[Rule]]  # the rules that ran, by code
+    errors: list[str] = field(default_factory=list)  # usage and I/O problems
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for f in self.files for d in f.diagnostics]
+
+    def exit_code(self, exit_zero: bool = False) -> int:
+        if self.errors or any(f.error for f in self.files):
+            return 2
+        if not exit_zero and any(d.severity is Severity.ERROR for d in self.diagnostics):
+            return 1
+        return 0
+
+
+def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Files to lint: files as given, directories searched for *.jsonl(.gz). Returns (files, errors)."""
+    files, errors = [], []
+    for path in paths:
+        if path == "-":
+            files.append(path)
+        elif os.path.isdir(path):
+            found = sorted(
+                str(p) for p in Path(path).rglob("*")
+                if p.is_file() and p.name.endswith(DATASET_SUFFIXES) and not p.name.endswith(REMOVED_SUFFIX)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                errors.append(f"{path}: directory holds no *.jsonl files")
+            files.extend(found)
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            errors.append(f"{path}: no such file or directory")
+    return files, errors
+
+
+class Linter:
+    """Runs the selected rules over files. Rules are instantiated once with their options."""
+
+    def __init__(self, rule_classes: dict[str, type[Rule]], settings: Settings) -> None:
+        self.settings = settings
+        codes = selected_codes(settings, sorted(rule_classes))
+        self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
+        self.rule_classes = {c: rule_classes[c] for c in codes}
+
+    def run(self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None) -> RunResult:
+        files, errors = expand_paths(paths)
+        result = RunResult([], self.rule_classes, errors)
+        states: dict[str, Any] | None = None
+        for path in files:
+            file_result, states = self.lint_file(path, stdin_filename if path == "-" else None)
+            result.files.append(file_result)
+        if validation is not None:
+            if len(files) != 1:
+                result.errors.append("--validation needs exactly one training file")
+                return result
+            valid_result, valid_states = self.lint_file(validation, role="validation")
+            result.files.append(valid_result)
+            if states is not None and valid_states is not None and not valid_result.error:
+                ctx = self._context(validation, valid_result.conventions, "validation")
+                for rule in self._dataset_rules(valid_result.conventions):
+                    valid_result.diagnostics.extend(
+                        self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)
+                    )
+                self._finish(valid_result)
+        return result
+
+    def _context(self, display: str, conventions: Conventions, role: str) -> Context:
+        return Context(display, conventions, model=self.settings.model, role=role)
+
+    def _dataset_rules(self, conventions: Conventions) -> list[DatasetRule]:
+        return [r for r in self.rules if isinstance(r, DatasetRule) and r.applies_to(conventions.format)]
+
+    def lint_file(self, path: str, display: str | None = None, role: str = "train") -> tuple[FileResult, dict[str, Any] | None]:
+        """Lint one file (or "-" for standard input). Returns its result and the dataset rules' states."""
+        display = display or path
+        if path == "-":
+            with _spooled_stdin() as spooled:
+                return self.lint_file(spooled, display or "-", role)
+        result = FileResult(display, role)
+        try:
+            result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+            result.error = _describe(display, error)
+            return result, None
+        ctx = self._context(display, result.conventions, role)
+        active = [r for r in self.rules if r.applies_to(result.conventions.format)]
+        dataset_rules = self._dataset_rules(result.conventions)
+        states = {r.code: r.new_state() for r in dataset_rules}
+        broken: set[str] = set()
+        diagnostics = result.diagnostics
+        try:
+            with open_binary(path) as stream:
+                for batch in iter_batches(stream, display, self.settings.max_line_bytes):
+                    result.records += len(batch) - batch.values.count(None)
+                    result.lines = max(result.lines, batch.lines[-1] if batch.lines else 0, *(i.line for i in batch.issues))
+                    self._check_batch(batch, ctx, active, states, broken, diagnostics)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+            result.error = _describe(display, error)
+        if result.records == 0 and not result.error:
+            empty = Batch(display, issues=[Issue("FT011", 1, 1, "file has no records")])
+            self._check_batch(empty, ctx, active, states, broken, diagnostics)
+        for rule in dataset_rules:
+            if rule.code not in broken:
+                diagnostics.extend(self._guarded(rule, 1, ctx, rule.report, states[rule.code], ctx))
+        self._finish(result)
+        return result, states
+
+    def _check_batch(self, batch: Batch, ctx: Context, active: list[Rule], states: dict[str, Any], broken: set[str], out: list[Diagnostic]) -> None:
+        line = batch.lines[0] if batch.lines else 1
+        for rule in active:
+            if rule.code in broken:
+                continue
+            found = self._guarded(rule, line, ctx, rule.check, batch, ctx)
+            if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
+                found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], batch, ctx) or ())
+            if found and found[-1].code == "FT000":
+                broken.add(rule.code)
+            out.extend(found)
+
+    @staticmethod
+    def _guarded(rule: Rule, line: int, ctx: Context, call: Callable[..., Iterable[Diagnostic]], *args: Any) -> list[Diagnostic]:
+        """Run a rule's method; a crash becomes one FT000 diagnostic instead of ending the run."""
+        try:
+            return list(call(*args))
+        except Exception as error:  # noqa: BLE001 - a rule's bug must not stop the other rules
+            message = f"rule {rule.code} ({rule.name}) crashed near this line: {type(error).__name__}: {error}; please report this bug"
+            return [Diagnostic("FT000", "internal-error", Severity.ERROR, message, Location(ctx.path, line))]
+
+    def _finish(self, result: FileResult) -> None:
+        ignored = ignored_for(self.settings, result.path)
+        if ignored:
+            result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
+        result.diagnostics.sort(key=Diagnostic.sort_key)
+
+
+class _spooled_stdin:
+    """Standard input copied to a temporary file, so it can be sampled and then read again."""
+
+    def __enter__(self) -> str:
+        handle, self.path = tempfile.mkstemp(prefix="ftlint-stdin-", suffix=".jsonl")
+        with os.fdopen(handle, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+        return self.path
+
+    def __exit__(self, *exc: object) -> None:
+        os.unlink(self.path)
+
+
+def _describe(path: str, error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{path}: {error.strerror}"
+    if isinstance(error, EOFError):
+        return f"{path}: compressed stream ended early (truncated .gz file)"
+    return f"{path}: {error}"

@@ -1,0 +1,329 @@
+"""Bytes in, records out: split on b"\\n" only, parse with orjson, diagnose what does not parse.
+
+The reader never raises on bad input. Each problem becomes an `Issue` with a stable code
+(FT001-FT012) that the reader rules in `ftlint_rules.reader` document and report.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+import orjson
+
+from ftlint.diagnostics import Applicability, Edit, Fix
+from ftlint.text import show
+
+BOM = b"\xef\xbb\xbf"
+BLOCK_BYTES = 1 << 22
+BATCH_LINES = 8192
+DEFAULT_MAX_LINE_BYTES = 16 << 20
+_JSON_WS = " \t\r\n"
+_SPACED_COLON = re.compile(rb'"[ \t\r]+:')
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PUNCTUATION_ONLY = re.compile(r"[.,;]+")
+
+
+@dataclass(slots=True)
+class Issue:
+    """A problem the reader found in the bytes of one line."""
+
+    code: str
+    line: int
+    column: int
+    message: str
+    fix: Fix | None = None
+
+
+@dataclass
+class Batch:
+    """Consecutive lines of one file: line numbers, raw bytes and parsed objects (None if unusable)."""
+
+    path: str
+    lines: list[int] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
+    values: list[dict | None] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    _strings: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def strings(self, key: str) -> list[str | None]:
+        """The value of `key` in each record when it is a string, else None (cached)."""
+        column = self._strings.get(key)
+        if column is None:
+            column = [
+                x if type(x) is str else None
+                for x in (v.get(key) if v is not None else None for v in self.values)
+            ]
+            self._strings[key] = column
+        return column
+
+    def column_of(self, index: int, key: str) -> int:
+        """1-based character column of `"key"` in the raw line, 1 when absent."""
+        raw = self.raws[index]
+        at = raw.find(b'"' + key.encode() + b'"')
+        return len(raw[:at].decode("utf-8", "replace")) + 1 if at >= 0 else 1
+
+
+def _count_keys(value: Any) -> int:
+    if type(value) is dict:
+        return len(value) + sum(_count_keys(v) for v in value.values() if type(v) in (dict, list))
+    if type(value) is list:
+        return sum(_count_keys(v) for v in value if type(v) in (dict, list))
+    return 0
+
+
+def _line_fix(title: str, line: int, new_lines: tuple[bytes, ...]) -> Fix:
+    return Fix(title, (Edit(line, "replace-line", value=new_lines),), Applicability.SAFE)
+
+
+class _PairsHook:
+    """object_pairs_hook that builds dicts like json does (last key wins) and notes duplicates."""
+
+    def __init__(self) -> None:
+        self.duplicates: list[str] = []
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    self.duplicates.append(key)
+                seen.add(key)
+        return result
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if type(value) is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if type(value) is dict:
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def _leading_ws(text: str, start: int = 0) -> int:
+    while start < len(text) and text[start] in _JSON_WS:
+        start += 1
+    return start
+
+
+def diagnose(raw: bytes, line: int) -> tuple[dict | None, list[Issue]]:
+    """Slow path for a line orjson rejected or that may hold duplicate keys.
+
+    Returns the record (a dict usable by content rules, or None) and the issues found.
+    """
+    issues: list[Issue] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        column = len(raw[: error.start].decode("utf-8", "replace")) + 1
+        bad = raw[error.start : error.end].hex(" ")
+        issues.append(Issue("FT006", line, column, f"invalid UTF-8 byte(s) 0x{bad}; decoded as U+FFFD"))
+        text = raw.decode("utf-8", "replace")
+
+    hook = _PairsHook()
+    non_finite: list[str] = []
+
+    def parse_constant(name: str) -> float:
+        non_finite.append(name)
+        return float(name.replace("Infinity", "inf"))
+
+    decoder = json.JSONDecoder(object_pairs_hook=hook, parse_constant=parse_constant)
+    start = _leading_ws(text)
+    try:
+        value, end = decoder.raw_decode(text, start)
+    except json.JSONDecodeError as error:
+        issues.append(Issue("FT001", line, error.pos + 1, f"invalid JSON: {error.msg}"))
+        return None, issues
+    except RecursionError:
+        issues.append(Issue("FT001", line, 1, "invalid JSON: nesting too deep to parse"))
+        return None, issues
+
+    rest_at = _leading_ws(text, end)
+    if rest_at < len(text):
+        issues.append(_trailing_issue(text, line, start, end, rest_at, decoder))
+    for name in non_finite:
+        issues.append(
+            Issue("FT009", line, text.find(name) + 1, f"{name} is not valid JSON; the API rejects it")
+        )
+    for key in hook.duplicates:
+        at = [m.start() for m in re.finditer(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:", text)]
+        column = at[1] + 1 if len(at) > 1 else 1
+        issues.append(
+            Issue("FT008", line, column, f"duplicate key {show(key)}: parsers keep the last value and silently drop the other")
+        )
+    if _SURROGATE.search(text) or "\\ud" in text.lower():
+        cleaned = _replace_surrogates(value)
+        if cleaned != value:
+            issues.append(Issue("FT006", line, 1, "string contains an unpaired surrogate escape (not valid Unicode); read as U+FFFD"))
+            value = cleaned
+    if type(value) is not dict:
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+        issues.append(Issue("FT002", line, start + 1, f"line is {kind}, not a JSON object"))
+        return None, issues
+    return value, issues
+
+
+def _trailing_issue(text: str, line: int, start: int, end: int, rest_at: int, decoder: json.JSONDecoder) -> Issue:
+    """Issue for text after the first JSON value: more objects (FT003) or stray characters (FT004)."""
+    spans = [(start, end)]
+    at = rest_at
+    while at < len(text) and text[at] in "{[":
+        try:
+            _, stop = decoder.raw_decode(text, at)
+        except (json.JSONDecodeError, RecursionError):
+            break
+        spans.append((at, stop))
+        at = _leading_ws(text, stop)
+    if len(spans) > 1 and at == len(text):
+        pieces = tuple(text[a:b].encode() for a, b in spans)
+        fix = _line_fix(f"Split into {len(pieces)} lines", line, pieces)
+        return Issue("FT003", line, rest_at + 1, f"{len(pieces)} JSON values on one line", fix)
+    tail = text[rest_at:].rstrip(_JSON_WS)
+    head = text[:rest_at].rstrip(_JSON_WS).encode()
+    applicability = Applicability.SAFE if _PUNCTUATION_ONLY.fullmatch(tail) else Applicability.UNSAFE
+    fix = Fix(f"Remove {show(tail)} after the JSON value", (Edit(line, "replace-line", value=(head,)),), applicability)
+    return Issue("FT004", line, rest_at + 1, f"unexpected {show(tail)} after the JSON value", fix)
+
+
+def _strip_line(raw: bytes, line: int, issues: list[Issue]) -> bytes:
+    """Remove a BOM and a trailing CR, noting each with its fix (edits refer to the original line)."""
+    content = raw
+    if content.startswith(BOM):
+        content = content[3:]
+        issues.append(Issue("FT007", line, 1, "UTF-8 byte-order mark at the start of the line", _line_fix("Remove the byte-order mark", line, (raw[3:],))))
+    if content.endswith(b"\r"):
+        content = content[:-1]
+        issues.append(Issue("FT010", line, len(content.decode("utf-8", "replace")) + 1, "CRLF line ending", _line_fix("Use LF line ending", line, (raw[:-1],))))
+    return content
+
+
+def parse_lines(raws: list[bytes | int], first_line: int, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Batch:
+    """Parse consecutive raw lines (without b"\\n") starting at 1-based `first_line`."""
+    batch = Batch(path)
+    lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    line = first_line - 1
+    for raw in raws:
+        line += 1
+        if type(raw) is int or len(raw) > max_line_bytes:
+            size = raw if type(raw) is int else len(raw)
+            issues.append(Issue("FT012", line, 1, f"line is {size:,} bytes, over max-line-bytes ({max_line_bytes:,}); not parsed"))
+            continue
+        if raw[:3] == BOM or raw[-1:] == b"\r":
+            raw = _strip_line(raw, line, issues)
+        try:
+            value = loads(raw)
+        except decode_error:
+            if not raw.strip():
+                issues.append(Issue("FT005", line, 1, "blank line", _line_fix("Remove the blank line", line, ())))
+                continue
+            value, found = diagnose(raw, line)
+            issues.extend(found)
+        else:
+            if type(value) is not dict:
+                value, found = diagnose(raw, line)
+                issues.extend(found)
+            else:
+                try:
+                    suspicious = raw.count(b'":') != _count_keys(value) or (
+                        (b'" ' in raw or b'"\t' in raw) and _SPACED_COLON.search(raw) is not None
+                    )
+                except RecursionError:
+                    suspicious = False
+                if suspicious:
+                    value, found = diagnose(raw, line)
+                    issues.extend(found)
+        lines.append(line)
+        kept.append(raw)
+        values.append(value)
+    return batch
+
+
+def iter_raw_lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[list[bytes | int]]:
+    """Yield lists of raw lines split on b"\\n" only. A line longer than `max_line_bytes` is
+    yielded as its length (an int): its bytes are skipped, so memory stays bounded."""
+    pending = b""
+    skipping = 0  # bytes of an over-long line skipped so far
+    while True:
+        block = stream.read(BLOCK_BYTES)
+        if not block:
+            break
+        if skipping:
+            newline = block.find(b"\n")
+            if newline < 0:
+                skipping += len(block)
+                continue
+            yield [skipping + newline]
+            skipping = 0
+            block = block[newline + 1 :]
+        parts = (pending + block).split(b"\n") if pending else block.split(b"\n")
+        pending = parts.pop()
+        if len(pending) > max_line_bytes:
+            skipping, pending = len(pending), b""
+        if parts:
+            yield parts
+    if skipping:
+        yield [skipping]
+    elif pending:
+        yield [pending]
+
+
+def open_binary(path: str) -> BinaryIO:
+    """Open a dataset file for reading bytes; `.gz` files are decompressed as a stream."""
+    if path == "-":
+        return sys.stdin.buffer
+    stream = open(path, "rb")
+    if stream.peek(2)[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    return stream
+
+
+def iter_batches(stream: BinaryIO, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Batch]:
+    """Parse a whole stream into batches of about BATCH_LINES lines."""
+    line = 1
+    chunk: list[bytes | int] = []
+    for raws in iter_raw_lines(stream, max_line_bytes):
+        chunk.extend(raws)
+        if len(chunk) >= BATCH_LINES:
+            yield parse_lines(chunk, line, path, max_line_bytes)
+            line += len(chunk)
+            chunk = []
+    if chunk:
+        yield parse_lines(chunk, line, path, max_line_bytes)
+
+
+SAMPLE_BYTES = 16 << 20
+SAMPLE_WINDOWS = 64
+
+
+def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> list[dict | None]:
+    """Records to infer conventions from: the whole file when it is small, else lines from
+    SAMPLE_WINDOWS evenly spaced windows (a compressed file: its first SAMPLE_BYTES)."""
+    with open_binary(path) as stream:
+        size = stream.seek(0, 2) if stream.seekable() and not isinstance(stream, gzip.GzipFile) else -1
+        if size > SAMPLE_BYTES:
+            raws: list[bytes | int] = []
+            window = SAMPLE_BYTES // SAMPLE_WINDOWS
+            for k in range(SAMPLE_WINDOWS):
+                stream.seek(k * size // SAMPLE_WINDOWS)
+                parts = stream.read(window).split(b"\n")
+                raws.extend(parts[1 if k else 0 : -1])
+        else:
+            if size >= 0:
+                stream.seek(0)
+            raws, seen = [], 0
+            for chunk in iter_raw_lines(stream, max_line_bytes):
+                raws.extend(chunk)
+                seen += sum(len(r) if type(r) is bytes else r for r in chunk)
+                if seen >= SAMPLE_BYTES:
+                    break
+    return parse_lines(raws, 1, path, max_line_bytes).values

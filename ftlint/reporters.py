@@ -1,0 +1,203 @@
+"""Built-in output formats. Each is `render(result, out, options)`; plugins add more through
+the `ftlint_get_reporters` hook."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, TextIO
+from xml.sax.saxutils import quoteattr
+
+from ftlint.diagnostics import Applicability, Diagnostic, Severity
+from ftlint.hookspecs import hookimpl
+from ftlint.text import escape_controls, show
+
+if TYPE_CHECKING:
+    from ftlint.engine import FileResult, RunResult
+
+TOOL_URI = "https://github.com/ftlint/ftlint"
+
+
+@dataclass
+class ReportOptions:
+    statistics: bool = False
+    quiet: bool = False
+    unsafe_fixes: bool = False
+    version: str = ""
+
+
+def _fix_mark(d: Diagnostic, opts: ReportOptions) -> str:
+    if d.fix is None:
+        return ""
+    applicable = d.fix.applicability is Applicability.SAFE or (
+        opts.unsafe_fixes and d.fix.applicability is Applicability.UNSAFE
+    )
+    return "[*] " if applicable else ""
+
+
+def describe_conventions(f: FileResult) -> str:
+    c = f.conventions
+    parts = [f"{f.records:,} records", c.format]
+    if c.format == "prompt-completion":
+        if c.task:
+            task = c.task + (f" ({len(c.classes)} class{'es' if len(c.classes) != 1 else ''})" if c.task == "classification" else "")
+            parts.append(task if c.task_source == "config" else task + " (inferred)")
+        sep = f"separator {show(c.separator)} ({c.separator_source}, {c.separator_share:.0%} of sampled prompts)" if c.separator else "no common separator"
+        parts.append(sep)
+        if c.task == "generation":
+            parts.append(f"stop {show(c.stop)} ({c.stop_source}, {c.stop_share:.0%})" if c.stop else "no common stop sequence")
+        elif c.task == "classification":
+            parts.append(f"at inference: max_tokens=1, logprobs={len(c.classes)}")
+    return escape_controls(f"{f.path}: " + ", ".join(parts))
+
+
+def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    diagnostics = result.diagnostics
+    for d in diagnostics:
+        loc = d.location
+        out.write(escape_controls(f"{loc.path}:{loc.line}:{loc.column}: {d.code} {_fix_mark(d, opts)}{d.message}") + "\n")
+    if opts.statistics:
+        counts = Counter(d.code for d in diagnostics)
+        fixable = {d.code for d in diagnostics if _fix_mark(d, opts)}
+        for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            out.write(f"{n:>6}\t{code}\t{'[*] ' if code in fixable else '    '}{result.rules[code].name if code in result.rules else 'internal-error'}\n")
+    if opts.quiet:
+        return
+    for f in result.files:
+        if not f.error:
+            out.write(describe_conventions(f) + "\n")
+    by_severity = Counter(d.severity for d in diagnostics)
+    if not diagnostics:
+        if not (result.errors or any(f.error for f in result.files)):
+            out.write("All checks passed!\n")
+        return
+    counts = ", ".join(f"{by_severity[s]} {s.value}{'s' if by_severity[s] != 1 and s is not Severity.INFO else ''}" for s in Severity if by_severity[s])
+    out.write(f"Found {len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''} ({counts}).\n")
+    safe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.SAFE)
+    unsafe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.UNSAFE)
+    if safe:
+        out.write(f"[*] {safe} fixable with `--fix`.\n")
+    if unsafe:
+        out.write(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they change content; review with --diff).\n")
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, tuple):
+        return [_value(v) for v in value]
+    return value
+
+
+def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    loc = d.location
+    return {
+        "code": d.code,
+        "name": d.name,
+        "severity": d.severity.value,
+        "message": d.message,
+        "location": {"path": loc.path, "line": loc.line, "column": loc.column, "pointer": loc.pointer},
+        "related": [{"path": r.path, "line": r.line, "column": r.column, "pointer": r.pointer} for r in d.related],
+        "fix": None if d.fix is None else {
+            "title": d.fix.title,
+            "applicability": d.fix.applicability.label,
+            "edits": [{"line": e.line, "op": e.op, "pointer": e.pointer, "value": _value(e.value)} for e in d.fix.edits],
+        },
+    }
+
+
+def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    document = {
+        "version": opts.version,
+        "files": [
+            {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
+             "conventions": f.conventions.to_json()}
+            for f in result.files
+        ],
+        "errors": result.errors,
+        "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
+        "summary": dict(Counter(d.code for d in result.diagnostics)),
+    }
+    json.dump(document, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def _github_escape(text: str, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return escape_controls(text)
+
+
+def render_github(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    for d in result.diagnostics:
+        loc = d.location
+        out.write(
+            f"::{level[d.severity]} title={_github_escape(f'{d.code} {d.name}', True)},"
+            f"file={_github_escape(loc.path, True)},line={loc.line},col={loc.column}::"
+            f"{_github_escape(f'{d.code} {d.message}')}\n"
+        )
+
+
+def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+    codes = sorted(result.rules)
+    rules = [
+        {
+            "id": code,
+            "name": result.rules[code].name,
+            "shortDescription": {"text": result.rules[code].summary()},
+            "fullDescription": {"text": result.rules[code].documentation()},
+            "defaultConfiguration": {"level": level[result.rules[code].severity]},
+        }
+        for code in codes
+    ]
+    index = {code: i for i, code in enumerate(codes)}
+    results = []
+    for d in result.diagnostics:
+        entry: dict[str, Any] = {
+            "ruleId": d.code,
+            "level": level[d.severity],
+            "message": {"text": d.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": d.location.path},
+                "region": {"startLine": d.location.line, "startColumn": d.location.column},
+            }}],
+        }
+        if d.code in index:
+            entry["ruleIndex"] = index[d.code]
+        if d.fix:
+            entry["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
+        results.append(entry)
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "ftlint", "version": opts.version, "informationUri": TOOL_URI, "rules": rules}},
+                  "results": results}],
+    }
+    json.dump(sarif, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    total = len(result.diagnostics)
+    out.write(f'<testsuites name="ftlint" tests="{max(total, len(result.files))}" failures="{total}">\n')
+    for f in result.files:
+        out.write(f'  <testsuite name={quoteattr(f.path)} tests="{max(len(f.diagnostics), 1)}" failures="{len(f.diagnostics)}">\n')
+        if not f.diagnostics:
+            out.write(f'    <testcase name={quoteattr(f.path)} classname="ftlint"/>\n')
+        for d in f.diagnostics:
+            name = quoteattr(f"{d.code} {d.name} line {d.location.line}")
+            message = quoteattr(escape_controls(d.message))
+            out.write(f'    <testcase name={name} classname={quoteattr(f.path)}>\n')
+            out.write(f'      <failure message={message} type={quoteattr(d.severity.value)}/>\n')
+            out.write("    </testcase>\n")
+        out.write("  </testsuite>\n")
+    out.write("</testsuites>\n")
+
+
+@hookimpl
+def ftlint_get_reporters() -> dict[str, Callable[..., None]]:
+    return {"text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif, "junit": render_junit}

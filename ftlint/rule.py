@@ -1,0 +1,136 @@
+"""Rule base classes. A rule is a class with a code, a kebab-case name, a severity and a
+docstring (What it does / Why / Example / Fix) that is its documentation.
+
+Two kinds, both supported by the engine:
+  - `Rule.check(batch, ctx)` looks at a batch of records and yields diagnostics;
+  - `DatasetRule` keeps small mergeable state: `observe` each batch into a state, `merge` two
+    partial states (from two partitions), then `report` once the whole file was seen, and
+    `report_pair` for a training file and its validation file.
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Iterable, Iterator
+
+from ftlint.conventions import Conventions
+from ftlint.diagnostics import Diagnostic, Fix, Location, Severity
+from ftlint.reader import Batch
+
+CODE = re.compile(r"[A-Z]{1,8}[0-9]{3,4}")
+NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+FORMATS = frozenset({"prompt-completion", "chat", "preference"})
+
+
+@dataclass
+class Context:
+    """What a rule may know besides the records: the file, its role, the dataset's conventions."""
+
+    path: str
+    conventions: Conventions
+    model: str | None = None
+    role: str = "train"  # or "validation"
+
+    @cached_property
+    def encoding(self):
+        """The tiktoken encoding of the model (loaded offline on first use)."""
+        from ftlint import tokens
+
+        return tokens.get_encoding(tokens.resolve_model(self.model or tokens.DEFAULT_MODEL).encoding)
+
+
+class Rule:
+    """Base of every rule. Subclasses set `code`, `name`, `severity` and a docstring."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    formats: ClassVar[frozenset[str] | None] = None  # formats the rule applies to; None: all
+    Options: ClassVar[type | None] = None  # a dataclass of options with defaults
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # an intermediate base class
+        problems = []
+        if not CODE.fullmatch(cls.code):
+            problems.append(f"code {cls.code!r} is not like FT123")
+        if not isinstance(getattr(cls, "name", None), str) or not NAME.fullmatch(cls.name):
+            problems.append("name must be kebab-case")
+        if not isinstance(getattr(cls, "severity", None), Severity):
+            problems.append("severity must be a Severity")
+        if not (cls.__doc__ or "").strip():
+            problems.append("a docstring (What it does / Why / Example) is required")
+        if cls.formats is not None and not cls.formats <= FORMATS:
+            problems.append(f"formats must be within {sorted(FORMATS)}")
+        if problems:
+            raise TypeError(f"rule {cls.__qualname__}: " + "; ".join(problems))
+
+    def __init__(self, options: Any = None) -> None:
+        self.options = options if options is not None else (self.Options() if self.Options else None)
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.documentation().split("\n\n")[0].replace("\n", " ")
+
+    def applies_to(self, fmt: str) -> bool:
+        return self.formats is None or fmt in self.formats
+
+    def check(self, batch: Batch, ctx: Context) -> Iterable[Diagnostic]:
+        """Yield diagnostics for a batch of records. Default: none."""
+        return ()
+
+    def diagnostic(
+        self,
+        ctx: Context,
+        line: int,
+        message: str,
+        *,
+        column: int = 1,
+        pointer: str = "",
+        fix: Fix | None = None,
+        related: tuple[Location, ...] = (),
+        severity: Severity | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(
+            self.code, self.name, severity or self.severity, message,
+            Location(ctx.path, line, column, pointer), fix, related,
+        )
+
+
+class DatasetRule(Rule):
+    """A rule that needs the whole dataset: observe -> merge -> report, on mergeable state."""
+
+    def new_state(self) -> Any:
+        raise NotImplementedError
+
+    def observe(self, state: Any, batch: Batch, ctx: Context) -> None:
+        raise NotImplementedError
+
+    def merge(self, a: Any, b: Any) -> Any:
+        """Combine the states of two consecutive partitions (a before b)."""
+        raise NotImplementedError
+
+    def report(self, state: Any, ctx: Context) -> Iterable[Diagnostic]:
+        return ()
+
+    def report_pair(self, train: Any, validation: Any, ctx: Context) -> Iterable[Diagnostic]:
+        """Cross-file findings for a training file's state and its validation file's state;
+        `ctx` is the validation file's context."""
+        return ()
+
+
+class ReaderRule(Rule):
+    """A rule for a problem the reader finds in the bytes (codes FT0xx): it only documents and
+    reports the reader's issues of its code."""
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for issue in batch.issues:
+            if issue.code == self.code:
+                yield self.diagnostic(ctx, issue.line, issue.message, column=issue.column, fix=issue.fix)

@@ -1,0 +1,1 @@
+"""ftlint's integrations (installed as `ftlint_plugins`), registered through entry points."""

@@ -1,0 +1,264 @@
+"""Rules for what the reader finds in the bytes of a file (FT0xx)."""
+from __future__ import annotations
+
+from ftlint import ReaderRule, Rule, Severity, hookimpl
+
+
+class InternalError(Rule):
+    """A rule crashed on this file.
+
+    ## What it does
+    Reports that a rule raised an exception. The other rules still ran; the crashed rule is
+    skipped for the rest of the file.
+
+    ## Why
+    A quality gate must never pass a file silently because one of its checks broke, and must
+    never stop all checks because one broke. The run exits 1 so the gap is noticed.
+
+    ## Fix
+    None: report the message (it names the rule) as a bug.
+    """
+
+    code = "FT000"
+    name = "internal-error"
+    severity = Severity.ERROR
+
+
+class InvalidJson(ReaderRule):
+    """The line is not valid JSON.
+
+    ## What it does
+    Reports a line that JSON parsers reject, at the column where parsing failed.
+
+    ## Why
+    The fine-tuning API rejects the whole file when one line does not parse, after the upload.
+
+    ## Example
+    ```
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"
+    ```
+    (the closing brace is missing).
+    """
+
+    code = "FT001"
+    name = "invalid-json"
+    severity = Severity.ERROR
+
+
+class NotAnObject(ReaderRule):
+    """The line is valid JSON but not an object.
+
+    ## What it does
+    Reports a line holding an array, a string, a number, `true`/`false` or `null`.
+
+    ## Why
+    Every line of a fine-tuning file must be one JSON object (one example).
+
+    ## Example
+    ```
+    ["Capital of Japan?", " Tokyo"]
+    ```
+    """
+
+    code = "FT002"
+    name = "not-an-object"
+    severity = Severity.ERROR
+
+
+class ConcatenatedObjects(ReaderRule):
+    """Two or more JSON values stand on one line.
+
+    ## What it does
+    Reports a line like `{...}{...}`, common after copying examples together by hand.
+
+    ## Why
+    JSONL needs one object per line; the API rejects the line.
+
+    ## Example
+    ```
+    {"prompt": "a", "completion": " b"}{"prompt": "c", "completion": " d"}
+    ```
+
+    ## Fix
+    Split the line into one line per object, each byte-identical to its part (safe).
+    """
+
+    code = "FT003"
+    name = "concatenated-objects"
+    severity = Severity.ERROR
+
+
+class TrailingCharacters(ReaderRule):
+    """Characters follow the JSON object on the line.
+
+    ## What it does
+    Reports text after the closing brace, such as the `.` that ends a sentence in a document
+    the example was copied from.
+
+    ## Why
+    The line does not parse as JSON, so the API rejects it.
+
+    ## Example
+    ```
+    {"prompt": "Ad: ...\\nSupported:", "completion": " yes"}.
+    ```
+
+    ## Fix
+    Remove the trailing text: safe when it is only `.`, `,` or `;`, otherwise unsafe.
+    """
+
+    code = "FT004"
+    name = "trailing-characters"
+    severity = Severity.ERROR
+
+
+class BlankLine(ReaderRule):
+    """The line is empty or only whitespace.
+
+    ## What it does
+    Reports blank lines between records (a file's final newline is not a blank line).
+
+    ## Why
+    Some loaders treat a blank line as an invalid record; none gain anything from it.
+
+    ## Fix
+    Remove the line (safe).
+    """
+
+    code = "FT005"
+    name = "blank-line"
+    severity = Severity.WARNING
+
+
+class InvalidUtf8(ReaderRule):
+    """The line holds bytes that are not UTF-8, or an unpaired surrogate escape.
+
+    ## What it does
+    Reports the first invalid byte sequence by column, then reads the line with U+FFFD in its
+    place so that the other rules still check it. Also reports `"\\ud800"`-style escapes that
+    do not form a valid character.
+
+    ## Why
+    Fine-tuning files must be UTF-8; a Latin-1 or UTF-16 file, or a mangled byte, is rejected
+    or silently garbled.
+
+    ## Fix
+    None automatic: the right character depends on the encoding the text came from.
+    """
+
+    code = "FT006"
+    name = "invalid-utf8"
+    severity = Severity.ERROR
+
+
+class ByteOrderMark(ReaderRule):
+    """A UTF-8 byte-order mark starts the line.
+
+    ## What it does
+    Reports the bytes EF BB BF at the start of a line (the start of the file, or of a file that
+    was concatenated onto another).
+
+    ## Why
+    Strict JSON parsers reject the line; others make the BOM part of the first key.
+
+    ## Fix
+    Remove the three bytes; the rest of the line stays byte-identical (safe).
+    """
+
+    code = "FT007"
+    name = "byte-order-mark"
+    severity = Severity.ERROR
+
+
+class DuplicateKey(ReaderRule):
+    """An object has the same key twice.
+
+    ## What it does
+    Reports the second occurrence of a key within one object, at any depth.
+
+    ## Why
+    Parsers keep one of the values (most keep the last) and drop the other without a word,
+    so the example trains on something other than what the author sees.
+
+    ## Example
+    ```
+    {"prompt": "Review: great\\n\\n###\\n\\n", "completion": " positive", "completion": " negative"}
+    ```
+    """
+
+    code = "FT008"
+    name = "duplicate-key"
+    severity = Severity.ERROR
+
+
+class NonFiniteNumber(ReaderRule):
+    """The line uses NaN, Infinity or -Infinity.
+
+    ## What it does
+    Reports these non-standard literals, which Python's `json.dumps` writes by default.
+
+    ## Why
+    They are not JSON; strict parsers, including the API's, reject the line.
+    """
+
+    code = "FT009"
+    name = "non-finite-number"
+    severity = Severity.ERROR
+
+
+class CrlfLineEnding(ReaderRule):
+    """The line ends in CRLF.
+
+    ## What it does
+    Reports a carriage return before the newline.
+
+    ## Why
+    Harmless to JSON parsers, but a sign of an editor or tool that may also have changed
+    other whitespace; a mixed file makes diffs noisy.
+
+    ## Fix
+    Remove the carriage return (safe).
+    """
+
+    code = "FT010"
+    name = "crlf-line-ending"
+    severity = Severity.INFO
+
+
+class EmptyFile(ReaderRule):
+    """The file holds no records.
+
+    ## What it does
+    Reports a file that is empty or only blank lines.
+
+    ## Why
+    Usually a failed export; the API rejects an empty training file.
+    """
+
+    code = "FT011"
+    name = "empty-file"
+    severity = Severity.ERROR
+
+
+class LineTooLong(ReaderRule):
+    """The line is longer than `max-line-bytes` (default 16 MiB) and was not parsed.
+
+    ## What it does
+    Skips the line without holding it in memory and reports its size.
+
+    ## Why
+    No single training example is that large; such a line is usually a whole file pasted
+    into one field, or binary data. Raise `max-line-bytes` in the config to check it anyway.
+    """
+
+    code = "FT012"
+    name = "line-too-long"
+    severity = Severity.ERROR
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [
+        InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
+        InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
+    ]

@@ -31,6 +31,8 @@ class FileResult:
     conventions: Conventions = field(default_factory=Conventions)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     error: str | None = None  # an I/O problem: the file could not be read (entirely)
+    fixed: dict[str, int] = field(default_factory=dict)  # code -> fixes applied (by --fix)
+    removed_to: str | None = None  # where --fix wrote what it removed
 
 
 @dataclass
@@ -82,21 +84,28 @@ class Linter:
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
 
-    def run(self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None) -> RunResult:
+    def run(
+        self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
+        displays: dict[str, str] | None = None,
+    ) -> RunResult:
+        """Lint files; `displays` maps a path read to the name reported (used by --fix on copies)."""
+        displays = dict(displays or {})
+        if stdin_filename:
+            displays["-"] = stdin_filename
         files, errors = expand_paths(paths)
         result = RunResult([], self.rule_classes, errors)
         states: dict[str, Any] | None = None
         for path in files:
-            file_result, states = self.lint_file(path, stdin_filename if path == "-" else None)
+            file_result, states = self.lint_file(path, displays.get(path))
             result.files.append(file_result)
         if validation is not None:
             if len(files) != 1:
                 result.errors.append("--validation needs exactly one training file")
                 return result
-            valid_result, valid_states = self.lint_file(validation, role="validation")
+            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation")
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
-                ctx = self._context(validation, valid_result.conventions, "validation")
+                ctx = self._context(valid_result.path, valid_result.conventions, "validation")
                 for rule in self._dataset_rules(valid_result.conventions):
                     valid_result.diagnostics.extend(
                         self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)

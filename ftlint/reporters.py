@@ -66,6 +66,11 @@ def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     for f in result.files:
         if not f.error:
             out.write(describe_conventions(f) + "\n")
+        if f.fixed:
+            done = ", ".join(f"{code} ×{n}" for code, n in sorted(f.fixed.items()))
+            out.write(escape_controls(f"{f.path}: fixed {sum(f.fixed.values())} ({done})") + "\n")
+        if f.removed_to:
+            out.write(escape_controls(f"{f.path}: removed records and cut text saved to {f.removed_to}") + "\n")
     by_severity = Counter(d.severity for d in diagnostics)
     if not diagnostics:
         if not (result.errors or any(f.error for f in result.files)):
@@ -111,7 +116,7 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         "version": opts.version,
         "files": [
             {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
-             "conventions": f.conventions.to_json()}
+             "conventions": f.conventions.to_json(), "fixed": f.fixed, "removed_to": f.removed_to}
             for f in result.files
         ],
         "errors": result.errors,

@@ -1,0 +1,274 @@
+"""Applying fixes without losing data.
+
+- Only the lines a fix touches change; every other line is copied byte for byte.
+- A changed record is re-serialized with `ensure_ascii=False`, keys in their order.
+- Everything a fix removes (a dropped record, a removed line, text cut from a line) is appended
+  to `<name>.removed.jsonl` beside the file, with its original line number and the rule.
+- Fixes are applied on a copy, re-checked, and applied again until nothing applicable is left
+  (at most MAX_ROUNDS); then the copy replaces the original atomically (os.replace), with the
+  original's permissions. With --diff nothing is written: the diff is printed instead.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import json
+import os
+import shutil
+import stat
+import tempfile
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from ftlint.diagnostics import Applicability, Diagnostic, Edit
+from ftlint.engine import Linter, RunResult
+from ftlint.reader import diagnose, iter_raw_lines, open_binary
+from ftlint.text import escape_controls
+
+MAX_ROUNDS = 8
+REMOVED_SUFFIX = ".removed.jsonl"
+
+
+@dataclass
+class _Work:
+    """A file being fixed: its working copy and, per current line, the original line number."""
+
+    original: str
+    copy: str
+    origin: array | None = None  # None: not rewritten yet, line k is original line k
+    fixed: Counter = field(default_factory=Counter)
+    removed: list[bytes] = field(default_factory=list)
+
+
+def removed_path(path: str) -> str:
+    name = path[:-3] if path.endswith(".gz") else path
+    return (name[:-6] if name.endswith(".jsonl") else name) + REMOVED_SUFFIX
+
+
+def applicable(d: Diagnostic, minimum: Applicability) -> bool:
+    return d.fix is not None and d.fix.applicability is not Applicability.DISPLAY_ONLY and d.fix.applicability >= minimum
+
+
+def _select(diagnostics: list[Diagnostic], minimum: Applicability) -> dict[int, list[tuple[Diagnostic, Edit]]]:
+    """Non-conflicting fixes, whole fixes only: edits on one line conflict unless all are `set`
+    on different pointers. Skipped fixes are picked up in the next round."""
+    taken: dict[int, list[tuple[Diagnostic, Edit]]] = {}
+    for d in diagnostics:
+        if not applicable(d, minimum):
+            continue
+        edits = d.fix.edits  # type: ignore[union-attr]
+        if any(_conflicts(e, [x for _, x in taken.get(e.line, [])]) for e in edits):
+            continue
+        for e in edits:
+            taken.setdefault(e.line, []).append((d, e))
+    return taken
+
+
+def _conflicts(edit: Edit, others: list[Edit]) -> bool:
+    return any(edit.op != "set" or o.op != "set" or edit.pointer == o.pointer
+               or edit.pointer.startswith(o.pointer + "/") or o.pointer.startswith(edit.pointer + "/") for o in others)
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return diagnose(raw, 0)[0]
+
+
+def _set_pointer(value: Any, pointer: str, new: Any) -> None:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+    target = value
+    for part in parts[:-1]:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    last = parts[-1]
+    if isinstance(target, list):
+        target[int(last)] = new
+    else:
+        target[last] = new
+
+
+def _aside(line: int, reason: str, raw: bytes, whole_record: bool) -> bytes:
+    """One line of <name>.removed.jsonl: where it was, why, and the original content: the
+    record itself when a whole record was dropped, else the exact original line."""
+    entry: dict[str, Any] = {"line": line, "removed_by": reason}
+    text = raw.decode("utf-8", "replace")
+    value = _parse(raw) if whole_record and text.encode() == raw else None
+    if isinstance(value, dict):
+        entry["record"] = value
+    else:
+        entry["raw"] = text
+        if text.encode() != raw:
+            entry["raw_hex"] = raw.hex()
+    return json.dumps(entry, ensure_ascii=False).encode()
+
+
+def _lines(path: str):
+    """Every raw line of a file (decompressed), split on b"\\n" only."""
+    with open_binary(path) as src:
+        for chunk in iter_raw_lines(src, max_line_bytes=1 << 62):
+            yield from chunk
+
+
+def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> None:
+    """Apply one round of edits to the working copy, copying untouched lines byte for byte."""
+    handle, new_copy = tempfile.mkstemp(dir=os.path.dirname(work.copy), prefix=".ftlint-fix-")
+    origin = array("q")
+    with os.fdopen(handle, "wb") as file_out:
+        out = gzip.GzipFile(fileobj=file_out, mode="wb") if work.original.endswith(".gz") else file_out
+        for line, raw in enumerate(_lines(work.copy), 1):
+            source_line = line if work.origin is None else work.origin[line - 1]
+            edits = taken.get(line)
+            new_lines = [raw] if edits is None else _edit_line(raw, edits, source_line, work)
+            for new in new_lines:
+                out.write(new + b"\n")
+                origin.append(source_line)
+        if out is not file_out:
+            out.close()
+    os.replace(new_copy, work.copy)
+    work.origin = origin
+
+
+def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], source_line: int, work: _Work) -> list[bytes]:
+    for d, _ in edits:
+        work.fixed[d.code] += 1
+    reason = ", ".join(f"{d.code} {d.name}" for d, _ in edits)
+    first = edits[0][1]
+    if first.op == "drop":
+        work.removed.append(_aside(source_line, reason, raw, whole_record=True))
+        return []
+    if first.op == "replace-line":
+        new_lines = list(first.value)
+        if raw.strip() and _significant(b"".join(new_lines)) != _significant(raw):
+            work.removed.append(_aside(source_line, reason, raw, whole_record=False))  # text was cut: keep the original
+        return new_lines
+    value = _parse(raw)
+    for _, edit in edits:
+        _set_pointer(value, edit.pointer, edit.value)
+    suffix = b"\r" if raw.endswith(b"\r") else b""
+    prefix = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    return [prefix + json.dumps(value, ensure_ascii=False).encode() + suffix]
+
+
+def _significant(raw: bytes) -> bytes:
+    """A line's content without whitespace, BOM and CR: what a fix must not lose silently."""
+    return b"".join(raw.replace(b"\xef\xbb\xbf", b"").split())
+
+
+def _pinned(linter: Linter, result: RunResult) -> Linter:
+    """A linter whose conventions are those first inferred, so fixing cannot shift them."""
+    settings = linter.settings
+    if result.files:
+        conv = result.files[0].conventions
+        settings = dataclasses.replace(
+            settings,
+            format=settings.format or (conv.format if conv.format != "unknown" else None),
+            task=settings.task or conv.task,
+            separator=settings.separator if settings.separator is not None else conv.separator,
+            stop=settings.stop if settings.stop is not None else conv.stop,
+        )
+    return Linter(linter.rule_classes, settings)
+
+
+def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, minimum: Applicability, diff_out: TextIO | None) -> RunResult:
+    """Fix every file of the run (see module docstring); return the result of the final check."""
+    files = [f for f in result.files if not f.error]
+    if not any(applicable(d, minimum) for f in files for d in f.diagnostics):
+        return result
+    for f in files:
+        if diff_out is None and not os.access(f.path, os.W_OK):
+            result.errors.append(f"{f.path}: file is read-only; not fixed")
+            return result
+    linter = _pinned(linter, result)
+    with tempfile.TemporaryDirectory(prefix="ftlint-fix-") as scratch:
+        works: dict[str, _Work] = {}
+        for i, f in enumerate(files):
+            copy = os.path.join(scratch, f"{i}-{Path(f.path).name}")
+            shutil.copy2(f.path, copy)
+            works[f.path] = _Work(f.path, copy)
+        current = result
+        for _ in range(MAX_ROUNDS):
+            pending = {f.path: _select(f.diagnostics, minimum) for f in current.files if f.path in works}
+            if not any(pending.values()):
+                break
+            for path, taken in pending.items():
+                if taken:
+                    _rewrite(works[path], taken)
+            displays = {w.copy: w.original for w in works.values()}
+            copies = [works[f.path].copy for f in files if f.role == "train"]
+            validation = next((works[f.path].copy for f in files if f.role == "validation"), None)
+            current = linter.run(copies, validation=validation, displays=displays)
+        if diff_out is not None:
+            for work in works.values():
+                _write_diff(work, diff_out)
+        else:
+            for work in works.values():
+                _commit(work)
+    inferred = {f.path: f.conventions for f in files}
+    for f in current.files:
+        f.conventions = inferred.get(f.path, f.conventions)
+        work = works.get(f.path)
+        if work is not None and work.fixed:
+            f.fixed = dict(work.fixed)
+            f.removed_to = removed_path(f.path) if work.removed and diff_out is None else None
+    return current
+
+
+def _commit(work: _Work) -> None:
+    """Replace the original atomically, keeping its permissions; append removed records aside."""
+    if not work.fixed:
+        return
+    if work.removed:
+        with open(removed_path(work.original), "ab") as aside:
+            aside.write(b"".join(r + b"\n" for r in work.removed))
+            aside.flush()
+            os.fsync(aside.fileno())
+    target_dir = os.path.dirname(os.path.abspath(work.original))
+    handle, staged = tempfile.mkstemp(dir=target_dir, prefix=".ftlint-fix-")
+    try:
+        with os.fdopen(handle, "wb") as out, open(work.copy, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(staged, stat.S_IMODE(os.stat(work.original).st_mode))
+        os.replace(staged, work.original)
+    except BaseException:
+        if os.path.exists(staged):
+            os.unlink(staged)
+        raise
+
+
+def _write_diff(work: _Work, out: TextIO) -> None:
+    """A unified diff (no context lines) of the original against the fixed copy, built from the
+    line origins, so it costs one pass over each file whatever their size."""
+    if work.origin is None:
+        return
+    fixed = iter(zip(work.origin, _lines(work.copy)))
+    pending = next(fixed, None)
+    new_line = 0
+    header = False
+    for line, old in enumerate(_lines(work.original), 1):
+        new: list[bytes] = []
+        while pending is not None and pending[0] == line:
+            new.append(pending[1])
+            pending = next(fixed, None)
+        start = new_line + 1
+        new_line += len(new)
+        if new == [old]:
+            continue
+        if not header:
+            out.write(f"--- {work.original}\n+++ {work.original} (fixed)\n")
+            header = True
+        out.write(f"@@ -{line},1 +{start if new else start - 1},{len(new)} @@\n")
+        out.write("-" + _diff_text(old) + "\n")
+        out.writelines("+" + _diff_text(n) + "\n" for n in new)
+
+
+def _diff_text(raw: bytes) -> str:
+    return escape_controls(raw.decode("utf-8", "replace"))

@@ -11,7 +11,7 @@ from typing import Sequence
 from ftlint import __version__
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.diagnostics import Applicability
-from ftlint.engine import Linter, RunResult
+from ftlint.engine import Linter
 from ftlint.plugins import PluginError, Registry, load_plugins
 from ftlint.reporters import ReportOptions, describe_conventions
 from ftlint.text import escape_controls

@@ -137,16 +137,18 @@ class Linter:
         states = {r.code: r.new_state() for r in dataset_rules}
         broken: set[str] = set()
         diagnostics = result.diagnostics
+        content_lines = 0  # lines that are not blank
         try:
             with open_binary(path) as stream:
                 for batch in iter_batches(stream, display, self.settings.max_line_bytes):
                     result.records += len(batch) - batch.values.count(None)
+                    content_lines += len(batch) + sum(1 for i in batch.issues if i.code == "FT012")
                     result.lines = max(result.lines, batch.lines[-1] if batch.lines else 0, *(i.line for i in batch.issues))
                     self._check_batch(batch, ctx, active, states, broken, diagnostics)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             result.error = _describe(display, error)
-        if result.records == 0 and not result.error:
-            empty = Batch(display, issues=[Issue("FT011", 1, 1, "file has no records")])
+        if content_lines == 0 and not result.error:
+            empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
             self._check_batch(empty, ctx, active, states, broken, diagnostics)
         for rule in dataset_rules:
             if rule.code not in broken:

@@ -10,10 +10,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SCRIPT = Path(sys.executable).parent / "ftlint"
+
+
 def run_ftlint(*args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """The installed `ftlint` command as a user runs it (a subprocess)."""
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "ftlint"]
     return subprocess.run(
-        [sys.executable, "-m", "ftlint", *args], input=stdin, capture_output=True,
+        [*command, *args], input=stdin, capture_output=True,
         cwd=cwd or ROOT, env={**os.environ, **(env or {})}, timeout=300,
     )
 

@@ -71,7 +71,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.set_defaults(handler=cmd_check)
 
     rules = sub.add_parser("rules", help="list every rule, plugins' included")
-    rules.add_argument("--format", choices=["text", "json"], default="text")
+    rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
     _common_options(rules)
     rules.set_defaults(handler=cmd_rules)
 
@@ -153,6 +153,11 @@ def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         print()
+        return 0
+    if args.format == "markdown":
+        print("| Code | Name | Severity | What it checks |\n|---|---|---|---|")
+        for row in rows:
+            print(f"| {row['code']} | {row['name']} | {row['severity']} | {row['summary']} |")
         return 0
     for row in rows:
         print(f"{row['code']:<7} {row['name']:<28} {row['severity']:<8} {row['summary']}")

@@ -10,6 +10,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any, BinaryIO, Iterator
 
 import orjson
@@ -19,7 +20,6 @@ from ftlint.text import show
 
 BOM = b"\xef\xbb\xbf"
 BLOCK_BYTES = 1 << 22
-BATCH_LINES = 8192
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 _JSON_WS = " \t\r\n"
 _SPACED_COLON = re.compile(rb'"[ \t\r]+:')
@@ -206,8 +206,20 @@ def _strip_line(raw: bytes, line: int, issues: list[Issue]) -> bytes:
     return content
 
 
-def parse_lines(raws: list[bytes | int], first_line: int, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Batch:
-    """Parse consecutive raw lines (without b"\\n") starting at 1-based `first_line`."""
+def parse_lines(
+    raws: list[bytes | int], first_line: int, path: str,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, plain: bool = False,
+) -> Batch:
+    """Parse consecutive raw lines (without b"\\n") starting at 1-based `first_line`.
+
+    `plain` promises that the lines hold no CR, no BOM and no whitespace before a colon; then
+    a batch of valid objects takes the fast path: one orjson call per line and a duplicate-key
+    check by counting `":` over the whole batch.
+    """
+    if plain and max(map(len, raws), default=0) <= max_line_bytes:  # type: ignore[arg-type]
+        batch = _parse_plain(raws, first_line, path)
+        if batch is not None:
+            return batch
     batch = Batch(path)
     lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
@@ -229,28 +241,54 @@ def parse_lines(raws: list[bytes | int], first_line: int, path: str, max_line_by
             value, found = diagnose(raw, line)
             issues.extend(found)
         else:
-            if type(value) is not dict:
+            if type(value) is not dict or _may_hide_duplicates(raw, value):
                 value, found = diagnose(raw, line)
                 issues.extend(found)
-            else:
-                try:
-                    suspicious = raw.count(b'":') != _count_keys(value) or (
-                        (b'" ' in raw or b'"\t' in raw) and _SPACED_COLON.search(raw) is not None
-                    )
-                except RecursionError:
-                    suspicious = False
-                if suspicious:
-                    value, found = diagnose(raw, line)
-                    issues.extend(found)
         lines.append(line)
         kept.append(raw)
         values.append(value)
     return batch
 
 
+def _may_hide_duplicates(raw: bytes, value: dict) -> bool:
+    """True unless counting proves the line has no duplicate key: each key of the text is one
+    `":` (whitespace before a colon sends the line to the exact check)."""
+    try:
+        return raw.count(b'":') != _count_keys(value) or _SPACED_COLON.search(raw) is not None
+    except RecursionError:
+        return False  # nested deeper than Python recurses: orjson parsed it; keys unchecked
+
+
+def _parse_plain(raws: list[bytes | int], first_line: int, path: str) -> Batch | None:
+    """The fast path for a batch of valid, flat-or-nested JSON objects; None to fall back."""
+    try:
+        values = list(map(orjson.loads, raws))
+    except (orjson.JSONDecodeError, TypeError):
+        return None  # a bad, blank or skipped line: the per-line path diagnoses it
+    if set(map(type, values)) != {dict}:
+        return None
+    colons = sum(map(bytes.count, raws, repeat(b'":')))  # type: ignore[arg-type]
+    if colons != sum(map(len, values)):  # nested objects, escaped quotes or duplicates
+        issues = []
+        for i, (raw, value) in enumerate(zip(raws, values)):
+            if _may_hide_duplicates(raw, value):  # type: ignore[arg-type]
+                values[i], found = diagnose(raw, first_line + i)  # type: ignore[arg-type]
+                issues.extend(found)
+    else:
+        issues = []
+    lines = list(range(first_line, first_line + len(raws)))
+    return Batch(path, lines, raws, values, issues)  # type: ignore[arg-type]
+
+
 def iter_raw_lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[list[bytes | int]]:
     """Yield lists of raw lines split on b"\\n" only. A line longer than `max_line_bytes` is
     yielded as its length (an int): its bytes are skipped, so memory stays bounded."""
+    for lines, _ in iter_blocks(stream, max_line_bytes):
+        yield lines
+
+
+def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[tuple[list[bytes | int], bool]]:
+    """Yield (lines, plain) per block read; `plain`: no CR, BOM or spaced colon in the block."""
     pending = b""
     skipping = 0  # bytes of an over-long line skipped so far
     while True:
@@ -262,19 +300,22 @@ def iter_raw_lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTE
             if newline < 0:
                 skipping += len(block)
                 continue
-            yield [skipping + newline]
+            yield [skipping + newline], False
             skipping = 0
             block = block[newline + 1 :]
-        parts = (pending + block).split(b"\n") if pending else block.split(b"\n")
-        pending = parts.pop()
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n")
+        pending = data[cut + 1 :]
         if len(pending) > max_line_bytes:
             skipping, pending = len(pending), b""
-        if parts:
-            yield parts
+        if cut >= 0:
+            body = data[:cut]
+            plain = not (b"\r" in body or BOM in body or _SPACED_COLON.search(body))
+            yield body.split(b"\n"), plain
     if skipping:
-        yield [skipping]
+        yield [skipping], False
     elif pending:
-        yield [pending]
+        yield [pending], False
 
 
 def open_binary(path: str) -> BinaryIO:
@@ -288,17 +329,11 @@ def open_binary(path: str) -> BinaryIO:
 
 
 def iter_batches(stream: BinaryIO, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Batch]:
-    """Parse a whole stream into batches of about BATCH_LINES lines."""
+    """Parse a whole stream into batches, one per block read (about BLOCK_BYTES)."""
     line = 1
-    chunk: list[bytes | int] = []
-    for raws in iter_raw_lines(stream, max_line_bytes):
-        chunk.extend(raws)
-        if len(chunk) >= BATCH_LINES:
-            yield parse_lines(chunk, line, path, max_line_bytes)
-            line += len(chunk)
-            chunk = []
-    if chunk:
-        yield parse_lines(chunk, line, path, max_line_bytes)
+    for raws, plain in iter_blocks(stream, max_line_bytes):
+        yield parse_lines(raws, line, path, max_line_bytes, plain)
+        line += len(raws)
 
 
 SAMPLE_BYTES = 16 << 20

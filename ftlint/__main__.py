@@ -8,4 +8,5 @@ if sys.path and sys.path[0] in ("", os.getcwd()):
 
 from ftlint.cli import run  # noqa: E402
 
-run()
+if __name__ == "__main__":  # not when a worker process imports it
+    run()

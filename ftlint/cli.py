@@ -67,6 +67,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
+                       help="processes for large files (default: the usable CPUs)")
     _common_options(check)
     check.set_defaults(handler=cmd_check)
 
@@ -121,7 +123,9 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     settings = settings_from(args)
     if (args.fix or args.diff) and "-" in args.paths:
         raise UsageError("--fix and --diff need files, not standard input")
-    linter = Linter(registry.rules, settings)
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    linter = Linter(registry.rules, settings, jobs=args.jobs)
     result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
     registry.manager.hook.ftlint_run_finished(result=result)
     for message in result.errors + [f.error for f in result.files if f.error]:

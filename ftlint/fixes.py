@@ -173,7 +173,7 @@ def _pinned(linter: Linter, result: RunResult) -> Linter:
             separator=settings.separator if settings.separator is not None else conv.separator,
             stop=settings.stop if settings.stop is not None else conv.stop,
         )
-    return Linter(linter.rule_classes, settings)
+    return Linter(linter.rule_classes, settings, linter.jobs)
 
 
 def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, minimum: Applicability, diff_out: TextIO | None) -> RunResult:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any, BinaryIO, Iterator
 
 import numpy
@@ -327,6 +327,58 @@ def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) 
         yield [pending], None
 
 
+class RangeReader:
+    """Reads bytes [start, end) of a file: one partition of a parallel run."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self._file = open(path, "rb")
+        self._file.seek(start)
+        self._left = end - start
+
+    def read(self, size: int) -> bytes:
+        data = self._file.read(min(size, self._left))
+        self._left -= len(data)
+        return data
+
+    def __enter__(self) -> "RangeReader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+
+def partition(path: str, parts: int) -> list[tuple[int, int]]:
+    """Split an uncompressed file into about `parts` byte ranges that start at line starts."""
+    size = os.path.getsize(path)
+    starts = [0]
+    with open(path, "rb") as stream:
+        for k in range(1, parts):
+            stream.seek(max(k * size // parts, starts[-1]))
+            position = size
+            while block := stream.read(1 << 20):  # the next line start (a line may be huge)
+                newline = block.find(b"\n")
+                if newline >= 0:
+                    position = stream.tell() - len(block) + newline + 1
+                    break
+            if starts[-1] < position < size:
+                starts.append(position)
+    return list(zip(starts, starts[1:] + [size]))
+
+
+def count_lines(path: str, end: int) -> int:
+    """Newlines in the first `end` bytes of a file."""
+    lines = 0
+    with RangeReader(path, 0, end) as stream:
+        while block := stream.read(BLOCK_BYTES):
+            lines += block.count(b"\n")
+    return lines
+
+
+def is_gzip(path: str) -> bool:
+    with open(path, "rb") as stream:
+        return stream.read(2) == b"\x1f\x8b"
+
+
 def open_binary(path: str) -> BinaryIO:
     """Open a dataset file for reading bytes; `.gz` files are decompressed as a stream."""
     if path == "-":
@@ -337,9 +389,9 @@ def open_binary(path: str) -> BinaryIO:
     return stream
 
 
-def iter_batches(stream: BinaryIO, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[Batch]:
+def iter_batches(stream: BinaryIO, path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, first_line: int = 1) -> Iterator[Batch]:
     """Parse a whole stream into batches, one per block read (about BLOCK_BYTES)."""
-    line = 1
+    line = first_line
     for raws, block in iter_blocks(stream, max_line_bytes):
         yield parse_lines(raws, line, path, max_line_bytes, block)
         line += len(raws)

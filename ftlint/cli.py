@@ -89,6 +89,14 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     _common_options(conventions)
     conventions.set_defaults(handler=cmd_conventions)
 
+    count = sub.add_parser("tokens", help="exact token totals per file, for cost estimates (all cores)")
+    count.add_argument("paths", nargs="+", metavar="FILE")
+    count.add_argument("--model", help="base model whose encoding counts (default: from config, else davinci)")
+    count.add_argument("--format", choices=["text", "json"], default="text")
+    count.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N")
+    _common_options(count)
+    count.set_defaults(handler=cmd_tokens)
+
     registry.manager.hook.ftlint_add_commands(subparsers=sub)
     return parser
 
@@ -205,6 +213,40 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
             print(describe_conventions(FileResult(path, records=conv.sampled, conventions=conv)).replace(" records", " sampled records"))
     if args.format == "json":
         json.dump({p: c.to_json() for p, c in found.items()}, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    for message in errors:
+        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+    return EXIT_USAGE if errors else 0
+
+
+def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
+    from ftlint.engine import expand_paths
+    from ftlint.token_totals import token_totals
+    from ftlint.tokens import DEFAULT_MODEL, EncodingUnavailable
+
+    settings = settings_from(args)
+    model = settings.model or DEFAULT_MODEL
+    files, errors = expand_paths(args.paths)
+    report = {}
+    for path in files:
+        if path == "-":
+            errors.append("tokens needs files, not standard input")
+            continue
+        try:
+            totals = token_totals(path, model, max(args.jobs, 1))
+        except EncodingUnavailable as error:
+            raise UsageError(str(error)) from None
+        except OSError as error:
+            errors.append(f"{path}: {error.strerror or error}")
+            continue
+        report[path] = totals.to_json()
+        if args.format == "text":
+            print(escape_controls(
+                f"{path}: {totals.records:,} records, {totals.prompt_tokens:,} prompt + {totals.completion_tokens:,} "
+                f"completion = {totals.total:,} tokens ({model}); longest example {totals.longest_example:,} tokens"
+            ))
+    if args.format == "json":
+        json.dump({"model": model, "files": report}, sys.stdout, indent=2)
         print()
     for message in errors:
         print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)

@@ -85,6 +85,8 @@ def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
         char, count = counts.most_common(1)[0]
         if suffix and count < EXTEND * len(group):
             break
+        if char in SENTENCE_END and separator_like(suffix):
+            break  # "Review text.\n\n###\n\n": the "." belongs to the text, not the separator
         if count < 2 or count <= MAJORITY * len(texts):
             break
         suffix = char + suffix

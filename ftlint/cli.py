@@ -39,7 +39,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _convention_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci-002)")
+    parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci)")
     parser.add_argument("--task", choices=["classification", "generation"], help="override task inference")
     parser.add_argument("--separator", type=unescape, help=r"the prompt separator, e.g. '\n\n###\n\n' (default: inferred)")
     parser.add_argument("--stop", type=unescape, help=r"the completion stop sequence, e.g. ' END' (default: inferred)")

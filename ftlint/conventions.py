@@ -18,6 +18,7 @@ EXTEND = 0.9  # extend a candidate by a character while this share of its record
 SENTENCE_END = set(".?!。？！…\"'”’)]】」")
 DEFAULT_SEPARATOR = "\n\n###\n\n"
 DEFAULT_STOP = " END"
+TRAILING_PUNCTUATION = ".,;:!?…。，；：！？"
 _MARKER_WORD = re.compile(r"(?:^|\s)[A-Z]{3,}$")
 
 
@@ -42,6 +43,13 @@ class Conventions:
         elif self.stop:
             data["inference"] = {"stop": [self.stop]}
         return data
+
+
+def label_key(label: str) -> str:
+    """The class a label spells: without surrounding whitespace, trailing punctuation and case."""
+    core = label.strip()
+    trimmed = core.rstrip(TRAILING_PUNCTUATION).rstrip()
+    return (trimmed or core).casefold()
 
 
 def detect_format(record: dict) -> str:
@@ -116,7 +124,10 @@ def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventio
         conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
         conv.task_source = "inferred"
     if conv.task == "classification":
-        conv.classes = [c for c, _ in Counter(completions).most_common()]
+        spellings: dict[str, str] = {}  # class -> its most common spelling
+        for label, _ in Counter(c for c in completions if c.strip()).most_common():
+            spellings.setdefault(label_key(label), label)
+        conv.classes = list(spellings.values())
 
     if settings.get("separator") is not None:
         conv.separator, conv.separator_source = settings["separator"], "config"

@@ -81,6 +81,7 @@ def test_rule_case(tmp_path: Path, capsys: pytest.CaptureFixture, code: str, cas
         target = tmp_path / ("valid.jsonl" if "validation" in case else "train.jsonl")
         assert target.read_text(encoding="utf-8") == case["fixed"]
         _, again = _check(tmp_path, capsys, code, case)
-        assert [d for d in again if d["code"] == code and d["fix"]] == []
+        fixable = ("safe", "unsafe") if case.get("unsafe") else ("safe",)
+        assert [d for d in again if d["code"] == code and d["fix"] and d["fix"]["applicability"] in fixable] == []
         _check(tmp_path, capsys, code, case, *fix_args)
         assert target.read_text(encoding="utf-8") == case["fixed"], "a second --fix changed the file"

@@ -1,0 +1,414 @@
+"""Rules for classification datasets (FT5xx): how many classes, how many examples per class,
+and whether one class is spelled several ways.
+
+They run only when the dataset's task is classification (`task = "classification"` in the
+config, or inferred: few distinct completions for the number of records). The class of a
+record is its completion; spellings that differ only in case, surrounding whitespace or
+trailing punctuation (` positive`, `Positive.`) count as one class, named by its most frequent
+spelling (FT504 reports the other spellings). Records whose completion is not a string are left
+to the schema rules.
+
+All of them are dataset rules on one small state: per distinct label, its count and its first
+line (FT504 also keeps the line numbers of each label). Labels of a classification task are
+few; when more than `MAX_LABELS` distinct completions appear, collecting stops and only FT503
+reports.
+"""
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterator
+
+from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl
+from ftlint.conventions import label_key
+from ftlint.reader import Batch
+from ftlint.text import show
+
+MAX_LABELS = 1000  # distinct labels tracked before a state gives up (then it is not classification)
+
+
+class LabelStats:
+    """Per distinct completion: its count, its first (line, column) and optionally all its lines.
+
+    Mergeable: `merge(a, b)` where a's partition came before b's. Bounded: past `cap` distinct
+    labels it stops collecting and sets `overflow`.
+    """
+
+    __slots__ = ("counts", "first", "lines", "overflow", "cap")
+
+    def __init__(self, cap: int = MAX_LABELS, keep_lines: bool = False) -> None:
+        self.counts: dict[str, int] = {}
+        self.first: dict[str, tuple[int, int]] = {}
+        self.lines: dict[str, array] | None = {} if keep_lines else None
+        self.overflow = False
+        self.cap = cap
+
+    def add(self, batch: Batch) -> None:
+        if self.overflow:
+            return
+        column = batch.strings("completion")
+        counts = Counter(column)
+        counts.pop(None, None)
+        for blank in [label for label in counts if not label.strip()]:
+            del counts[blank]  # an empty completion is no class (FT103 reports it)
+        if not counts:
+            return
+        new = [label for label in counts if label not in self.counts]
+        if len(self.counts) + len(new) > self.cap:
+            self._give_up()
+            return
+        for label in new:
+            i = column.index(label)
+            self.first[label] = (batch.lines[i], batch.column_of(i, "completion"))
+        totals = self.counts
+        for label, n in counts.items():
+            totals[label] = totals.get(label, 0) + n
+        if self.lines is not None:
+            lines = self.lines
+            for label in new:
+                lines[label] = array("q")
+            for line, label in zip(batch.lines, column):
+                if label in counts:
+                    lines[label].append(line)
+
+    def _give_up(self) -> None:
+        self.overflow = True
+        self.counts, self.first = {}, {}
+        if self.lines is not None:
+            self.lines = {}
+
+    def merge(self, other: LabelStats) -> LabelStats:
+        if self.overflow or other.overflow:
+            self._give_up()
+            return self
+        new = [label for label in other.counts if label not in self.counts]
+        if len(self.counts) + len(new) > self.cap:
+            self._give_up()
+            return self
+        for label, n in other.counts.items():
+            self.counts[label] = self.counts.get(label, 0) + n
+        for label in new:
+            self.first[label] = other.first[label]
+        if self.lines is not None and other.lines is not None:
+            for label, lines in other.lines.items():
+                self.lines.setdefault(label, array("q")).extend(lines)
+        return self
+
+    def by_first_line(self) -> list[str]:
+        return sorted(self.counts, key=lambda label: self.first[label])
+
+    def groups(self) -> list[LabelClass]:
+        """The classes: labels grouped by `label_key`, in the order of their first line."""
+        spellings: dict[str, list[str]] = {}
+        for label in self.by_first_line():
+            spellings.setdefault(label_key(label), []).append(label)
+        found = []
+        for labels in spellings.values():
+            dominant = max(labels, key=self.counts.__getitem__)  # ties: the spelling seen first
+            count = sum(self.counts[label] for label in labels)
+            found.append(LabelClass(dominant, count, self.first[labels[0]], labels))
+        return found
+
+
+@dataclass
+class LabelClass:
+    """One class: its dominant spelling, its records (all spellings), where it first occurs."""
+
+    name: str
+    count: int
+    first: tuple[int, int]  # (line, column) of its first record
+    spellings: list[str]  # every spelling, the first seen first
+
+    def described(self) -> str:
+        """The class for a message: its spelling, and how many other spellings it counts."""
+        others = len(self.spellings) - 1
+        return show(self.name) + (f" (with {others} variant spelling{'s' if others > 1 else ''})" if others else "")
+
+
+class ClassRule(DatasetRule):
+    """Base of the rules that look at the classes of a classification dataset."""
+
+    formats = frozenset({"prompt-completion"})
+    keep_lines = False
+
+    def cap(self) -> int:
+        return MAX_LABELS
+
+    def new_state(self) -> LabelStats:
+        return LabelStats(self.cap(), self.keep_lines)
+
+    def observe(self, state: LabelStats, batch: Batch, ctx: Context) -> None:
+        if ctx.conventions.task == "classification":
+            state.add(batch)
+
+    def merge(self, a: LabelStats, b: LabelStats) -> LabelStats:
+        return a.merge(b)
+
+    def report(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        if ctx.conventions.task != "classification" or state.overflow or not state.counts:
+            return iter(())
+        return self.findings(state, ctx)
+
+    def findings(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+class TooFewPerClass(ClassRule):
+    """A class has fewer examples than a classifier needs.
+
+    ## What it does
+    Counts the records of each class (each distinct completion; spellings that differ only in
+    case, surrounding whitespace or trailing punctuation count as one class, see FT504) and
+    reports every class with fewer than `min-examples` (default 100) records, once, on the
+    class's first line.
+
+    ## Why
+    OpenAI's fine-tuning guide recommends at least ~100 examples per class. With fewer, the
+    model barely learns the class and rarely predicts it.
+
+    ## Example
+    With the default `min-examples = 100`, a file with 450 ` positive` and 30 ` negative`
+    records:
+    ```
+    {"prompt": "Review: Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+    is reported on the first ` negative` record: the class has 30 examples.
+
+    ## Fix
+    None automatic: add examples of the class, or merge it into a related class. Set
+    `min-examples` under `[tool.ftlint.rules.too-few-per-class]` to change the threshold.
+    """
+
+    code = "FT501"
+    name = "too-few-per-class"
+    severity = Severity.WARNING
+
+    @dataclass(frozen=True)
+    class Options:
+        min_examples: int = 100
+
+    def findings(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        minimum = self.options.min_examples
+        for cls in state.groups():
+            n = cls.count
+            if n < minimum:
+                line, column = cls.first
+                yield self.diagnostic(
+                    ctx, line,
+                    f"class {cls.described()} has only {_plural(n, 'example')} (min-examples {minimum:,}; "
+                    f"the guide recommends about 100 per class): add examples or merge the class",
+                    column=column, pointer="/completion",
+                )
+
+
+class ClassImbalance(ClassRule):
+    """The largest class has many times more examples than the smallest.
+
+    ## What it does
+    Compares the record counts of the largest and the smallest class (variant spellings of a
+    class counted with it, see FT504) and reports, once on line 1, when their ratio is above
+    `max-ratio` (default 10).
+
+    ## Why
+    A classifier trained on heavily imbalanced classes learns to predict the large class; the
+    rare class's recall suffers. Either balance the data or decide consciously (and evaluate
+    per class).
+
+    ## Example
+    950 records with completion ` ham` and 50 with ` spam`: ratio 19, reported.
+
+    ## Fix
+    None automatic: add examples of the small classes, or downsample the large one. Set
+    `max-ratio` under `[tool.ftlint.rules.class-imbalance]` to change the threshold.
+    """
+
+    code = "FT502"
+    name = "class-imbalance"
+    severity = Severity.WARNING
+
+    @dataclass(frozen=True)
+    class Options:
+        max_ratio: float = 10.0
+
+    def findings(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        groups = state.groups()  # ties: the class seen first
+        if len(groups) < 2:
+            return
+        largest = max(groups, key=lambda cls: cls.count)
+        smallest = min(groups, key=lambda cls: cls.count)
+        big, small = largest.count, smallest.count
+        ratio = big / small
+        if ratio > self.options.max_ratio:
+            yield self.diagnostic(
+                ctx, 1,
+                f"classes are imbalanced: {largest.described()} has {_plural(big, 'example')}, {smallest.described()} only "
+                f"{small:,} ({ratio:.1f} times fewer; max-ratio {self.options.max_ratio:g}): add examples of the "
+                f"small classes or downsample the large ones",
+            )
+
+
+class TooManyClasses(ClassRule):
+    """The dataset has more classes than a fine-tuned classifier handles well.
+
+    ## What it does
+    Counts the classes (distinct completions, variant spellings of one class counted once, see
+    FT504) of a classification dataset and reports, once on line 1, when there are more than
+    `max-classes` (default 500).
+
+    ## Why
+    OpenAI's fine-tuning guide describes classification with up to 500 classes. Beyond that
+    each class has few examples and the labels rarely stay single tokens; a task with that
+    many outputs is better framed as generation (or split into a hierarchy of classifiers).
+    Many distinct completions may also mean the task was wrongly taken for classification:
+    set `task = "generation"` in the config then.
+
+    ## Example
+    A topic classifier with 730 distinct topic labels.
+
+    ## Fix
+    None automatic: merge rare classes, or train a generation model. Set `max-classes` under
+    `[tool.ftlint.rules.too-many-classes]` to change the threshold.
+    """
+
+    code = "FT503"
+    name = "too-many-classes"
+    severity = Severity.ERROR
+
+    @dataclass(frozen=True)
+    class Options:
+        max_classes: int = 500
+
+    def cap(self) -> int:
+        return max(MAX_LABELS, 2 * self.options.max_classes)
+
+    def report(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        if ctx.conventions.task != "classification":
+            return
+        limit = self.options.max_classes
+        if state.overflow:
+            yield self.diagnostic(
+                ctx, 1,
+                f"more than {state.cap:,} distinct completions for a classification task (max-classes {limit:,}): "
+                f"merge classes, or set task = \"generation\" if this is not classification",
+            )
+        elif len(state.counts) > limit and (n := len(state.groups())) > limit:
+            yield self.diagnostic(
+                ctx, 1,
+                f"{n:,} classes, more than max-classes ({limit:,}; the guide describes up to 500): "
+                f"merge rare classes, or set task = \"generation\" if this is not classification",
+            )
+
+
+class LabelVariants(ClassRule):
+    """One class is spelled several ways.
+
+    ## What it does
+    Groups the labels (completions) that differ only in case, surrounding whitespace or
+    trailing punctuation (` positive`, ` Positive`, `positive`, ` positive.`), takes the most
+    frequent spelling of each group as the class's spelling, and reports every record that
+    uses another one, naming the dominant spelling.
+
+    ## Why
+    To the model, ` positive` and ` Positive` are different tokens, hence different classes:
+    the examples of one class are split, and at inference the probabilities are spread over
+    spellings (`logprobs` shows several "classes" that are one). A label without the leading
+    space (`positive`) is also a different token than ` positive`.
+
+    ## Example
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Loved every minute.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Great cast, great story.\\n\\n###\\n\\n", "completion": " Positive"}
+    ```
+    Line 3 is reported: ` Positive` is a variant of ` positive`.
+
+    ## Fix
+    Set the completion to the dominant spelling (unsafe: it changes a label; ftlint never
+    changes labels without `--unsafe-fixes`). A missing leading space is also reported by
+    the completion rules.
+    """
+
+    code = "FT504"
+    name = "label-variants"
+    severity = Severity.ERROR
+    keep_lines = True
+
+    def findings(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        assert state.lines is not None
+        found: list[tuple[int, str, str]] = []  # (line, variant, dominant)
+        for cls in state.groups():
+            found.extend((line, variant, cls.name) for variant in cls.spellings if variant != cls.name
+                         for line in state.lines[variant])
+        found.sort()
+        for line, variant, dominant in found:
+            message = (
+                f"label {show(variant)} is a variant of {show(dominant)} ({_plural(state.counts[dominant], 'record')}): "
+                f"use one spelling per class"
+            )
+            fix = Fix(f"Replace label with {show(dominant)}", (Edit(line, "set", "/completion", dominant),), Applicability.UNSAFE)
+            yield self.diagnostic(ctx, line, message, pointer="/completion", fix=fix)
+
+
+class PreferNumericLabels(ClassRule):
+    """Many classes whose labels are words of several tokens: numbers would be single tokens.
+
+    ## What it does
+    When a classification dataset has at least `min-classes` classes (default 10) and some of
+    its labels encode to more than one token (under the model's encoding; the default model
+    is `davinci`, set `model` in the config or `--model`), suggests once, on line 1, mapping
+    the classes to numbers ` 1`, ` 2`, ... instead.
+
+    ## Why
+    OpenAI's fine-tuning guide advises, for many categories (its example: routing emails
+    into categories), to map each class to a number with a leading space: each is a single
+    token, so a classifier can run with `max_tokens=1` and read the class probabilities from
+    `logprobs`. Multi-token labels need several generated tokens and their first tokens may
+    be shared between classes.
+
+    ## Example
+    12 classes such as ` Billing question`, ` Technical support`, ` Account cancellation`:
+    use ` 1` ... ` 12` and keep the mapping beside the dataset.
+
+    ## Fix
+    None automatic: the mapping is yours to keep. Rules FT402 reports each multi-token label.
+    """
+
+    code = "FT505"
+    name = "prefer-numeric-labels"
+    severity = Severity.INFO
+
+    @dataclass(frozen=True)
+    class Options:
+        min_classes: int = 10
+
+    def findings(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        groups = state.groups()
+        n = len(groups)
+        if n < self.options.min_classes:
+            return
+        from ftlint_rules.tokens import encoding_for, model_for
+
+        encoding = encoding_for(ctx)
+        multi = [
+            label for label in (cls.name for cls in groups)
+            if not label.strip().isdigit() and len(encoding.encode_ordinary(label)) > 1
+        ]
+        if not multi:
+            return
+        example = multi[0]
+        k = len(encoding.encode_ordinary(example))
+        yield self.diagnostic(
+            ctx, 1,
+            f"{n:,} classes, {len(multi):,} of them several tokens under {model_for(ctx).name} (e.g. {show(example)}: "
+            f"{k} tokens): map the classes to numbers \" 1\" ... \" {n}\" (single tokens) and keep the mapping",
+        )
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [TooFewPerClass, ClassImbalance, TooManyClasses, LabelVariants, PreferNumericLabels]

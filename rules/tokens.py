@@ -1,0 +1,283 @@
+"""Rules about tokens (FT4xx): the per-example token limit, single-token class labels, and
+special-token text.
+
+Tokens are counted with the model's tiktoken encoding, loaded offline (`ftlint.tokens`). The
+model is `model` in the config or `--model`; for prompt-completion datasets the default is
+`davinci` (the legacy fine-tuning guide's models ada, babbage, curie and davinci all use
+r50k_base and allow 2048 tokens per example).
+
+Tokenizing is the expensive part of a lint run (about 46 s for 1M records), so FT401 only
+tokenizes a record when cheap bounds cannot prove it within the limit: a token is at least one
+byte, so a record whose prompt and completion take at most `limit` bytes of UTF-8 has at most
+`limit` tokens.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from ftlint import Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
+from ftlint import tokens
+from ftlint.reader import Batch
+from ftlint.text import show
+from ftlint.conventions import TRAILING_PUNCTUATION
+from ftlint_rules.classes import MAX_LABELS, LabelStats
+
+if TYPE_CHECKING:
+    import tiktoken
+
+DEFAULT_MODEL = tokens.DEFAULT_MODEL  # "davinci": the legacy guide's models, for the legacy format
+
+
+@functools.cache
+def _resolve(name: str) -> tokens.ModelInfo:
+    return tokens.resolve_model(name)
+
+
+def model_for(ctx: Context) -> tokens.ModelInfo:
+    """The model whose limits and encoding apply: the configured one, else DEFAULT_MODEL."""
+    return _resolve(ctx.model or DEFAULT_MODEL)
+
+
+def encoding_for(ctx: Context) -> tiktoken.Encoding:
+    return tokens.get_encoding(model_for(ctx).encoding)
+
+
+def _pieces(encoding: tiktoken.Encoding, ids: list[int]) -> str:
+    """How a text splits into tokens, for a message: [" Very", " positive"]."""
+    parts = (show(encoding.decode_single_token_bytes(t).decode("utf-8", "replace"), 20) for t in ids[:8])
+    return "[" + ", ".join(parts) + (", …]" if len(ids) > 8 else "]")
+
+
+class TooManyTokens(Rule):
+    """The example (prompt + completion) has more tokens than the model allows.
+
+    ## What it does
+    Counts the tokens of the prompt followed by the completion (as the model sees them, the
+    separator and stop sequence included) with the model's tiktoken encoding, and reports
+    records over the model's per-example limit, with the count and the limit.
+
+    The model is `model` in the config or `--model`, default `davinci`: ada, babbage, curie
+    and davinci allow 2048 tokens (r50k_base); other models take their limit from ftlint's
+    model table. The option `max-tokens` (default 0: use the model table) sets another limit.
+
+    Only records that can exceed the limit are tokenized: a token is at least one byte, so a
+    record whose raw line, or whose prompt and completion in UTF-8, take at most `limit`
+    bytes is within the limit without tokenizing it.
+
+    ## Why
+    OpenAI's legacy fine-tuning guide requires prompt + completion to fit in 2048 tokens
+    for the base models. Longer examples are rejected (or cut, losing the completion, which
+    is what the model should learn).
+
+    ## Example
+    A prompt holding a whole 3,000-word article, summarised in the completion: about 4,000
+    tokens, reported.
+
+    ## Fix
+    None automatic: shorten the prompt (keep the part the completion depends on), or split
+    the example into several.
+    """
+
+    code = "FT401"
+    name = "too-many-tokens"
+    severity = Severity.ERROR
+    formats = frozenset({"prompt-completion"})
+
+    @dataclass(frozen=True)
+    class Options:
+        max_tokens: int = 0
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        info = model_for(ctx)
+        limit = self.options.max_tokens if self.options.max_tokens > 0 else info.max_tokens
+        raws = batch.raws
+        # 1. The raw line bounds the UTF-8 bytes of its strings (JSON escapes are never shorter
+        #    than the character), except where the reader replaced invalid bytes by U+FFFD.
+        replaced = {issue.line for issue in batch.issues if issue.code == "FT006"}
+        if not raws or (not replaced and max(map(len, raws)) <= limit):
+            return
+        prompts, completions, lines = batch.strings("prompt"), batch.strings("completion"), batch.lines
+        quick = limit // 4  # characters: 4 * characters >= UTF-8 bytes
+        texts: list[str] = []
+        where: list[int] = []
+        for i, raw in enumerate(raws):
+            if len(raw) <= limit and lines[i] not in replaced:
+                continue
+            p, c = prompts[i], completions[i]
+            if p is None:
+                if c is None:
+                    continue
+                p = ""
+            elif c is None:
+                c = ""
+            n = len(p) + len(c)  # 2. characters <= bytes <= 4 * characters
+            if n <= quick:
+                continue
+            if not (p.isascii() and c.isascii()):  # 3. exact UTF-8 length
+                n = len(p.encode("utf-8", "surrogatepass")) + len(c.encode("utf-8", "surrogatepass"))
+            if n <= limit:
+                continue
+            texts.append(p + c)
+            where.append(i)
+        if not texts:
+            return
+        counts = tokens.count_tokens(tokens.get_encoding(info.encoding), texts)
+        source = f"max-tokens ({limit:,})" if self.options.max_tokens > 0 else f"the {limit:,}-token limit of {info.name}"
+        for i, n in zip(where, counts):
+            if n > limit:
+                yield self.diagnostic(
+                    ctx, lines[i],
+                    f"prompt + completion is {n:,} tokens ({info.encoding}), over {source}: "
+                    f"shorten the prompt or split the example",
+                    column=batch.column_of(i, "prompt"), pointer="/prompt",
+                )
+
+
+class LabelNotSingleToken(DatasetRule):
+    """A class label encodes to more than one token.
+
+    ## What it does
+    In a classification dataset, encodes each distinct label (the completion exactly as
+    written, leading space included) with the model's encoding (default model `davinci`,
+    r50k_base; set `model` in the config or `--model`) and reports each label of more than
+    one token once, on its first line, with its split into tokens and, when one is easy to
+    find, a single-token alternative.
+
+    ## Why
+    OpenAI's fine-tuning guide has classifiers answer with one token: the labels are single
+    tokens, inference uses `max_tokens=1`, and `logprobs` gives each class's probability.
+    A label of several tokens needs several generated tokens, its first token may be shared
+    with other labels, and its probability is not read off one token. Numbers with a leading
+    space (` 1`, ` 2`, ...) are single tokens and work well.
+
+    ## Example
+    ```
+    {"prompt": "Review: Best film I have seen this year!\\n\\n###\\n\\n", "completion": " Very positive"}
+    ```
+    ` Very positive` is 2 tokens, `[" Very", " positive"]`.
+
+    ## Fix
+    None automatic: rename the class (for instance to a number with a leading space) and
+    keep the mapping.
+    """
+
+    code = "FT402"
+    name = "label-not-single-token"
+    severity = Severity.WARNING
+    formats = frozenset({"prompt-completion"})
+
+    def new_state(self) -> LabelStats:
+        return LabelStats(MAX_LABELS)
+
+    def observe(self, state: LabelStats, batch: Batch, ctx: Context) -> None:
+        if ctx.conventions.task == "classification":
+            state.add(batch)
+
+    def merge(self, a: LabelStats, b: LabelStats) -> LabelStats:
+        return a.merge(b)
+
+    def report(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
+        if ctx.conventions.task != "classification" or state.overflow or not state.counts:
+            return
+        info = model_for(ctx)
+        encoding = tokens.get_encoding(info.encoding)
+        labels = state.by_first_line()
+        taken = {label.strip() for label in labels}
+        for number, label in enumerate(labels, 1):
+            ids = encoding.encode_ordinary(label)
+            if len(ids) <= 1:
+                continue
+            hint = self._alternative(encoding, label, number, taken)
+            line, column = state.first[label]
+            yield self.diagnostic(
+                ctx, line,
+                f"label {show(label)} is {len(ids)} tokens under {info.name} ({info.encoding}): {_pieces(encoding, ids)}; "
+                f"classifiers need single-token labels (max_tokens=1){hint}",
+                column=column, pointer="/completion",
+            )
+
+    @staticmethod
+    def _alternative(encoding: tiktoken.Encoding, label: str, number: int, taken: set[str]) -> str:
+        """A single-token spelling of the same label, else a free number with a leading space."""
+        core = label.strip()
+        bare = core.rstrip(TRAILING_PUNCTUATION).rstrip() or core
+        for candidate in (" " + core, " " + bare, " " + bare.lower()):
+            if core and candidate != label and len(encoding.encode_ordinary(candidate)) == 1:
+                return f": use {show(candidate)}"
+        candidate = f" {number}"
+        if str(number) not in taken and len(encoding.encode_ordinary(candidate)) == 1:
+            return f": map the class to a number such as {show(candidate)}"
+        return ": map the classes to numbers with a leading space"
+
+
+class SpecialToken(Rule):
+    """The prompt or completion contains the text of a special token.
+
+    ## What it does
+    Reports a prompt or completion holding the text of one of the model encoding's special
+    tokens, such as `<|endoftext|>` (every encoding) or `<|fim_prefix|>` and `<|endofprompt|>`
+    (cl100k_base), at the column where it occurs. The model is `model` in the config or
+    `--model` (default `davinci`, r50k_base).
+
+    ## Why
+    Tokenizers refuse such text by default (it would become the control token, not the
+    characters), and the API rejects the example. Written as plain text it also often means
+    that documents were glued together with their end-of-text markers.
+
+    ## Example
+    ```
+    {"prompt": "Define: photosynthesis<|endoftext|>\\n\\n###\\n\\n", "completion": " The process by which plants make sugar from light. END"}
+    ```
+
+    ## Fix
+    None automatic: remove the marker, or split the text where it stands.
+    """
+
+    code = "FT403"
+    name = "special-token"
+    severity = Severity.ERROR
+    formats = frozenset({"prompt-completion"})
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        specials: list[str] | None = None
+        for key in ("prompt", "completion"):
+            column = batch.strings(key)
+            if "<|" not in "\x00".join(filter(None, column)):  # one C-speed scan per batch
+                continue
+            if specials is None:
+                info = model_for(ctx)
+                specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
+                where = f"{info.encoding} ({info.name})"
+            for i, text in enumerate(column):
+                if text is None or "<|" not in text:
+                    continue
+                found = [(text.find(s), s) for s in specials if s in text]
+                if not found:
+                    continue
+                _, first = min(found)
+                names = " and ".join(show(s) for _, s in sorted(found)[:3])
+                plural = "s" if len(found) > 1 else ""
+                yield self.diagnostic(
+                    ctx, batch.lines[i],
+                    f"{key} contains the special token{plural} {names} of {where}: the API rejects it; "
+                    f"remove it or write it differently",
+                    column=self._column(batch, i, key, first), pointer="/" + key,
+                )
+
+    @staticmethod
+    def _column(batch: Batch, i: int, key: str, token: str) -> int:
+        """Column of the token's text within the key's value in the raw line (the key's column
+        when the line spells it with escapes)."""
+        raw = batch.raws[i]
+        start = raw.find(b'"' + key.encode() + b'"')
+        at = raw.find(token.encode(), start) if start >= 0 else -1
+        if at < 0:
+            return batch.column_of(i, key)
+        return len(raw[:at].decode("utf-8", "replace")) + 1
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [TooManyTokens, LabelNotSingleToken, SpecialToken]

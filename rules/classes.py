@@ -131,6 +131,7 @@ class ClassRule(DatasetRule):
 
     formats = frozenset({"prompt-completion"})
     keep_lines = False
+    training_only = False  # advice about the training set's size and balance, not a validation set's
 
     def cap(self) -> int:
         return MAX_LABELS
@@ -147,6 +148,8 @@ class ClassRule(DatasetRule):
 
     def report(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
         if ctx.conventions.task != "classification" or state.overflow or not state.counts:
+            return iter(())
+        if self.training_only and ctx.role == "validation":
             return iter(())
         return self.findings(state, ctx)
 
@@ -187,6 +190,7 @@ class TooFewPerClass(ClassRule):
     code = "FT501"
     name = "too-few-per-class"
     severity = Severity.WARNING
+    training_only = True
 
     @dataclass(frozen=True)
     class Options:
@@ -230,6 +234,7 @@ class ClassImbalance(ClassRule):
     code = "FT502"
     name = "class-imbalance"
     severity = Severity.WARNING
+    training_only = True
 
     @dataclass(frozen=True)
     class Options:
@@ -381,6 +386,7 @@ class PreferNumericLabels(ClassRule):
     code = "FT505"
     name = "prefer-numeric-labels"
     severity = Severity.INFO
+    training_only = True
 
     @dataclass(frozen=True)
     class Options:

@@ -48,20 +48,25 @@ class Batch:
     raws: list[bytes] = field(default_factory=list)
     values: list[dict | None] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    _strings: dict[str, list[str | None]] = field(default_factory=dict, repr=False)
+    _columns: dict[tuple[str, bool], list[Any]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.lines)
 
+    def values_of(self, key: str) -> list[Any]:
+        """The value of `key` in each record, None where absent or unparsed (cached)."""
+        column = self._columns.get((key, False))
+        if column is None:
+            column = [v.get(key) if v is not None else None for v in self.values]
+            self._columns[(key, False)] = column
+        return column
+
     def strings(self, key: str) -> list[str | None]:
         """The value of `key` in each record when it is a string, else None (cached)."""
-        column = self._strings.get(key)
+        column = self._columns.get((key, True))
         if column is None:
-            column = [
-                x if type(x) is str else None
-                for x in (v.get(key) if v is not None else None for v in self.values)
-            ]
-            self._strings[key] = column
+            column = [x if type(x) is str else None for x in self.values_of(key)]
+            self._columns[(key, True)] = column
         return column
 
     def column_of(self, index: int, key: str) -> int:

@@ -1,0 +1,297 @@
+"""Rules for the shape of prompt-completion records and the size of the dataset (FT1xx)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ftlint import DatasetRule, Rule, Severity, hookimpl
+from ftlint.text import show
+
+FORMATS = frozenset({"prompt-completion"})
+KEYS = ("prompt", "completion")
+API_MINIMUM = 10  # examples the fine-tuning API requires
+
+
+def _pointer(key: str) -> str:
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if type(value) is bool:
+        return "a boolean"
+    if type(value) is float and math.isnan(value):
+        return "NaN (a missing value?)"
+    if type(value) is float and math.isinf(value):
+        return "an infinite number"
+    if type(value) in (int, float):
+        return f"a number ({value!r})" if len(repr(value)) <= 20 else "a number"
+    if type(value) is list:
+        return "an array"
+    if type(value) is dict:
+        return "an object"
+    return type(value).__name__
+
+
+class MissingKey(Rule):
+    """The record lacks `prompt` or `completion`.
+
+    ## What it does
+    In a prompt-completion dataset, reports each record (a JSON object) without a `prompt`
+    key or without a `completion` key; the pointer names the (first) missing key.
+
+    ## Why
+    Every example of the legacy fine-tuning format is exactly one prompt and one completion;
+    the API rejects the file otherwise. A record in another format (`messages`, `text`) in the
+    middle of the file is usually a mix-up of two exports.
+
+    ## Example
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n"}
+    ```
+    """
+
+    code = "FT101"
+    name = "missing-key"
+    severity = Severity.ERROR
+    formats = FORMATS
+
+    def check(self, batch, ctx) -> Iterator:
+        values = batch.values
+        found = [i for i, v in enumerate(values) if v is not None and ("prompt" not in v or "completion" not in v)]
+        for i in found:
+            line, value = batch.lines[i], values[i]
+            missing = [k for k in KEYS if k not in value]
+            if len(missing) == 2:
+                message = 'record has neither "prompt" nor "completion"; every example needs both'
+                if "messages" in value:
+                    message += ' (it looks like a chat record: "messages")'
+            else:
+                message = f'record has no "{missing[0]}" key; every example needs "prompt" and "completion"'
+            yield self.diagnostic(ctx, line, message, pointer=_pointer(missing[0]))
+
+
+class WrongType(Rule):
+    """`prompt` or `completion` is not a string.
+
+    ## What it does
+    Reports a `prompt` or `completion` whose value is a number, a boolean, null, an array or
+    an object, and says which.
+
+    ## Why
+    Both must be strings. A number label (`"completion": 1`) is a common slip when exporting
+    a classification dataset from a data frame; write it as a string with a leading space
+    (`" 1"`), which the models handle well.
+
+    ## Example
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": 1}
+    ```
+    """
+
+    code = "FT102"
+    name = "wrong-type"
+    severity = Severity.ERROR
+    formats = FORMATS
+
+    def check(self, batch, ctx) -> Iterator:
+        for key in KEYS:
+            column = batch.strings(key)
+            values = batch.values
+            wrong = [i for i, (v, t) in enumerate(zip(values, column)) if t is None and v is not None and key in v]
+            for i in wrong:
+                line, found = batch.lines[i], values[i][key]
+                numeric = type(found) is int or (type(found) is float and math.isfinite(found))
+                hint = f'; write it as a string, e.g. {show(" " + str(found))}' if numeric and key == "completion" else ""
+                yield self.diagnostic(
+                    ctx, line, f'"{key}" is {_kind(found)}, not a string{hint}',
+                    column=batch.column_of(i, key), pointer=_pointer(key),
+                )
+
+
+class EmptyCompletion(Rule):
+    """The completion is empty or only whitespace.
+
+    ## What it does
+    Reports a `completion` that is `""` or holds only spaces, tabs or newlines.
+
+    ## Why
+    The completion is what the model learns to produce; an empty one teaches it to stop at
+    once, and is usually a failed export or a missing label.
+
+    ## Example
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " "}
+    ```
+    """
+
+    code = "FT103"
+    name = "empty-completion"
+    severity = Severity.ERROR
+    formats = FORMATS
+
+    def check(self, batch, ctx) -> Iterator:
+        texts = batch.strings("completion")
+        for i in [i for i, t in enumerate(texts) if t is not None and (not t or t.isspace())]:
+            line, text = batch.lines[i], texts[i]
+            what = "empty" if not text else f"only whitespace ({show(text)})"
+            yield self.diagnostic(
+                ctx, line, f"completion is {what}; give the text the model should produce",
+                column=batch.column_of(i, "completion"), pointer="/completion",
+            )
+
+
+@dataclass(frozen=True)
+class UnexpectedKeyOptions:
+    allowed_keys: list[str] = field(default_factory=list)  # keys kept on purpose
+
+
+class UnexpectedKey(Rule):
+    """The record has keys other than `prompt` and `completion`.
+
+    ## What it does
+    Reports each record holding other keys (`id`, `label`, `meta`...), naming them; the pointer
+    names the first. Keys listed in the option `allowed-keys` are not reported.
+
+    ## Why
+    The legacy fine-tuning API ignores or rejects other keys. A key the author meant to train
+    on (a label kept in `label` instead of the completion) is silently lost.
+
+    ## Example
+    ```
+    {"prompt": "Review: crisp sound\\n\\n###\\n\\n", "completion": " positive", "id": 17}
+    ```
+
+    ## Fix
+    None automatic: remove the keys before uploading (or list them in `allowed-keys`).
+    """
+
+    code = "FT104"
+    name = "unexpected-key"
+    severity = Severity.WARNING
+    formats = FORMATS
+    Options = UnexpectedKeyOptions
+
+    def __init__(self, options=None) -> None:
+        super().__init__(options)
+        self._expected = frozenset(KEYS) | frozenset(k for k in self.options.allowed_keys if isinstance(k, str))
+
+    def check(self, batch, ctx) -> Iterator:
+        expected = self._expected
+        values = batch.values
+        for i in [i for i, v in enumerate(values) if v is not None and not expected.issuperset(v)]:
+            line, value = batch.lines[i], values[i]
+            extra = [k for k in value if k not in expected]
+            if not extra:
+                continue
+            names = ", ".join(show(k, 24) for k in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+            yield self.diagnostic(
+                ctx, line,
+                f"unexpected key{'s' if len(extra) > 1 else ''} {names}: the API ignores or rejects keys other than "
+                '"prompt" and "completion"; remove '
+                f"{'them' if len(extra) > 1 else 'it'} or list {'them' if len(extra) > 1 else 'it'} in allowed-keys",
+                column=batch.column_of(i, extra[0]), pointer=_pointer(extra[0]),
+            )
+
+
+class _CountingRule(DatasetRule):
+    """Counts the records (JSON objects) of a file; only for training files."""
+
+    def new_state(self) -> list[int]:
+        return [0]
+
+    def observe(self, state: list[int], batch, ctx) -> None:
+        state[0] += len(batch.values) - batch.values.count(None)
+
+    def merge(self, a: list[int], b: list[int]) -> list[int]:
+        return [a[0] + b[0]]
+
+
+@dataclass(frozen=True)
+class TooFewExamplesOptions:
+    minimum: int = API_MINIMUM
+
+
+class TooFewExamples(_CountingRule):
+    """The training file has fewer examples than the API accepts.
+
+    ## What it does
+    Counts the records of a training file (not a validation file) and reports, on line 1,
+    when there are fewer than `minimum` (default 10, the fine-tuning API's minimum). A file
+    without any record is left to FT011 and the reader's codes.
+
+    ## Why
+    The API rejects the job. Even at the minimum, a model learns little; the guide asks for
+    a few hundred examples (FT111).
+
+    ## Example
+    A training file of 6 labelled reviews.
+    """
+
+    code = "FT110"
+    name = "too-few-examples"
+    severity = Severity.ERROR
+    formats = FORMATS
+    Options = TooFewExamplesOptions
+
+    def report(self, state: list[int], ctx) -> Iterator:
+        count = state[0]
+        if ctx.role != "train" or count == 0 or count >= self.options.minimum:
+            return
+        yield self.diagnostic(
+            ctx, 1,
+            f"{count} example{'s' if count != 1 else ''}; fine-tuning needs at least {self.options.minimum} "
+            "(and the guide recommends a few hundred)",
+        )
+
+
+@dataclass(frozen=True)
+class SmallDatasetOptions:
+    classification_minimum: int = 200
+    generation_minimum: int = 500
+
+
+class SmallDataset(_CountingRule):
+    """The training file is small for its task.
+
+    ## What it does
+    Counts the records of a training file and reports, on line 1, fewer than
+    `classification-minimum` (default 200) for a classification task or fewer than
+    `generation-minimum` (default 500) for a generation task. Not reported below the API
+    minimum of 10 examples, where FT110 applies, nor when the task is unknown.
+
+    ## Why
+    The guide: "at least a few hundred" examples, about 100 per class for classifiers and 500
+    or more for conditional generation; quality grows roughly linearly with each doubling.
+
+    ## Example
+    A sentiment classifier trained on 120 reviews, or a product-description generator
+    trained on 300 examples.
+    """
+
+    code = "FT111"
+    name = "small-dataset"
+    severity = Severity.WARNING
+    formats = FORMATS
+    Options = SmallDatasetOptions
+
+    def report(self, state: list[int], ctx) -> Iterator:
+        count = state[0]
+        task = ctx.conventions.task
+        if ctx.role != "train" or count < API_MINIMUM or task not in ("classification", "generation"):
+            return
+        minimum = self.options.classification_minimum if task == "classification" else self.options.generation_minimum
+        if count >= minimum:
+            return
+        yield self.diagnostic(
+            ctx, 1,
+            f"{count} examples for a {task} task; the guide recommends at least {minimum} "
+            "(a few hundred; more examples improve quality roughly with each doubling)",
+        )
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [MissingKey, WrongType, EmptyCompletion, UnexpectedKey, TooFewExamples, SmallDataset]

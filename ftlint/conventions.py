@@ -14,7 +14,6 @@ from typing import Any, Iterable
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAJORITY = 0.5  # share of records that must end with a candidate
-EXTEND = 0.9  # extend a candidate by a character while this share of its records keep it
 SENTENCE_END = set(".?!。？！…\"'”’)]】」")
 DEFAULT_SEPARATOR = "\n\n###\n\n"
 DEFAULT_STOP = " END"
@@ -76,32 +75,32 @@ def separator_like(text: str) -> bool:
 
 
 def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
-    """The suffix most texts end with, grown leftwards while nearly all of its texts share it.
+    """The longest suffix that most texts end with, as a separator or stop sequence.
 
-    Returns (suffix, share of texts ending with it), or (None, 0.0) when no separator-like
-    suffix is shared by a majority.
+    Grows leftwards one character at a time while a majority of all texts keep it; stops
+    before sentence-final punctuation once the suffix looks deliberate ("Great film." +
+    "\\n\\n###\\n\\n"), and never ends inside a word ("films" + "\\n\\n###\\n\\n" must not
+    make "s" part of it). Returns (suffix, share of texts ending with it), or (None, 0.0).
     """
     texts = [t for t in texts if t]
-    if not texts:
-        return None, 0.0
-    group = texts
-    suffix = ""
-    for length in range(1, MAX_AFFIX + 1):
-        counts = Counter(t[-length] for t in group if len(t) >= length)
+    group, suffix = texts, ""
+    while len(suffix) < MAX_AFFIX:
+        k = len(suffix) + 1
+        counts = Counter(t[-k] for t in group if len(t) >= k)
         if not counts:
             break
         char, count = counts.most_common(1)[0]
-        if suffix and count < EXTEND * len(group):
-            break
-        if char in SENTENCE_END and separator_like(suffix):
-            break  # "Review text.\n\n###\n\n": the "." belongs to the text, not the separator
         if count < 2 or count <= MAJORITY * len(texts):
             break
+        if char in SENTENCE_END and separator_like(suffix):
+            break
         suffix = char + suffix
-        group = [t for t in group if len(t) >= length and t[-length] == char]
+        group = [t for t in group if len(t) >= k and t[-k] == char]
+    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t in group):
+        suffix = suffix[1:]  # cut back to a word boundary
     if not suffix or not separator_like(suffix):
         return None, 0.0
-    return suffix, len(group) / len(texts)
+    return suffix, sum(t.endswith(suffix) for t in texts) / len(texts)
 
 
 def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:

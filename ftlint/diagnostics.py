@@ -43,14 +43,16 @@ class Edit:
     op is one of:
       - "set": set the JSON value at `pointer` (e.g. "/prompt") of the record to `value`;
       - "drop": remove the record; it is written aside to `<name>.removed.jsonl`;
-      - "replace-line": replace the raw line by the lines in `value` (a tuple of bytes, without
-        newlines); an empty tuple deletes the line (and it is written aside).
+      - "replace-line": replace the raw line, or the `span` lines from `line` on, by the lines in
+        `value` (a tuple of bytes, without newlines); an empty tuple deletes them (and what they
+        held beyond whitespace is written aside).
     """
 
     line: int
     op: str
     pointer: str = ""
     value: Any = None
+    span: int = 1
 
 
 @dataclass(frozen=True, slots=True)

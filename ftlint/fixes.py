@@ -28,7 +28,7 @@ import orjson
 
 from ftlint.diagnostics import Applicability, Diagnostic, Edit
 from ftlint.engine import Linter, RunResult
-from ftlint.reader import diagnose, iter_raw_lines, open_binary
+from ftlint.reader import BLOCK_BYTES, diagnose, iter_raw_lines, open_binary
 from ftlint.text import escape_controls
 
 MAX_ROUNDS = 8
@@ -41,6 +41,7 @@ class _Work:
 
     original: str
     copy: str
+    max_line_bytes: int
     origin: array | None = None  # None: not rewritten yet, line k is original line k
     fixed: Counter = field(default_factory=Counter)
     removed: list[bytes] = field(default_factory=list)
@@ -58,15 +59,18 @@ def applicable(d: Diagnostic, minimum: Applicability) -> bool:
 def _select(diagnostics: list[Diagnostic], minimum: Applicability) -> dict[int, list[tuple[Diagnostic, Edit]]]:
     """Non-conflicting fixes, whole fixes only: edits on one line conflict unless all are `set`
     on different pointers. Skipped fixes are picked up in the next round."""
-    taken: dict[int, list[tuple[Diagnostic, Edit]]] = {}
+    taken: dict[int, list[tuple[Diagnostic, Edit]]] = {}  # first line of an edit -> its edits
+    covered: dict[int, list[Edit]] = {}  # every line an accepted edit touches -> those edits
     for d in diagnostics:
         if not applicable(d, minimum):
             continue
         edits = d.fix.edits  # type: ignore[union-attr]
-        if any(_conflicts(e, [x for _, x in taken.get(e.line, [])]) for e in edits):
+        if any(_conflicts(e, covered.get(line, [])) for e in edits for line in range(e.line, e.line + e.span)):
             continue
         for e in edits:
             taken.setdefault(e.line, []).append((d, e))
+            for line in range(e.line, e.line + e.span):
+                covered.setdefault(line, []).append(e)
     return taken
 
 
@@ -109,30 +113,78 @@ def _aside(line: int, reason: str, raw: bytes, whole_record: bool) -> bytes:
     return json.dumps(entry, ensure_ascii=False).encode()
 
 
-def _lines(path: str):
-    """Every raw line of a file (decompressed), split on b"\\n" only."""
+def _lines(path: str, max_line_bytes: int):
+    """Every raw line of a file (decompressed), split on b"\\n" only; a line over
+    `max_line_bytes` comes as its length (no fix ever edits such a line)."""
     with open_binary(path) as src:
-        for chunk in iter_raw_lines(src, max_line_bytes=1 << 62):
+        for chunk in iter_raw_lines(src, max_line_bytes):
             yield from chunk
 
 
 def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> None:
-    """Apply one round of edits to the working copy, copying untouched lines byte for byte."""
+    """Apply one round of edits to the working copy. Runs of untouched lines are copied as
+    whole blocks of bytes, so a huge untouched line is never held in memory."""
+    firsts = sorted(taken)
+    spans = {line: max(e.span for _, e in edits) for line, edits in taken.items()}
+
+    def source(first: int, count: int) -> array | range:
+        return range(first, first + count) if work.origin is None else work.origin[first - 1 : first - 1 + count]
+
     handle, new_copy = tempfile.mkstemp(dir=os.path.dirname(work.copy), prefix=".ftlint-fix-")
     origin = array("q")
-    with os.fdopen(handle, "wb") as file_out:
-        out = gzip.GzipFile(fileobj=file_out, mode="wb") if work.original.endswith(".gz") else file_out
-        for line, raw in enumerate(_lines(work.copy), 1):
-            source_line = line if work.origin is None else work.origin[line - 1]
-            edits = taken.get(line)
-            new_lines = [raw] if edits is None else _edit_line(raw, edits, source_line, work)
-            for new in new_lines:
-                out.write(new + b"\n")
-                origin.append(source_line)
+    line, next_edit = 1, 0  # the line the next byte belongs to; index into firsts
+    collected: list[bytes] = []  # complete lines of the edit being read
+    pieces: list[bytes] = []  # the unfinished line of that edit
+    ended_with_newline = True
+    with os.fdopen(handle, "wb") as file_out, open_binary(work.copy) as src:
+        out = gzip.GzipFile(fileobj=file_out, mode="wb", mtime=0) if work.original.endswith(".gz") else file_out
+        while block := src.read(BLOCK_BYTES):
+            ended_with_newline = block.endswith(b"\n")
+            pos = 0
+            while pos < len(block):
+                if not collected and not pieces:  # copying untouched lines through
+                    target = firsts[next_edit] if next_edit < len(firsts) else None
+                    newlines = block.count(b"\n", pos)
+                    if target is None or target > line + newlines:
+                        out.write(block[pos:])
+                        origin.extend(source(line, newlines))
+                        line += newlines
+                        break
+                    stop = pos
+                    for _ in range(target - line):
+                        stop = block.find(b"\n", stop) + 1
+                    out.write(block[pos:stop])
+                    origin.extend(source(line, target - line))
+                    line, pos = target, stop
+                newline = block.find(b"\n", pos)
+                if newline < 0:
+                    pieces.append(block[pos:])
+                    break
+                collected.append(b"".join([*pieces, block[pos:newline]]))
+                pieces, pos = [], newline + 1
+                first = firsts[next_edit]
+                if len(collected) == spans[first]:
+                    _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], source(first, 1)[0], work), source(first, 1)[0], True)
+                    line, next_edit, collected = first + len(collected), next_edit + 1, []
+        if pieces or collected:  # the file's last line, without a final newline, is edited
+            first = firsts[next_edit]
+            collected.append(b"".join(pieces))
+            _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], source(first, 1)[0], work), source(first, 1)[0], False)
+        elif not ended_with_newline:
+            origin.extend(source(line, 1))  # an untouched last line without a final newline
         if out is not file_out:
             out.close()
     os.replace(new_copy, work.copy)
     work.origin = origin
+
+
+def _emit(out: Any, origin: array, new_lines: list[bytes], source_line: int, newline_at_end: bool) -> None:
+    """Write an edit's new lines; the file's last line keeps its lack of a final newline."""
+    for k, new in enumerate(new_lines):
+        out.write(new)
+        if newline_at_end or k < len(new_lines) - 1:
+            out.write(b"\n")
+        origin.append(source_line)
 
 
 def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], source_line: int, work: _Work) -> list[bytes]:
@@ -191,7 +243,7 @@ def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, min
         for i, f in enumerate(files):
             copy = os.path.join(scratch, f"{i}-{Path(f.path).name}")
             shutil.copy2(f.path, copy)
-            works[f.path] = _Work(f.path, copy)
+            works[f.path] = _Work(f.path, copy, linter.settings.max_line_bytes)
         current = result
         for _ in range(MAX_ROUNDS):
             pending = {f.path: _select(f.diagnostics, minimum) for f in current.files if f.path in works}
@@ -249,11 +301,11 @@ def _write_diff(work: _Work, out: TextIO) -> None:
     line origins, so it costs one pass over each file whatever their size."""
     if work.origin is None:
         return
-    fixed = iter(zip(work.origin, _lines(work.copy)))
+    fixed = iter(zip(work.origin, _lines(work.copy, work.max_line_bytes)))
     pending = next(fixed, None)
     new_line = 0
     header = False
-    for line, old in enumerate(_lines(work.original), 1):
+    for line, old in enumerate(_lines(work.original, work.max_line_bytes), 1):
         new: list[bytes] = []
         while pending is not None and pending[0] == line:
             new.append(pending[1])

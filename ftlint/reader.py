@@ -167,7 +167,11 @@ def diagnose(raw: bytes, line: int) -> tuple[dict | None, list[Issue]]:
             Issue("FT008", line, column, f"duplicate key {show(key)}: parsers keep the last value and silently drop the other")
         )
     if _SURROGATE.search(text) or "\\ud" in text.lower():
-        cleaned = _replace_surrogates(value)
+        try:
+            cleaned = _replace_surrogates(value)
+        except RecursionError:
+            issues.append(Issue("FT001", line, 1, "invalid JSON: nesting too deep to check its strings"))
+            return None, issues
         if cleaned != value:
             issues.append(Issue("FT006", line, 1, "string contains an unpaired surrogate escape (not valid Unicode); read as U+FFFD"))
             value = cleaned
@@ -229,8 +233,12 @@ def parse_lines(
     lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     line = first_line - 1
+    blank_from = 0  # first line of the current run of blank lines, 0: none
     for raw in raws:
         line += 1
+        if blank_from and (type(raw) is int or raw.strip()):
+            issues.append(_blank_run(blank_from, line - blank_from))
+            blank_from = 0
         if type(raw) is int or len(raw) > max_line_bytes:
             size = raw if type(raw) is int else len(raw)
             issues.append(Issue("FT012", line, 1, f"line is {size:,} bytes, over max-line-bytes ({max_line_bytes:,}); not parsed"))
@@ -241,7 +249,7 @@ def parse_lines(
             value = loads(raw)
         except decode_error:
             if not raw.strip():
-                issues.append(Issue("FT005", line, 1, "blank line", _line_fix("Remove the blank line", line, ())))
+                blank_from = blank_from or line
                 continue
             value, found = diagnose(raw, line)
             issues.extend(found)
@@ -252,7 +260,16 @@ def parse_lines(
         lines.append(line)
         kept.append(raw)
         values.append(value)
+    if blank_from:
+        issues.append(_blank_run(blank_from, line + 1 - blank_from))
     return batch
+
+
+def _blank_run(first: int, count: int) -> Issue:
+    """One issue for a run of blank lines, with one fix that removes them all."""
+    what = "blank line" if count == 1 else f"{count:,} blank lines ({first:,}-{first + count - 1:,})"
+    fix = Fix(f"Remove the {what}", (Edit(first, "replace-line", value=(), span=count),), Applicability.SAFE)
+    return Issue("FT005", first, 1, what, fix)
 
 
 def _may_hide_duplicates(raw: bytes, value: dict) -> bool:
@@ -304,12 +321,10 @@ def iter_raw_lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTE
 def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[tuple[list[bytes | int], bytes | None]]:
     """Yield (lines, block) per block read: the complete lines, and the bytes they were split
     from (None for a skipped over-long line or the unterminated last line)."""
-    pending = b""
+    pending: list[bytes] = []  # the start of an unfinished line, in pieces (joined once)
+    pending_size = 0
     skipping = 0  # bytes of an over-long line skipped so far
-    while True:
-        block = stream.read(BLOCK_BYTES)
-        if not block:
-            break
+    while block := stream.read(BLOCK_BYTES):
         if skipping:
             newline = block.find(b"\n")
             if newline < 0:
@@ -318,18 +333,21 @@ def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) 
             yield [skipping + newline], None
             skipping = 0
             block = block[newline + 1 :]
-        data = pending + block if pending else block
-        cut = data.rfind(b"\n")
-        pending = data[cut + 1 :]
-        if len(pending) > max_line_bytes:
-            skipping, pending = len(pending), b""
-        if cut >= 0:
-            body = data[:cut]
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            pending.append(block)
+            pending_size += len(block)
+        else:
+            body = b"".join([*pending, block[:cut]]) if pending else block[:cut]
+            tail = block[cut + 1 :]
+            pending, pending_size = ([tail], len(tail)) if tail else ([], 0)
             yield body.split(b"\n"), body
+        if pending_size > max_line_bytes:
+            skipping, pending, pending_size = pending_size, [], 0
     if skipping:
         yield [skipping], None
     elif pending:
-        yield [pending], None
+        yield [b"".join(pending)], None
 
 
 class RangeReader:
@@ -384,13 +402,50 @@ def is_gzip(path: str) -> bool:
         return stream.read(2) == b"\x1f\x8b"
 
 
+class GzipBomb(OSError):
+    """A compressed file expands far more than any real dataset does."""
+
+
+class GzipStream:
+    """A gzip file decompressed as a stream that refuses decompression bombs: past
+    BOMB_MIN_BYTES of output, more than MAX_RATIO output bytes per compressed byte."""
+
+    BOMB_MIN_BYTES = 16 << 20
+    MAX_RATIO = 200  # JSONL text compresses 3-20x; 200x is only degenerate content
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._out = 0
+
+    def read(self, size: int) -> bytes:
+        data = self._gzip.read(size)
+        self._out += len(data)
+        if self._out > self.BOMB_MIN_BYTES and self._out > self.MAX_RATIO * max(self._raw.tell(), 1):
+            raise GzipBomb(f"decompresses to over {self.MAX_RATIO} times its size ({self._out:,} bytes so far): refusing, it looks like a decompression bomb")
+        return data
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._gzip.close()
+        self._raw.close()
+
+    def __enter__(self) -> "GzipStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def open_binary(path: str) -> BinaryIO:
     """Open a dataset file for reading bytes; `.gz` files are decompressed as a stream."""
     if path == "-":
         return sys.stdin.buffer
     stream = open(path, "rb")
     if stream.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+        return GzipStream(stream)  # type: ignore[return-value]
     return stream
 
 
@@ -410,7 +465,7 @@ def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> l
     """Records to infer conventions from: the whole file when it is small, else lines from
     SAMPLE_WINDOWS evenly spaced windows (a compressed file: its first SAMPLE_BYTES)."""
     with open_binary(path) as stream:
-        size = stream.seek(0, 2) if stream.seekable() and not isinstance(stream, gzip.GzipFile) else -1
+        size = stream.seek(0, 2) if stream.seekable() else -1
         if size > SAMPLE_BYTES:
             raws: list[bytes | int] = []
             window = SAMPLE_BYTES // SAMPLE_WINDOWS

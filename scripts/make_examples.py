@@ -630,8 +630,7 @@ def build_bad_inputs(out: dict[str, bytes], reviews) -> None:
 
     files["only_newlines.jsonl"] = b"\n\n"
     expect["only_newlines.jsonl"] = [
-        {"line": 1, "code": "FT005", "column": 1},
-        {"line": 2, "code": "FT005", "column": 1},
+        {"line": 1, "code": "FT005", "column": 1},  # one finding for the run of 2 blank lines
         {"line": 1, "code": "FT011", "column": 1},
     ]
     comments["only_newlines.jsonl"] = (

@@ -1,0 +1,387 @@
+"""ftlint's performance benchmark: a million records in seconds, in bounded memory.
+
+    python benchmarks/run.py                      # 1,000,000 records; table + benchmarks/results/<date>-<N>.json
+    python benchmarks/run.py --also 5000000       # add rows for 5M records (memory growth per record)
+    python benchmarks/run.py --ci                 # 50,000 records; exit 1 if `check` > 15x the parse floor
+    python benchmarks/run.py --peer-openai /tmp/openai028/bin/python   # add openai 0.28's prepare_data
+
+Data files are generated (seeded) from the real text in examples/ into benchmarks/data/ and reused.
+Every command runs as a child process; its wall time, CPU time and peak RSS (summed over its whole
+process tree, sampled every 10 ms) are recorded.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import json
+import os
+import platform
+import random
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import xxhash
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DATA = ROOT / "benchmarks" / "data"
+RESULTS = ROOT / "benchmarks" / "results"
+SEP, STOP = "\n\n###\n\n", " END"
+BLOCK = 1000  # every defect is planted once per block of this many lines: 0.1% each
+CI_RECORDS, CI_MAX_RATIO = 50_000, 15.0
+FTLINT = [sys.executable, "-m", "ftlint"]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# --- Data ----------------------------------------------------------------------------------------
+
+
+def _examples(name: str) -> list[dict]:
+    return [orjson.loads(line) for line in (EXAMPLES / name).read_bytes().splitlines()]
+
+
+def sentences() -> list[str]:
+    """The sentences of the examples' texts: review snippets, SMS messages, WordNet definitions."""
+    texts = [r["prompt"].removesuffix(SEP) for r in _examples("sentiment.jsonl")]
+    texts += [r["prompt"].removesuffix(" ->") for r in _examples("spam.jsonl")]
+    texts += [d[1].upper() + d[2:] + "." for d in (r["completion"].removesuffix(STOP) for r in _examples("generation.jsonl"))]
+    return [s for t in texts for s in re.split(r"(?<=[.!?])\s+", t) if len(s) >= 20]
+
+
+def unique(seen: set[int], text: str) -> bool:
+    """Whether `text` is new (compared case- and whitespace-insensitively); remembers it."""
+    key = xxhash.xxh64_intdigest(" ".join(text.lower().split()).encode())
+    fresh = key not in seen
+    seen.add(key)
+    return fresh
+
+
+class Generator:
+    """Seeded clean records with unique prompts, and the clean records written lately."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.pool = sentences()
+        self.accented = [s for s in self.pool if "é" in s]
+        self.seen: set[int] = set()
+        self.recent: collections.deque[dict] = collections.deque(maxlen=BLOCK)  # for duplicates
+
+    def text(self, sentences: int) -> str:
+        return " ".join(self.rng.sample(self.pool, sentences))
+
+    def record(self) -> dict:
+        """Continue the text: 1-4 sentences, then the next 1-2 sentences."""
+        while not unique(self.seen, prompt := self.text(self.rng.choice((1, 2, 2, 3, 3, 4))) + SEP):
+            pass
+        return {"prompt": prompt, "completion": " " + self.text(self.rng.choice((1, 1, 2))) + STOP}
+
+    def long_text(self, chars: int) -> str:
+        parts: list[str] = []
+        while sum(map(len, parts)) < chars:
+            parts.append(self.rng.choice(self.pool))
+        return " ".join(parts)
+
+
+def _with(record: dict, **changes: str) -> bytes:
+    return orjson.dumps({**record, **changes})
+
+
+# (codes the line must trigger, the line made from a fresh clean record r)
+DEFECTS: list[tuple[tuple[str, ...], Callable[[Generator, dict], bytes]]] = [
+    (("FT001",), lambda g, r: orjson.dumps(r)[: -len(b' END"}')]),  # cut off inside the completion
+    (("FT007",), lambda g, r: b"\xef\xbb\xbf" + orjson.dumps(r)),  # byte-order mark
+    (("FT010",), lambda g, r: orjson.dumps(r) + b"\r"),  # CRLF
+    (("FT003",), lambda g, r: orjson.dumps(r) + orjson.dumps(g.record())),  # two objects on one line
+    (("FT004",), lambda g, r: orjson.dumps(r) + b"."),  # "}." typo
+    (("FT005",), lambda g, r: b""),  # blank line
+    (("FT006",), lambda g, r: _with(r, prompt=g.rng.choice(g.accented) + " " + r["prompt"])  # Latin-1 é
+     .replace("é".encode(), b"\xe9")),
+    (("FT008",), lambda g, r: orjson.dumps(r)[:-1] + b',"completion":'  # key "completion" twice
+     + orjson.dumps(g.record()["completion"]) + b"}"),
+    (("FT009", "FT102"), lambda g, r: b'{"prompt":' + orjson.dumps(r["prompt"]) + b',"completion":NaN}'),
+    (("FT201",), lambda g, r: _with(r, prompt=r["prompt"].removesuffix(SEP))),  # no separator
+    (("FT203",), lambda g, r: _with(r, prompt=g.text(1) + SEP + r["prompt"])),  # separator in the prompt
+    (("FT301",), lambda g, r: _with(r, completion=r["completion"].lstrip())),  # no leading space
+    (("FT302",), lambda g, r: _with(r, completion=r["completion"].removesuffix(STOP))),  # no stop sequence
+    (("FT304",), lambda g, r: _with(r, completion=" " + g.text(1) + STOP + r["completion"])),  # stop in the completion
+    (("FT403",), lambda g, r: _with(r, prompt=r["prompt"].removesuffix(SEP) + "<|endoftext|>" + SEP)),
+    (("FT401",), lambda g, r: _with(r, prompt=g.long_text(16_000) + SEP)),  # > 2048 tokens
+    (("FT601",), lambda g, r: orjson.dumps(g.rng.choice(g.recent))),  # exact duplicate
+    (("FT602",), lambda g, r: _with(r, prompt=g.rng.choice(g.recent)["prompt"])),  # conflicting completion
+]
+PLANTED_CODES = frozenset(code for codes, _ in DEFECTS for code in codes)
+
+
+def write_generation(path: Path, lines: int, seed: int, defects: list = DEFECTS) -> None:
+    """A prompt/completion generation dataset with each defect planted once per BLOCK lines."""
+    g = Generator(seed)
+    with open(path, "wb") as out:
+        for start in range(0, lines, BLOCK):
+            # the first len(defects) lines of a block are clean: duplicates need earlier records
+            planted = dict(zip(g.rng.sample(range(len(defects), BLOCK), len(defects)), defects))
+            chunk = []
+            for i in range(min(BLOCK, lines - start)):
+                record = g.record()
+                if i in planted:
+                    chunk.append(planted[i][1](g, record))
+                else:
+                    chunk.append(orjson.dumps(record))
+                    g.recent.append(record)
+            out.write(b"\n".join(chunk) + b"\n")
+
+
+def write_chat(path: Path, lines: int, seed: int) -> None:
+    """Chat records: the examples' system message, then 1-4 of their user/assistant exchanges; unique."""
+    rng, seen = random.Random(seed), set()
+    dialogues = [r["messages"] for r in _examples("chat.jsonl")]
+    system = dialogues[0][0]
+    exchanges = [d[i:i + 2] for d in dialogues for i in range(1, len(d) - 1, 2)]
+    with open(path, "wb") as out:
+        for _ in range(lines):
+            while not unique(seen, json.dumps(chosen := rng.sample(exchanges, rng.choice((1, 2, 3, 4))))):
+                pass
+            out.write(orjson.dumps({"messages": [system, *(m for pair in chosen for m in pair)]}) + b"\n")
+
+
+WRITERS = {"generation": write_generation, "chat": write_chat,
+           "clean": lambda path, lines, seed: write_generation(path, lines, seed, defects=[])}
+
+
+def dataset(kind: str, lines: int, seed: int) -> Path:
+    """benchmarks/data/<kind>-<lines>-seed<seed>.jsonl, generated unless already there."""
+    path = DATA / f"{kind}-{lines}-seed{seed}.jsonl"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path.relative_to(ROOT)}", file=sys.stderr)
+        partial = path.with_suffix(".tmp")
+        WRITERS[kind](partial, lines, seed)
+        partial.rename(path)
+    return path
+
+
+# --- Measuring -----------------------------------------------------------------------------------
+
+PARSE_FLOOR = """
+import sys, orjson
+records, rest = 0, b""
+with open(sys.argv[1], "rb") as f:
+    while block := f.read(4 << 20):
+        lines = (rest + block).split(b"\\n")
+        rest = lines.pop()
+        for line in lines:
+            try:
+                orjson.loads(line)
+                records += 1
+            except orjson.JSONDecodeError:
+                pass
+print(records)
+"""
+
+TIKTOKEN_SINGLE = """
+import sys, orjson
+from ftlint.tokens import get_encoding
+encode, total = get_encoding("r50k_base").encode_ordinary, 0
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        for text in (record.get("prompt"), record.get("completion")):
+            total += len(encode(text)) if isinstance(text, str) else 0
+print(total)
+"""
+
+
+REPORT = "{report}"  # replaced by a temporary file: findings are counted per code
+OPENAI_CLI = "import sys; from openai._openai_scripts import main; sys.argv[0] = 'openai'; sys.exit(main())"
+PEER_TIMEOUT = 1800
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants now."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * PAGE
+            for task in os.listdir(f"/proc/{p}/task"):
+                stack += map(int, Path(f"/proc/{p}/task/{task}/children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def measure(command: list[str], stdout: str, timeout: float) -> dict:
+    """Run a command in its own process group: wall and CPU seconds, peak RSS of its process tree.
+
+    RSS is sampled from /proc every 10 ms and summed over the command's processes (ftlint's
+    workers included). wait4's ru_maxrss is not used: a child started by fork, vfork or
+    posix_spawn inherits this process's RSS high-water mark at exec (/bin/true started from a
+    500 MB Python process reports 511 MB), and it is per process, not the sum.
+    """
+    start = time.perf_counter()
+    pid = os.posix_spawn(command[0], command, os.environ, setsid=True, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 1, stdout, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)])
+    peak, done, timed_out = 0, threading.Event(), threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.01):
+            peak = max(peak, _tree_rss(pid))
+            if time.perf_counter() - start > timeout and not timed_out.is_set():
+                timed_out.set()
+                os.killpg(pid, signal.SIGKILL)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    code = os.waitstatus_to_exitcode(status)
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak / 2**20,
+            "status": "timeout" if timed_out.is_set() else "ok" if code == 0 else f"exit {code}"}
+
+
+def plan(sizes: list[int], seed: int, peer_openai: str | None) -> list[dict]:
+    """The measurements, in the order each round runs them."""
+    steps = []
+    for n in sizes:
+        # openai's prepare_data stops at the first bad line, so it also gets the file without defects
+        for kind in ("generation", "chat", *(["clean"] if peer_openai else [])):
+            path = dataset(kind, n, seed)
+            file = str(path)
+            rows: list[tuple[str, list[str], dict]] = [
+                ("parse floor", [sys.executable, "-c", PARSE_FLOOR, file], {"keep": True}),
+                ("ftlint check", [*FTLINT, "check", file, "--exit-zero", "-q", "--format", "json", "-o", REPORT], {}),
+            ]
+            if kind == "generation":
+                rows += [
+                    ("ftlint check --fix --diff", [*FTLINT, "check", file, "--fix", "--diff", "--exit-zero"], {}),
+                    ("ftlint tokens", [*FTLINT, "tokens", file, "--format", "json"], {"keep": True}),
+                    ("tiktoken, 1 process", [sys.executable, "-c", TIKTOKEN_SINGLE, file], {"keep": True}),
+                ]
+            if peer_openai and kind != "chat":  # -q: answer yes to every question
+                rows.append(("openai 0.28 prepare_data", [peer_openai, "-c", OPENAI_CLI, "tools", "fine_tunes.prepare_data",
+                                                          "-f", file, "-q"], {"timeout": PEER_TIMEOUT}))
+            steps += [{"row": row, "kind": kind, "records": n, "path": path, "cmd": cmd, **extra} for row, cmd, extra in rows]
+    return steps
+
+
+def run_all(steps: list[dict], repeat: int) -> None:
+    """Run every step `repeat` times, round-robin; keep the min wall time and the max RSS."""
+    with tempfile.TemporaryDirectory(prefix="ftlint-bench-") as tmp:
+        for round_ in range(repeat):
+            for i, step in enumerate(steps):
+                out, report = os.path.join(tmp, f"{i}.out"), os.path.join(tmp, f"{i}.json")
+                command = [report if arg == REPORT else arg for arg in step["cmd"]]
+                print(f"[{round_ + 1}/{repeat}] {step['row']}: {step['path'].name}", file=sys.stderr)
+                got = measure(command, out if step.get("keep") else os.devnull, step.get("timeout", 900))
+                best = step.setdefault("result", got)
+                best.update(wall_s=min(best["wall_s"], got["wall_s"]), cpu_s=min(best["cpu_s"], got["cpu_s"]),
+                            peak_rss_mb=max(best["peak_rss_mb"], got["peak_rss_mb"]))
+                if got["status"] != "ok":
+                    best["status"] = got["status"]
+                if step.get("keep") and got["status"] == "ok":
+                    best["output"] = json.loads(Path(out).read_text())
+                if REPORT in step["cmd"] and got["status"] == "ok":
+                    best["findings"] = dict(sorted(collections.Counter(
+                        d["code"] for d in json.loads(Path(report).read_bytes())["diagnostics"]).items()))
+        floors = {s["path"]: s["result"]["wall_s"] for s in steps if s["row"] == "parse floor"}
+        for step in steps:
+            step["result"]["vs_parse_floor"] = step["result"]["wall_s"] / floors[step["path"]]
+
+
+# --- Report --------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    meminfo = Path("/proc/meminfo").read_text()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "cpu": re.search(r"model name\s*:\s*(.*)", cpuinfo)[1] if "model name" in cpuinfo else platform.processor(),
+        "cores": len(os.sched_getaffinity(0)),
+        "ram_gb": round(int(re.search(r"MemTotal:\s*(\d+)", meminfo)[1]) / 2**20, 1),
+        "python": platform.python_version(),
+        "ftlint_commit": commit + (" (uncommitted changes)" if dirty else ""),
+    }
+
+
+def table(steps: list[dict]) -> str:
+    rows = ["| row | file | records | file MB | wall s | CPU s | peak RSS MB | x parse floor |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for s in steps:
+        r = s["result"]
+        status = "" if r["status"] == "ok" else f" ({r['status']})"
+        rows.append(f"| {s['row']}{status} | {s['kind']} | {s['records']:,} | "
+                    f"{s['path'].stat().st_size / 2**20:,.0f} | {r['wall_s']:.2f} | {r['cpu_s']:.2f} | "
+                    f"{r['peak_rss_mb']:,.0f} | {r['vs_parse_floor']:.1f} |")
+    return "\n".join(rows)
+
+
+def growth(steps: list[dict]) -> dict[str, float]:
+    """Bytes of peak RSS per added record, between the two sizes, for each ftlint row."""
+    by = collections.defaultdict(dict)
+    for s in steps:
+        by[(s["row"], s["kind"])][s["records"]] = s["result"]["peak_rss_mb"] * 2**20
+    return {f"{row} ({kind})": (rss[max(rss)] - rss[min(rss)]) / (max(rss) - min(rss))
+            for (row, kind), rss in by.items() if len(rss) == 2 and row.startswith("ftlint")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="records per file (default 1,000,000)")
+    parser.add_argument("--also", type=int, metavar="N2", help="also measure files of N2 records")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement, round-robin (min wall, max RSS)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--peer-openai", metavar="PYTHON", help="python of a venv with openai==0.28.1, pandas, numpy")
+    parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, one run; exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>.json)")
+    args = parser.parse_args()
+    if args.ci:
+        args.records, args.repeat = CI_RECORDS, 1
+    sizes = [args.records] + ([args.also] if args.also else [])
+    load_before = os.getloadavg()
+    steps = plan(sizes, args.seed, args.peer_openai)
+    run_all(steps, args.repeat)
+    for written in DATA.glob("*_prepared*.jsonl"):  # what openai's prepare_data -q wrote beside the files
+        written.unlink()
+    report = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+        "load_average": {"before": load_before, "after": os.getloadavg()},
+        "repeat": args.repeat, "seed": args.seed,
+        "rows": [{"row": s["row"], "file": s["path"].name, "records": s["records"], "file_bytes": s["path"].stat().st_size,
+                  "command": " ".join(a if "\n" not in a else "<script>" for a in s["cmd"]), **s["result"]} for s in steps],
+        "rss_bytes_per_record": growth(steps),
+    }
+    output = args.output or RESULTS / f"{datetime.date.today()}-{args.records}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(steps) + "\n")
+    for name, per_record in report["rss_bytes_per_record"].items():
+        print(f"peak RSS growth, {name}: {per_record:,.0f} bytes per record")
+    print(f"{report['machine']}\nload average {load_before[0]:.2f} before, {report['load_average']['after'][0]:.2f} after; "
+          f"results in {output}")
+    if args.ci:
+        check = next(s["result"] for s in steps if s["row"] == "ftlint check")
+        if check["status"] != "ok" or check["vs_parse_floor"] > CI_MAX_RATIO:
+            print(f"FAIL: ftlint check {check['status']}, {check['vs_parse_floor']:.1f}x the parse floor "
+                  f"(limit {CI_MAX_RATIO:g}x)", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,406 @@
+"""Rules for repeated examples (FT6xx): exact duplicates, one prompt with several completions,
+and validation examples that also occur in the training file.
+
+All three are dataset rules, each with its own state (a `Hashes`): per record only its line
+number and one or two 64-bit hashes, never the text, kept as one numpy array per batch and
+concatenated at report time, where duplicates are found by sorting (no per-record Python work
+except for the findings). `merge(a, b)` appends b's arrays after a's, so partitions merge in
+file order. The hashes (see `content_keys`, `prompt_pair_keys`, `prompt_keys`):
+
+- FT601 hashes a canonical serialization of the record's training content,
+  `orjson.dumps((prompt, completion))`, with the 128-bit xxh3 (two uint64 per record): equal
+  after JSON parsing means equal bytes, and no text can fake the boundary between the two
+  strings. Chat records can be added by serializing `messages` the same way (orjson with
+  OPT_SORT_KEYS), and FT602/FT610 by hashing `messages[:-1]` as the prompt and the last
+  message as the completion.
+- FT602 keeps the prompt's xxh3_64 and the completion's xxh3_64 seeded with the prompt's hash.
+- FT610 keeps the prompt's xxh3_64.
+
+Only records whose prompt and completion are strings are compared (FT610: whose prompt is);
+the schema rules report the others.
+
+Hash collisions: with n distinct prompts the chance that two share a 64-bit prompt hash is about
+n^2 / 2^65: 3e-8 for a million records, 3e-4 for 1e8, 3% for 1e9; FT602 or FT610 would then name
+one false pair. A false FT601 (whose fix drops a record) needs a 128-bit collision: negligible at
+any size. Texts cannot be compared to confirm a match: the state keeps none.
+
+Measured on 1,000,000 generation records (benchmarks/data/generation-1000000-seed1.jsonl, a
+shared 2-CPU machine under load, CPU seconds; the parse alone took 8.4 s):
+- observe: FT601 0.87 s, FT602 1.04 s, FT610 0.79 s (hashing is most of it);
+- report: FT601 0.23 s, FT602 0.3-0.5 s, FT610 0.3 s against a 100,000-record validation file,
+  plus about 10 us per finding (building the Diagnostic);
+- state: 24 bytes per record (FT601, FT602), 16 (FT610); the report needs about 60-90 more
+  bytes per record while it sorts;
+- a dict per record instead (FT601: 128-bit pair hash -> first line; FT602: prompt hash ->
+  {pair hash: first line}) observed in 1.14 s and 1.25 s, about the same CPU time, but held 90
+  and 336 bytes per record: the numpy state is kept. pandas' `duplicated` on one uint64 column
+  (64 ms) beats a stable argsort (160 ms), but importing pandas costs 0.7 s: not used.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+import orjson
+from xxhash import xxh3_64_intdigest, xxh3_128_digest
+
+from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
+from ftlint.reader import Batch
+
+MAX_RELATED = 3  # earlier lines named by one FT602 finding
+
+
+def _utf8(texts: Iterable[str]) -> Iterable[bytes]:
+    return (t.encode("utf-8", "surrogatepass") for t in texts)
+
+
+def _hash_all(texts: list[str], seeds: list[int] | None = None) -> list[int]:
+    """xxh3_64 of each text's UTF-8 bytes, seeded by `seeds` when given (lone surrogates,
+    which the reader replaces anyway, are hashed as they are instead of failing)."""
+    try:
+        if seeds is None:
+            return list(map(xxh3_64_intdigest, map(str.encode, texts)))
+        return list(map(xxh3_64_intdigest, map(str.encode, texts), seeds))
+    except UnicodeEncodeError:
+        if seeds is None:
+            return list(map(xxh3_64_intdigest, _utf8(texts)))
+        return list(map(xxh3_64_intdigest, _utf8(texts), seeds))
+
+
+def _records(batch: Batch, pairs: bool) -> tuple[list[int], list[str], list[str]]:
+    """The lines, prompts and (when `pairs`, else []) completions of the batch's records whose
+    prompt (and completion) are strings: the others are left to the schema rules."""
+    lines, prompts = batch.lines, batch.strings("prompt")
+    if not pairs:
+        if None in prompts:
+            keep = [i for i, p in enumerate(prompts) if p is not None]
+            lines, prompts = [lines[i] for i in keep], [prompts[i] for i in keep]
+        return lines, prompts, []
+    completions = batch.strings("completion")
+    if None in prompts or None in completions:
+        keep = [i for i, (p, c) in enumerate(zip(prompts, completions)) if p is not None and c is not None]
+        lines, prompts, completions = [lines[i] for i in keep], [prompts[i] for i in keep], [completions[i] for i in keep]
+    return lines, prompts, completions  # type: ignore[return-value]
+
+
+def _keys(columns: list[list[int]]) -> np.ndarray:
+    return np.array(columns, dtype=np.uint64).T.copy() if columns[0] else np.empty((0, len(columns)), np.uint64)
+
+
+def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Lines (int64) and keys (n x 1 uint64: prompt hash) of the records with a string prompt."""
+    lines, prompts, _ = _records(batch, pairs=False)
+    return np.array(lines, dtype=np.int64), _keys([_hash_all(prompts)])
+
+
+def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Lines and keys (n x 2: prompt hash, pair hash) of the records with string prompt and
+    completion. The pair hash is the completion's hash seeded with the prompt's."""
+    lines, prompts, completions = _records(batch, pairs=True)
+    prompt_hashes = _hash_all(prompts)
+    return np.array(lines, dtype=np.int64), _keys([prompt_hashes, _hash_all(completions, prompt_hashes)])
+
+
+def content_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Lines and keys (n x 2: the 128-bit xxh3 of the canonical serialization of the training
+    content, `orjson.dumps((prompt, completion))`) of the records with string prompt and
+    completion. Chat records would serialize `messages` (with OPT_SORT_KEYS) instead."""
+    lines, prompts, completions = _records(batch, pairs=True)
+    try:
+        digests = b"".join(map(xxh3_128_digest, map(orjson.dumps, zip(prompts, completions))))
+    except orjson.JSONEncodeError:  # a lone surrogate (the reader replaces them): per record
+        digests = b"".join(map(xxh3_128_digest, map(_canonical, zip(prompts, completions))))
+    return np.array(lines, dtype=np.int64), np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
+
+
+def _canonical(pair: tuple[str, str]) -> bytes:
+    """orjson's serialization; json's (ASCII escapes) for text orjson rejects (lone surrogates):
+    such a record can only equal another one holding the same surrogate, serialized alike."""
+    try:
+        return orjson.dumps(pair)
+    except orjson.JSONEncodeError:
+        return json.dumps(pair).encode()
+
+
+def blank_prompt_hashes(ctx: Context) -> np.ndarray:
+    """Hashes of prompts that ask nothing: empty, or only the separator (what FT201's fix makes
+    of an empty prompt). A separator with letters or digits is not one: in a small file with
+    repeated prompts, inference can take a whole prompt for the separator."""
+    separator = ctx.conventions.separator or ""
+    texts = ["", separator] if separator and not any(ch.isalnum() for ch in separator) else [""]
+    return np.array(sorted(_hash_all(texts)), dtype=np.uint64)
+
+
+@dataclass
+class Hashes:
+    """Mergeable state: per record its line and its hash keys (a row of 64-bit hashes), as
+    lists of per-batch numpy arrays in file order; `path` is the file's displayed name."""
+
+    width: int  # hashes per record
+    path: str = ""
+    lines: list[np.ndarray] = field(default_factory=list)
+    keys: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, lines: np.ndarray, keys: np.ndarray, ctx: Context) -> None:
+        self.path = self.path or ctx.path
+        if len(lines):
+            self.lines.append(lines)
+            self.keys.append(keys)
+
+    def merge(self, later: Hashes) -> Hashes:
+        self.path = self.path or later.path
+        self.lines += later.lines
+        self.keys += later.keys
+        return self
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in self.lines + self.keys)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lines, keys) for the whole file, in file order (concatenated once, then kept)."""
+        if len(self.lines) != 1:
+            self.lines[:] = [np.concatenate(self.lines) if self.lines else np.empty(0, np.int64)]
+            self.keys[:] = [np.concatenate(self.keys) if self.keys else np.empty((0, self.width), np.uint64)]
+        return self.lines[0], self.keys[0]
+
+
+def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sorted `keys`: whether each element starts a run of equal keys, and the index of
+    the start of its run."""
+    n = len(keys)
+    start = np.ones(n, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    return start, _run_first(start)
+
+
+def _run_first(start: np.ndarray) -> np.ndarray:
+    return np.maximum.accumulate(np.where(start, np.arange(len(start)), 0))
+
+
+def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(line of each later copy, line of its first occurrence) for the records whose key row
+    (two 64-bit hashes) equals an earlier record's."""
+    high, low = keys[:, 0], keys[:, 1]
+    order = np.argsort(high, kind="stable")  # stable: equal keys stay in file order
+    start, first = _runs(high[order])
+    sorted_low = low[order]
+    if np.any(sorted_low != sorted_low[first]):  # equal first halves, different second: sort on both
+        order = np.lexsort((low, high))  # stable too
+        sorted_low = low[order]
+        start, _ = _runs(high[order])
+        start[1:] |= sorted_low[1:] != sorted_low[:-1]
+        first = _run_first(start)
+    later = ~start
+    return lines[order[later]], lines[order[first[later]]]
+
+
+class DuplicateRule(DatasetRule):
+    """Base of the FT6xx rules: each rule keeps its own `Hashes` state of `width` hashes per
+    record, computed by its `keys_of`."""
+
+    formats = frozenset({"prompt-completion"})
+    width = 2
+
+    @staticmethod
+    def keys_of(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def new_state(self) -> Hashes:
+        return Hashes(self.width)
+
+    def observe(self, state: Hashes, batch: Batch, ctx: Context) -> None:
+        state.add(*self.keys_of(batch), ctx)
+
+    def merge(self, a: Hashes, b: Hashes) -> Hashes:
+        return a.merge(b)
+
+
+class DuplicateExample(DuplicateRule):
+    """The record is an exact copy of an earlier record.
+
+    ## What it does
+    Reports each record whose prompt and completion are both exactly equal (after JSON
+    parsing; no whitespace or case folding) to those of an earlier record, naming the line of
+    the first occurrence. Other keys are not compared.
+
+    ## Why
+    A copied example adds no information: it only weighs that example more than the others
+    (the model sees it once per copy each epoch), and it usually means two exports were
+    concatenated or a sampling script drew with replacement. Duplicates also inflate the
+    dataset's size as counted by the other rules.
+
+    ## Example
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Line 3 is reported: it duplicates line 1.
+
+    ## Fix
+    Drop the later copy; the first occurrence stays (unsafe: it changes the dataset's size).
+    The dropped record is written to `<name>.removed.jsonl` with its line number.
+    """
+
+    code = "FT601"
+    name = "duplicate-example"
+    severity = Severity.WARNING
+
+    keys_of = staticmethod(content_keys)
+
+    def report(self, state: Hashes, ctx: Context) -> Iterator[Diagnostic]:
+        copies, firsts = duplicate_pairs(*state.arrays())
+        for line, first in zip(copies.tolist(), firsts.tolist()):
+            fix = Fix(f"Drop the duplicate (line {first:,} is kept)", (Edit(line, "drop"),), Applicability.UNSAFE)
+            yield self.diagnostic(
+                ctx, line,
+                f"exact duplicate of line {first:,} (same prompt and completion): a copy only weighs the "
+                f"example more; drop it",
+                fix=fix, related=(Location(ctx.path, first),),
+            )
+
+
+class ConflictingCompletions(DuplicateRule):
+    """The same prompt appears earlier with a different completion.
+
+    ## What it does
+    Reports each record whose prompt (exactly, after JSON parsing) was already seen with a
+    different completion, naming the first line of each earlier completion (up to three).
+    An error for classification datasets, a warning for generation. Records with an empty
+    prompt, or a prompt that is only the separator (when it has no letters or digits, like
+    `\\n\\n###\\n\\n`), are not compared: they ask no question.
+
+    ## Why
+    For a classifier, one input with two labels is a labelling error: the examples cancel out
+    and teach the model that the label is a coin toss. For generation, two answers to one
+    prompt make the model average them; that is sometimes intended (several good answers),
+    but often one of them is outdated or wrong.
+
+    ## Example
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+    Line 2 is reported: line 1 has the same prompt with another completion.
+
+    ## Fix
+    None automatic: decide which completion is right and delete or relabel the other records.
+    """
+
+    code = "FT602"
+    name = "conflicting-completions"
+    severity = Severity.ERROR  # for classification; a warning for generation (see `report`)
+
+    keys_of = staticmethod(prompt_pair_keys)
+
+    def report(self, state: Hashes, ctx: Context) -> Iterator[Diagnostic]:
+        lines, keys = state.arrays()
+        prompts, pairs = keys[:, 0], keys[:, 1]
+        blank = np.isin(prompts, blank_prompt_hashes(ctx))
+        if blank.any():
+            lines, prompts, pairs = lines[~blank], prompts[~blank], pairs[~blank]
+        order = np.argsort(prompts, kind="stable")  # groups of one prompt, each in file order
+        sorted_pairs = pairs[order]
+        start, first = _runs(prompts[order])
+        differs = sorted_pairs != sorted_pairs[first]  # completion differs from the group's first
+        seen = np.cumsum(differs)
+        before = seen - differs - (seen[first] - differs[first])  # differing records earlier in the group
+        conflict = differs | (before > 0)
+        if not conflict.any():
+            return
+        classification = ctx.conventions.task == "classification"
+        severity = Severity.ERROR if classification else Severity.WARNING
+        what, why = (("label", "a labelling error; keep the right label") if classification else
+                     ("completion", "the model learns to average them; keep the right one or make the prompts distinct"))
+        group_of = np.cumsum(start) - 1
+        flagged = np.zeros(int(start.sum()), dtype=bool)
+        flagged[group_of[conflict]] = True
+        keep = flagged[group_of]  # every record of a group holding a conflict, in group order
+        sorted_lines = lines[order][keep].tolist()
+        for line, pair, is_start, is_conflict in zip(sorted_lines, sorted_pairs[keep].tolist(),
+                                                     start[keep].tolist(), conflict[keep].tolist()):
+            if is_start:
+                firsts: dict[int, int] = {}  # completion (pair hash) -> its first line in the group
+            if is_conflict:
+                others = len(firsts) - (pair in firsts)
+                earlier = list(islice((f for p, f in firsts.items() if p != pair), MAX_RELATED))
+                named = ", ".join(f"{f:,}" for f in earlier)
+                more = f" and {others - len(earlier):,} more" if others > len(earlier) else ""
+                where = f"line {named}" if others == 1 else f"lines {named}{more}"
+                yield self.diagnostic(
+                    ctx, line,
+                    f"same prompt as {where} with a different {what}: {why}",
+                    pointer="/completion", severity=severity,
+                    related=tuple(Location(ctx.path, f, 1, "/completion") for f in earlier),
+                )
+            firsts.setdefault(pair, line)
+
+
+class ValidationLeak(DuplicateRule):
+    """A validation example's prompt also occurs in the training file.
+
+    ## What it does
+    With `--validation`, reports each record of the validation file whose prompt (exactly,
+    after JSON parsing) also occurs in the training file, naming the first training line
+    with that prompt. Empty prompts and prompts that are only the separator are not compared
+    (as in FT602).
+
+    ## Why
+    OpenAI's fine-tuning guide requires the training and validation files to be mutually
+    exclusive. A validation example the model was trained on measures memorisation, not
+    generalisation: the validation loss and accuracy look better than the model is.
+
+    ## Example
+    Training file, line 8:
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Validation file, line 1:
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Validation line 1 is reported, naming training line 8.
+
+    ## Fix
+    Drop the record from the validation file (unsafe: it changes the validation set). The
+    dropped record is written to `<validation name>.removed.jsonl` with its line number.
+    """
+
+    code = "FT610"
+    name = "validation-leak"
+    severity = Severity.ERROR
+    width = 1
+    keys_of = staticmethod(prompt_keys)
+
+    def report_pair(self, train: Hashes, validation: Hashes, ctx: Context) -> Iterator[Diagnostic]:
+        train_lines, train_keys = train.arrays()
+        lines, keys = validation.arrays()
+        train_prompts, prompts = train_keys[:, 0], keys[:, 0]
+        if not len(train_prompts) or not len(prompts):
+            return
+        # the training records whose prompt is in the validation file (the validation file is
+        # usually the smaller: sort it, not the training file), then their first occurrences
+        asked = np.unique(prompts)
+        shared = np.flatnonzero(asked[np.minimum(np.searchsorted(asked, train_prompts), len(asked) - 1)] == train_prompts)
+        if not len(shared):
+            return
+        unique, first = np.unique(train_prompts[shared], return_index=True)  # first: the earliest occurrence
+        at = np.minimum(np.searchsorted(unique, prompts), len(unique) - 1)
+        leaks = (unique[at] == prompts) & ~np.isin(prompts, blank_prompt_hashes(ctx))
+        for line, train_line in zip(lines[leaks].tolist(), train_lines[shared[first[at[leaks]]]].tolist()):
+            fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
+            yield self.diagnostic(
+                ctx, line,
+                f"prompt also occurs in the training file (line {train_line:,}): training and validation "
+                f"files must be mutually exclusive, or the validation metrics overstate the model; "
+                f"drop it from the validation file",
+                pointer="/prompt", fix=fix, related=(Location(train.path, train_line, 1, "/prompt"),),
+            )
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [DuplicateExample, ConflictingCompletions, ValidationLeak]

@@ -1,0 +1,51 @@
+"""The fast paths change speed, never findings: parallel partitions and the reader's block path
+give exactly what one process reading line by line gives."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from ftlint import engine, reader
+from ftlint.config import Settings
+from ftlint.engine import Linter
+from ftlint.plugins import load_plugins
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    """Real records with planted defects, duplicates and conflicts spread over the whole file,
+    so that they cross any partition boundary."""
+    rng = random.Random(7)
+    clean = (EXAMPLES / "sentiment.jsonl").read_bytes().splitlines(keepends=True)
+    defects = (EXAMPLES / "defects.jsonl").read_bytes().split(b"\n")
+    lines = clean * 4
+    for raw in defects:
+        lines.insert(rng.randrange(len(lines)), raw + b"\n")
+    for raw in rng.sample(clean, 40):  # duplicates far from their first copy
+        lines.append(raw)
+    path = tmp_path_factory.mktemp("fast") / "mixed.jsonl"
+    path.write_bytes(b"".join(lines))
+    return path
+
+
+def lint(path: Path, jobs: int) -> list[tuple]:
+    linter = Linter(load_plugins().rules, Settings(), jobs=jobs)
+    result, _ = linter.lint_file(str(path))
+    return [(d.code, d.location.line, d.location.column, d.location.pointer, d.message) for d in result.diagnostics] + [("records", result.records)]
+
+
+def test_parallel_partitions_find_the_same(dataset, monkeypatch):
+    one = lint(dataset, jobs=1)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    assert lint(dataset, jobs=3) == one
+    assert {"FT003", "FT201", "FT601", "FT602"} <= {f[0] for f in one}
+
+
+def test_reader_block_path_finds_the_same(dataset, monkeypatch):
+    fast = lint(dataset, jobs=1)
+    monkeypatch.setattr(reader, "_parse_block", lambda *args: None)
+    assert lint(dataset, jobs=1) == fast

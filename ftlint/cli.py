@@ -136,15 +136,15 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     linter = Linter(registry.rules, settings, jobs=args.jobs)
     result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
     registry.manager.hook.ftlint_run_finished(result=result)
-    for message in result.errors + [f.error for f in result.files if f.error]:
-        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
     if args.fix or args.diff:
         from ftlint.fixes import apply_fixes
 
         minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
         result = apply_fixes(linter, result, args, minimum, diff_out=sys.stdout if args.diff else None)
-        if args.diff:
-            return result.exit_code(args.exit_zero)
+    for message in result.errors + [f.error for f in result.files if f.error]:
+        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+    if args.diff:
+        return result.exit_code(args.exit_zero)
     opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
     render = registry.reporters[args.format]
     if args.output_file:

@@ -141,10 +141,11 @@ def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> No
         while block := src.read(BLOCK_BYTES):
             ended_with_newline = block.endswith(b"\n")
             pos = 0
+            last_line = line + len(collected) + block.count(b"\n")  # the line the block's end belongs to
             while pos < len(block):
                 if not collected and not pieces:  # copying untouched lines through
                     target = firsts[next_edit] if next_edit < len(firsts) else None
-                    newlines = block.count(b"\n", pos)
+                    newlines = last_line - line
                     if target is None or target > line + newlines:
                         out.write(block[pos:])
                         origin.extend(source(line, newlines))

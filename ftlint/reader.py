@@ -335,8 +335,9 @@ def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) 
             block = block[newline + 1 :]
         cut = block.rfind(b"\n")
         if cut < 0:
-            pending.append(block)
-            pending_size += len(block)
+            if block:  # the rest of a block after a skipped line may be empty
+                pending.append(block)
+                pending_size += len(block)
         else:
             body = b"".join([*pending, block[:cut]]) if pending else block[:cut]
             tail = block[cut + 1 :]

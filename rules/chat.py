@@ -126,7 +126,7 @@ class UnknownRole(Rule):
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         for i, line, messages in _messages(batch):
             for k, message in enumerate(messages):
-                if type(message) is dict and "role" in message and message["role"] not in ROLES:
+                if type(message) is dict and "role" in message and (type(message["role"]) is not str or message["role"] not in ROLES):
                     role = message["role"]
                     shown = show(role, 20) if type(role) is str else type(role).__name__
                     yield self.diagnostic(ctx, line, f"message {k} has role {shown}; known roles: {', '.join(sorted(ROLES))}", column=batch.column_of(i, "messages"), pointer=_pointer(k, "role"))

@@ -321,8 +321,6 @@ def test_read_only_file_is_an_error_not_a_loss(tmp_path, monkeypatch):
     assert code == 2 and json.loads(out)["errors"] == [f"{path}: file is read-only; not fixed"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: cli.cmd_check prints run errors before apply_fixes; the error "
-                   "apply_fixes adds (read-only file) is never printed: exit 2 without a reason in text output")
 def test_read_only_file_error_is_printed(tmp_path, monkeypatch):
     path = tmp_path / "train.jsonl"
     path.write_bytes(DIRTY)

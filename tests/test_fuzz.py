@@ -384,9 +384,6 @@ def test_parallel_partitions_do_not_change_results(data, jobs, block):
     assert blank_runs_merged(got) == blank_runs_merged(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: reader.iter_blocks appends the empty rest of a block to `pending` "
-                   "after an over-long line ends there; [b''] is truthy, so a phantom empty last line is yielded "
-                   "(FT005 on a line that does not exist; --fix then fails with IndexError in fixes._rewrite)")
 def test_no_phantom_line_after_an_over_long_last_line(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_bytes(b'{"prompt": "' + b"a" * 30 + b'"}\n')
@@ -488,8 +485,6 @@ def test_crashing_rule_through_the_command_line(tmp_path, monkeypatch, capsys):
 
 # file name -> the bug it shows, while that bug is open (xfail strict: remove the entry once fixed)
 KNOWN_BUGS = {
-    "chat-role-not-a-string.jsonl": "bug: FT703 (rules/chat.py UnknownRole.check) tests `role not in ROLES` "
-    "on any value: a list or object role raises TypeError (unhashable) and the rule crashes (FT000)",
 }
 
 

@@ -125,12 +125,7 @@ def test_max_line_bytes_is_configurable(tmp_path, capsys):
     assert f"{path}:1:1: FT012 line is 234 bytes, over max-line-bytes (100); not parsed" in capsys.readouterr().out
 
 
-PHANTOM = pytest.mark.xfail(strict=True, reason="bug: reader.iter_blocks yields a phantom empty line after an "
-                            "over-long line that ends a read (here: the first of two partitions); --fix then fails "
-                            "with IndexError in fixes._rewrite (exit 2, internal error)")
-
-
-@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=PHANTOM)])
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_fix_beside_a_100_mb_line_has_bounded_memory(tmp_path, jobs):
     """--fix copies an over-long line it cannot edit through in blocks: never held whole."""
     path = tmp_path / "huge.jsonl"
@@ -150,9 +145,6 @@ def test_fix_beside_a_100_mb_line_has_bounded_memory(tmp_path, jobs):
     assert m.seconds < 60
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixes._rewrite calls `block.count(b'\\n', pos)` (to the end of "
-                   "the 4 MiB block) once per edit: quadratic in the edits per block; 40,000 CRLF lines: check 3 s, "
-                   "--fix 40 s of CPU")
 def test_fix_cost_is_linear_in_the_number_of_fixes(tmp_path):
     """--fix of a file where every line needs a fix (CRLF endings: FT010) costs about one more
     check and one rewrite, not time quadratic in the fixes of a block. CPU time, not wall time."""

@@ -316,7 +316,8 @@ def _write_diff(work: _Work, out: TextIO) -> None:
         if new == [old]:
             continue
         if not header:
-            out.write(f"--- {work.original}\n+++ {work.original} (fixed)\n")
+            name = escape_controls(work.original)
+            out.write(f"--- {name}\n+++ {name} (fixed)\n")
             header = True
         out.write(f"@@ -{line},1 +{start if new else start - 1},{len(new)} @@\n")
         out.write("-" + _diff_text(old) + "\n")

@@ -190,13 +190,13 @@ def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     total = len(result.diagnostics)
     out.write(f'<testsuites name="ftlint" tests="{max(total, len(result.files))}" failures="{total}">\n')
     for f in result.files:
-        out.write(f'  <testsuite name={quoteattr(f.path)} tests="{max(len(f.diagnostics), 1)}" failures="{len(f.diagnostics)}">\n')
+        out.write(f'  <testsuite name={quoteattr(escape_controls(f.path))} tests="{max(len(f.diagnostics), 1)}" failures="{len(f.diagnostics)}">\n')
         if not f.diagnostics:
-            out.write(f'    <testcase name={quoteattr(f.path)} classname="ftlint"/>\n')
+            out.write(f'    <testcase name={quoteattr(escape_controls(f.path))} classname="ftlint"/>\n')
         for d in f.diagnostics:
             name = quoteattr(f"{d.code} {d.name} line {d.location.line}")
             message = quoteattr(escape_controls(d.message))
-            out.write(f'    <testcase name={name} classname={quoteattr(f.path)}>\n')
+            out.write(f'    <testcase name={name} classname={quoteattr(escape_controls(f.path))}>\n')
             out.write(f'      <failure message={message} type={quoteattr(d.severity.value)}/>\n')
             out.write("    </testcase>\n")
         out.write("  </testsuite>\n")

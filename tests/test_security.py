@@ -241,7 +241,6 @@ def test_file_names_with_control_characters_in_terminal_formats(tmp_path):
     assert_no_raw_controls(outputs)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixes._write_diff writes the file name raw in the `---`/`+++` header")
 def test_diff_header_escapes_the_file_name(tmp_path):
     path = tmp_path / "evil\x1b[2J\r.jsonl"
     hostile_dataset(path, ["x"])
@@ -282,8 +281,6 @@ def test_json_printed_to_a_terminal_has_no_raw_controls(tmp_path):
         assert UNSAFE.search(text) is None, (args, repr(UNSAFE.search(text).group()))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: reporters.render_junit puts the file name into XML attributes "
-                   "with quoteattr only: a control character in it makes the XML invalid (and reaches the terminal)")
 def test_junit_stays_valid_xml_with_control_characters_in_the_file_name(tmp_path):
     path = tmp_path / "evil\x1b[2J.jsonl"
     hostile_dataset(path, TERMINAL)

@@ -8,7 +8,6 @@ import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 
 from ftlint.cli import main
 from ftlint.conventions import Conventions
@@ -18,7 +17,6 @@ from ftlint.rule import Context
 from ftlint_rules.completion import EntityOrder, MissingLeadingWhitespace, StopInBody, StopInconsistent, StopMissing
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 CODES = ("FT301", "FT302", "FT303", "FT304", "FT305")
 PROMPT = "Define the noun: kayak\n\n###\n\n"
 GLOSSES = [
@@ -161,28 +159,3 @@ def test_odd_values_do_not_crash() -> None:
     for task, stop in (("generation", " END"), ("generation", "\n"), ("generation", None), ("classification", None)):
         for rule in (MissingLeadingWhitespace(), StopMissing(), StopInconsistent(), StopInBody(), EntityOrder()):
             _run(rule, completions, _ctx(task, stop), prompts=["a, b, c", "", None, "x", "y", "z", ",", "a b c", "\n"])
-
-
-def _lint(path: Path, capsys: pytest.CaptureFixture) -> list[dict]:
-    main(["check", str(path), "--isolated", "--format", "json", "--select", ",".join(CODES)])
-    return json.loads(capsys.readouterr().out)["diagnostics"]
-
-
-@pytest.mark.parametrize("name", ["sentiment.jsonl", "spam.jsonl", "generation.jsonl", "chat.jsonl"])
-def test_clean_examples_are_silent(name: str, capsys: pytest.CaptureFixture) -> None:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not generated")
-    assert _lint(path, capsys) == []
-
-
-@pytest.mark.parametrize("name", ["defects.expected.yaml", "defects_generation.expected.yaml"])
-def test_defect_examples_trigger_what_was_planted(name: str, capsys: pytest.CaptureFixture) -> None:
-    if not (EXAMPLES / name).exists():
-        pytest.skip("examples not generated")
-    spec = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
-    got = {(d["location"]["line"], d["code"]) for d in _lint(EXAMPLES / spec["file"], capsys)}
-    planted = {(p["line"], c) for p in spec["planted"] for c in p["codes"] if c in CODES}
-    allowed = planted | {(p["line"], c) for p in spec["planted"] for c in p.get("may_also", [])}
-    assert planted and planted <= got
-    assert got <= allowed, sorted(got - allowed)

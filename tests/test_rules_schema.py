@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
-from ftlint.cli import main
 from ftlint.config import ConfigError, Settings, rule_options
 from ftlint.conventions import Conventions
 from ftlint.reader import parse_lines
@@ -18,7 +16,6 @@ from ftlint_rules.schema import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
 CODES = ("FT101", "FT102", "FT103", "FT104", "FT110", "FT111")
 DATASET_CODES = {"FT110", "FT111"}
 
@@ -169,34 +166,3 @@ def test_odd_values_do_not_crash() -> None:
     ]
     for rule in (MissingKey(), WrongType(), EmptyCompletion(), UnexpectedKey()):
         list(rule.check(_batch(lines), _ctx()))
-
-
-def _expected(name: str) -> dict:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not generated")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _lint(path: Path, capsys: pytest.CaptureFixture) -> list[dict]:
-    main(["check", str(path), "--isolated", "--format", "json", "--select", ",".join(CODES)])
-    return json.loads(capsys.readouterr().out)["diagnostics"]
-
-
-@pytest.mark.parametrize("name", ["sentiment.jsonl", "spam.jsonl", "generation.jsonl", "chat.jsonl"])
-def test_clean_examples_are_silent(name: str, capsys: pytest.CaptureFixture) -> None:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} not generated")
-    assert _lint(path, capsys) == []
-
-
-@pytest.mark.parametrize("name", ["defects.expected.yaml", "defects_generation.expected.yaml"])
-def test_defect_examples_trigger_what_was_planted(name: str, capsys: pytest.CaptureFixture) -> None:
-    spec = _expected(name)
-    found = [d for d in _lint(EXAMPLES / spec["file"], capsys) if d["code"] not in DATASET_CODES]
-    got = {(d["location"]["line"], d["code"]) for d in found}
-    planted = {(p["line"], c) for p in spec["planted"] for c in p["codes"] if c in CODES}
-    allowed = planted | {(p["line"], c) for p in spec["planted"] for c in p.get("may_also", [])}
-    assert planted <= got
-    assert got <= allowed, sorted(got - allowed)

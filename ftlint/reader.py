@@ -11,7 +11,9 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterator
+from itertools import compress, count, repeat
+from operator import is_not
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 import numpy
 import orjson
@@ -24,8 +26,10 @@ BLOCK_BYTES = 1 << 22
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 _JSON_WS = " \t\r\n"
 _SPACED_COLON = re.compile(rb'"[ \t\r]+:')
+_ESCAPED_QUOTE_OR_COLON = re.compile(rb"\\u00(?:22|3[aA])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _PUNCTUATION_ONLY = re.compile(r"[.,;]+")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -48,7 +52,8 @@ class Batch:
     raws: list[bytes] = field(default_factory=list)
     values: list[dict | None] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    _columns: dict[tuple[str, bool], list[Any]] = field(default_factory=dict, repr=False)
+    _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)
+    _derived: dict[Callable[["Batch"], Any], Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -57,7 +62,7 @@ class Batch:
         """The value of `key` in each record, None where absent or unparsed (cached)."""
         column = self._columns.get((key, False))
         if column is None:
-            column = [v.get(key) if v is not None else None for v in self.values]
+            column = list(map(dict.get, self.derived(objects), repeat(key)))
             self._columns[(key, False)] = column
         return column
 
@@ -65,15 +70,50 @@ class Batch:
         """The value of `key` in each record when it is a string, else None (cached)."""
         column = self._columns.get((key, True))
         if column is None:
-            column = [x if type(x) is str else None for x in self.values_of(key)]
+            column = self.values_of(key)
+            if not set(map(type, column)) <= _STRING_OR_NONE:
+                column = [x if type(x) is str else None for x in column]
             self._columns[(key, True)] = column
         return column
+
+    def texts(self, key: str) -> list[str]:
+        """Like `strings`, with "" instead of None (cached): for C-speed scans such as
+        `where(map(str.endswith, batch.texts("prompt"), repeat(sep)))`."""
+        column = self._columns.get((key, "texts"))
+        if column is None:
+            column = self.strings(key)
+            if None in column:
+                column = [t if t is not None else "" for t in column]
+            self._columns[(key, "texts")] = column
+        return column
+
+    def derived(self, compute: Callable[["Batch"], T]) -> T:
+        """`compute(self)`, computed once per batch: rules that need the same derived data
+        (hashes, lengths) share it by calling this with the same module-level function."""
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        return self._derived[compute]
 
     def column_of(self, index: int, key: str) -> int:
         """1-based character column of `"key"` in the raw line, 1 when absent."""
         raw = self.raws[index]
         at = raw.find(b'"' + key.encode() + b'"')
         return len(raw[:at].decode("utf-8", "replace")) + 1 if at >= 0 else 1
+
+
+def where(flags: Iterable[Any]) -> list[int]:
+    """Indices of the true flags (at C speed, for flags made with `map`)."""
+    return list(compress(count(), flags))
+
+
+_STRING_OR_NONE = {str, type(None)}
+_NO_KEYS: dict = {}
+
+
+def objects(batch: Batch) -> list[dict]:
+    """The batch's values with an empty dict for each unusable record."""
+    values = batch.values
+    return [v if v is not None else _NO_KEYS for v in values] if None in values else values
 
 
 def _count_keys(value: Any) -> int:
@@ -222,13 +262,17 @@ def parse_lines(
 ) -> Batch:
     """Parse consecutive raw lines (without b"\\n") starting at 1-based `first_line`.
 
-    `block`, when given, is the bytes the lines were split from: scanning it whole lets a batch
-    without CR or BOM take the fast path (see `_parse_block`).
+    `block`, when given, is the bytes the lines were split from (`b"\\n".join(raws)`): it lets
+    the batch take the vectorised path (`_parse_block`), which finds exactly what the per-line
+    path (`_parse_each`) finds.
     """
-    if block is not None and b"\r" not in block and (b"\xef" not in block or BOM not in block):
-        batch = _parse_block(raws, block, first_line, path, max_line_bytes)
-        if batch is not None:
-            return batch
+    if block is not None:
+        return _parse_block(raws, block, first_line, path, max_line_bytes)
+    return _parse_each(raws, first_line, path, max_line_bytes)
+
+
+def _parse_each(raws: list[bytes | int], first_line: int, path: str, max_line_bytes: int) -> Batch:
+    """The reference path: one line at a time, every doubtful line diagnosed."""
     batch = Batch(path)
     lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
@@ -281,34 +325,104 @@ def _may_hide_duplicates(raw: bytes, value: dict) -> bool:
         return False  # nested deeper than Python recurses: orjson parsed it; keys unchecked
 
 
-def _parse_block(raws: list[bytes | int], block: bytes, first_line: int, path: str, max_line_bytes: int) -> Batch | None:
-    """The fast path for a batch of valid JSON objects; None to fall back to the per-line path.
+def _loads_all(raws: list[bytes | int]) -> list[Any]:
+    """orjson.loads of every line, None where it fails (at C speed between failures)."""
+    values: list[Any] = []
+    rest = iter(raws)  # a failing line is consumed; the next map resumes after it
+    while len(values) < len(raws):
+        try:
+            values.extend(map(orjson.loads, rest))
+        except orjson.JSONDecodeError:  # extend keeps what was parsed before the failing line
+            values.append(None)
+    return values
 
-    Duplicate keys: without whitespace before colons, each key of a line is one `":`, so when
-    the block's count of `":` equals the number of keys parsed, no line hides a duplicate.
-    Otherwise (nested objects, escaped quotes, duplicates) or when the block has " :" or
-    "\\t:", the lines are checked one by one.
-    """
-    if len(block) > max_line_bytes and max(map(len, raws)) > max_line_bytes:  # type: ignore[arg-type]
-        return None
-    try:
-        values = list(map(orjson.loads, raws))
-    except (orjson.JSONDecodeError, TypeError):
-        return None  # a bad, blank or skipped line: the per-line path diagnoses it
-    if set(map(type, values)) != {dict}:
-        return None
-    issues: list[Issue] = []
+
+def _parse_block(raws: list[bytes | int], block: bytes, first_line: int, path: str, max_line_bytes: int) -> Batch:
+    """The vectorised path: parse every line with orjson at once, find the few lines that need
+    the per-line path (unparsed, not an object, CR, over-long, or possibly a duplicate key) and
+    hand only those, in runs of consecutive lines, to `_parse_each`."""
+    values = _loads_all(raws)
     data = numpy.frombuffer(block, numpy.uint8)
-    before_colon = data[numpy.flatnonzero(data == 58) - 1]  # the byte before each ":"
-    quoted = int(numpy.count_nonzero(before_colon == 34))  # '":'
-    spaced = bool(numpy.any((before_colon == 32) | (before_colon == 9)))  # '" :' or '"\t:'
-    if quoted != sum(map(len, values)) or spaced:
-        for i, (raw, value) in enumerate(zip(raws, values)):
-            if _may_hide_duplicates(raw, value):  # type: ignore[arg-type]
-                values[i], found = diagnose(raw, first_line + i)  # type: ignore[arg-type]
-                issues.extend(found)
-    lines = list(range(first_line, first_line + len(raws)))
-    return Batch(path, lines, raws, values, issues)  # type: ignore[arg-type]
+    newlines = numpy.flatnonzero(data == 10)
+    odd = set(compress(range(len(values)), map(is_not, map(type, values), repeat(dict))))
+    if b"\r" in block:
+        ends = numpy.append(newlines, len(data)) - 1
+        odd.update(numpy.flatnonzero(data[ends[ends >= 0]] == 13).tolist())
+    if len(block) > max_line_bytes:
+        odd.update(i for i, raw in enumerate(raws) if len(raw) > max_line_bytes)  # type: ignore[arg-type]
+    odd.update(_duplicate_suspects(raws, values, data, newlines, odd))
+    if not odd:
+        return Batch(path, list(range(first_line, first_line + len(raws))), raws, values)  # type: ignore[arg-type]
+    batch = Batch(path)
+    start = 0
+    for begin, end in _runs(sorted(odd)):
+        batch.lines.extend(range(first_line + start, first_line + begin))
+        batch.raws.extend(raws[start:begin])  # type: ignore[arg-type]
+        batch.values.extend(values[start:begin])
+        each = _parse_each(raws[begin:end], first_line + begin, path, max_line_bytes)
+        batch.lines.extend(each.lines)
+        batch.raws.extend(each.raws)
+        batch.values.extend(each.values)
+        batch.issues.extend(each.issues)
+        start = end
+    batch.lines.extend(range(first_line + start, first_line + len(raws)))
+    batch.raws.extend(raws[start:])  # type: ignore[arg-type]
+    batch.values.extend(values[start:])
+    return batch
+
+
+def _runs(indices: list[int]) -> Iterator[tuple[int, int]]:
+    """Runs of consecutive sorted indices as [begin, end) pairs."""
+    begin = previous = indices[0]
+    for i in indices[1:]:
+        if i != previous + 1:
+            yield begin, previous + 1
+            begin = i
+        previous = i
+    yield begin, previous + 1
+
+
+def _duplicate_suspects(raws: list[bytes | int], values: list[Any], data: numpy.ndarray, newlines: numpy.ndarray, odd: set[int]) -> set[int]:
+    """Lines (outside `odd`) that may hold a duplicate key; every other line provably has none.
+
+    Without whitespace before a colon, each key in the text is one `":`, and so is each `\\":`
+    inside a string: when a line's count of `":` equals its number of parsed keys, no key was
+    dropped. Nested objects are counted by re-serialising with orjson, which writes each key and
+    each in-string `":` the same way, unless the text hid a quote or a colon behind a `\\u`
+    escape. Lines with `" :` are suspects. Counted per line with numpy, serialised per block
+    first and per line only on a mismatch.
+    """
+    colons = numpy.flatnonzero(data == 58)
+    colons = colons[colons > 0]
+    before = data[colons - 1]
+    raw_keys = numpy.bincount(numpy.searchsorted(newlines, colons[before == 34]), minlength=len(raws))
+    spaced = colons[(before == 32) | (before == 9) | (before == 13)]  # ' :' may be '" :'
+    suspects = {
+        i for i in set(numpy.searchsorted(newlines, spaced).tolist()) - odd
+        if _SPACED_COLON.search(raws[i])  # type: ignore[arg-type]
+    }
+    counted = values.copy() if odd else values
+    for i in odd:
+        counted[i] = ()
+    keys = numpy.fromiter(map(len, counted), numpy.int64, len(counted))
+    mismatched = [i for i in numpy.flatnonzero(raw_keys != keys).tolist() if i not in odd and i not in suspects]
+    if not mismatched:
+        return suspects
+    escaped = _ESCAPED_QUOTE_OR_COLON.search(data) is not None  # type: ignore[call-overload]
+    if not escaped and _serialised_keys([values[i] for i in mismatched]) == int(raw_keys[mismatched].sum()):
+        return suspects
+    for i in mismatched:
+        if (escaped and _ESCAPED_QUOTE_OR_COLON.search(raws[i])) or raw_keys[i] != _serialised_keys(values[i]):  # type: ignore[arg-type]
+            suspects.add(i)
+    return suspects
+
+
+def _serialised_keys(value: Any) -> int:
+    """Count of `":` in orjson's serialisation of `value`; -1 when too deep to serialise."""
+    try:
+        return orjson.dumps(value).count(b'":')
+    except orjson.JSONEncodeError:
+        return -1
 
 
 def iter_raw_lines(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[list[bytes | int]]:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from itertools import repeat
+from operator import gt, not_, or_
 
 from ftlint_rules.separator import (
+    inner_candidates,
     missing_affix,
     other_affix,
     shell_quote,
@@ -19,6 +22,7 @@ from ftlint_rules.separator import (
 )
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
+from ftlint.reader import where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -51,9 +55,11 @@ class MissingLeadingWhitespace(Rule):
     formats = FORMATS
 
     def check(self, batch, ctx) -> Iterator:
-        texts = batch.strings("completion")
-        for i in [i for i, t in enumerate(texts) if t and not t[0].isspace()]:
+        texts = batch.texts("completion")
+        for i in where(map(not_, map(str.startswith, texts, repeat(" ")))):
             line, text = batch.lines[i], texts[i]
+            if not text or text[0].isspace():
+                continue
             yield self.diagnostic(
                 ctx, line, f"completion {show(text, 20)} does not start with a space; the guide asks for a leading whitespace",
                 column=value_column(batch, i, "completion", 0), pointer="/completion",
@@ -231,9 +237,8 @@ class StopInBody(Rule):
         if stop is None:
             return
         n = len(stop)
-        texts = batch.strings("completion")
-        # the first occurrence is neither absent nor the final stop sequence
-        for i in [i for i, t in enumerate(texts) if t is not None and -1 != t.find(stop) != len(t) - n]:
+        texts = batch.texts("completion")
+        for i in inner_candidates(texts, stop):
             line, text = batch.lines[i], texts[i]
             end = len(text)
             while end >= n and text.endswith(stop, 0, end):
@@ -250,11 +255,13 @@ class StopInBody(Rule):
 
 
 _BULLET = re.compile(r"\A(?:[-*•]|\d{1,3}[.)])\s+")
+_BULLET_STARTS = "-*•0123456789"
 _ITEM_END = ".;"
 
 
-def _items(body: str) -> tuple[list[str], list[str], str] | None:
-    """(parts as written, items normalised, joiner) of a list-like completion body, or None."""
+def _items(body: str, prompt: str) -> tuple[list[str], list[str], str] | None:
+    """(parts as written, items normalised, joiner) of a list-like completion body whose
+    items all occur in the prompt, or None."""
     if "\n" in body:
         joiner = "\n"
     elif ", " in body:
@@ -264,9 +271,15 @@ def _items(body: str) -> tuple[list[str], list[str], str] | None:
     parts = body.split(joiner)
     if len(parts) < 3:
         return None
-    items = [_BULLET.sub("", p.strip()).rstrip(_ITEM_END).strip() for p in parts]
-    if not all(items):
-        return None
+    items = []
+    for part in parts:
+        item = part.strip()
+        if item[:1] in _BULLET_STARTS:
+            item = _BULLET.sub("", item)
+        item = item.rstrip(_ITEM_END).strip()
+        if not item or item not in prompt:
+            return None
+        items.append(item)
     return parts, items, joiner
 
 
@@ -303,21 +316,21 @@ class EntityOrder(Rule):
         if ctx.conventions.task != "generation":
             return
         stop = ctx.conventions.stop or ""
-        prompts, texts = batch.strings("prompt"), batch.strings("completion")
-        listed = [i for i, t in enumerate(texts) if t and ("\n" in t or ", " in t) and prompts[i]]
-        for i in listed:
+        prompts, texts = batch.texts("prompt"), batch.texts("completion")
+        lines_or_commas = map(or_, map(gt, map(str.count, texts, repeat("\n")), repeat(1)), map(gt, map(str.count, texts, repeat(", ")), repeat(1)))
+        for i in where(lines_or_commas):  # three items need two separators
             line, prompt, text = batch.lines[i], prompts[i], texts[i]
+            if not prompt:
+                continue
             tail = stop if stop and text.endswith(stop) else ""
             core = text[: len(text) - len(tail)]
             lead = core[: len(core) - len(core.lstrip())]
             body = core.strip()
-            found = _items(body)
+            found = _items(body, prompt)
             if found is None:
                 continue
             parts, items, joiner = found
             positions = [prompt.find(item) for item in items]
-            if min(positions) < 0:
-                continue
             if positions == sorted(positions) or items == sorted(items) or items == sorted(items, key=str.casefold):
                 continue
             order = sorted(range(len(parts)), key=lambda k: positions[k])

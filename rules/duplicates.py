@@ -5,15 +5,14 @@ All three are dataset rules, each with its own state (a `Hashes`): per record on
 number and one or two 64-bit hashes, never the text, kept as one numpy array per batch and
 concatenated at report time, where duplicates are found by sorting (no per-record Python work
 except for the findings). `merge(a, b)` appends b's arrays after a's, so partitions merge in
-file order. The hashes (see `content_keys`, `prompt_pair_keys`, `prompt_keys`):
+file order. The hashes (see `prompt_pair_keys`, `prompt_keys`; computed once per batch and
+shared by the rules, so FT601 and FT602 hold the same arrays):
 
-- FT601 hashes a canonical serialization of the record's training content,
-  `orjson.dumps((prompt, completion))`, with the 128-bit xxh3 (two uint64 per record): equal
-  after JSON parsing means equal bytes, and no text can fake the boundary between the two
-  strings. Chat records can be added by serializing `messages` the same way (orjson with
-  OPT_SORT_KEYS), and FT602/FT610 by hashing `messages[:-1]` as the prompt and the last
+- FT601 and FT602 keep the prompt's xxh3_64 and the completion's xxh3_64 seeded with the
+  prompt's hash: two uint64 per record. FT601 compares both (128 bits: equal prompt and equal
+  completion), FT602 looks for equal prompts with different pair hashes. Chat records can be
+  added by hashing `messages[:-1]` (orjson with OPT_SORT_KEYS) as the prompt and the last
   message as the completion.
-- FT602 keeps the prompt's xxh3_64 and the completion's xxh3_64 seeded with the prompt's hash.
 - FT610 keeps the prompt's xxh3_64.
 
 Only records whose prompt and completion are strings are compared (FT610: whose prompt is);
@@ -25,12 +24,11 @@ one false pair. A false FT601 (whose fix drops a record) needs a 128-bit collisi
 any size. Texts cannot be compared to confirm a match: the state keeps none.
 
 Measured on 1,000,000 generation records (benchmarks/data/generation-1000000-seed1.jsonl, a
-shared 2-CPU machine under load, CPU seconds; the parse alone took 8.4 s):
-- observe: FT601 0.87 s, FT602 1.04 s, FT610 0.79 s (hashing is most of it);
-- report: FT601 0.23 s, FT602 0.3-0.5 s, FT610 0.3 s against a 100,000-record validation file,
-  plus about 10 us per finding (building the Diagnostic);
-- state: 24 bytes per record (FT601, FT602), 16 (FT610); the report needs about 60-90 more
-  bytes per record while it sorts;
+shared 2-CPU machine under load, CPU seconds): hashing is most of the observe cost, about 1 s
+for the prompt and pair hashes that the three rules share; report: 0.2-0.5 s per rule, plus
+about 10 us per finding (building the Diagnostic). State: 24 bytes per record shared by FT601
+and FT602, 16 for FT610; the report needs about 60-90 more bytes per record while it sorts.
+Earlier measurements:
 - a dict per record instead (FT601: 128-bit pair hash -> first line; FT602: prompt hash ->
   {pair hash: first line}) observed in 1.14 s and 1.25 s, about the same CPU time, but held 90
   and 336 bytes per record: the numpy state is kept. pandas' `duplicated` on one uint64 column
@@ -38,14 +36,12 @@ shared 2-CPU machine under load, CPU seconds; the parse alone took 8.4 s):
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-import orjson
-from xxhash import xxh3_64_intdigest, xxh3_128_digest
+from xxhash import xxh3_64_intdigest
 
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint.reader import Batch
@@ -91,38 +87,32 @@ def _keys(columns: list[list[int]]) -> np.ndarray:
 
 
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines (int64) and keys (n x 1 uint64: prompt hash) of the records with a string prompt."""
+    """Lines (int64) and keys (n x 1 uint64: prompt hash) of the records with a string prompt
+    (computed once per batch)."""
+    return batch.derived(_prompt_keys)
+
+
+def _prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     lines, prompts, _ = _records(batch, pairs=False)
     return np.array(lines, dtype=np.int64), _keys([_hash_all(prompts)])
 
 
 def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Lines and keys (n x 2: prompt hash, pair hash) of the records with string prompt and
-    completion. The pair hash is the completion's hash seeded with the prompt's."""
+    completion, computed once per batch. The pair hash is the completion's hash seeded with
+    the prompt's: equal rows mean equal prompts and equal completions (128 bits), and no text
+    can move the boundary between the two strings."""
+    return batch.derived(_prompt_pair_keys)
+
+
+def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     lines, prompts, completions = _records(batch, pairs=True)
-    prompt_hashes = _hash_all(prompts)
-    return np.array(lines, dtype=np.int64), _keys([prompt_hashes, _hash_all(completions, prompt_hashes)])
-
-
-def content_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines and keys (n x 2: the 128-bit xxh3 of the canonical serialization of the training
-    content, `orjson.dumps((prompt, completion))`) of the records with string prompt and
-    completion. Chat records would serialize `messages` (with OPT_SORT_KEYS) instead."""
-    lines, prompts, completions = _records(batch, pairs=True)
-    try:
-        digests = b"".join(map(xxh3_128_digest, map(orjson.dumps, zip(prompts, completions))))
-    except orjson.JSONEncodeError:  # a lone surrogate (the reader replaces them): per record
-        digests = b"".join(map(xxh3_128_digest, map(_canonical, zip(prompts, completions))))
-    return np.array(lines, dtype=np.int64), np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
-
-
-def _canonical(pair: tuple[str, str]) -> bytes:
-    """orjson's serialization; json's (ASCII escapes) for text orjson rejects (lone surrogates):
-    such a record can only equal another one holding the same surrogate, serialized alike."""
-    try:
-        return orjson.dumps(pair)
-    except orjson.JSONEncodeError:
-        return json.dumps(pair).encode()
+    prompt_lines, prompt_hashes = prompt_keys(batch)
+    if len(prompt_lines) == len(lines):  # every string prompt has a string completion
+        hashes = prompt_hashes[:, 0].tolist()
+    else:
+        hashes = _hash_all(prompts)
+    return np.array(lines, dtype=np.int64), _keys([hashes, _hash_all(completions, hashes)])
 
 
 def blank_prompt_hashes(ctx: Context) -> np.ndarray:
@@ -249,7 +239,7 @@ class DuplicateExample(DuplicateRule):
     name = "duplicate-example"
     severity = Severity.WARNING
 
-    keys_of = staticmethod(content_keys)
+    keys_of = staticmethod(prompt_pair_keys)
 
     def report(self, state: Hashes, ctx: Context) -> Iterator[Diagnostic]:
         copies, firsts = duplicate_pairs(*state.arrays())

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from itertools import repeat
+from operator import is_, not_, or_
 from dataclasses import dataclass, field
 
 from ftlint import DatasetRule, Rule, Severity, hookimpl
+from ftlint.reader import objects, where
 from ftlint.text import show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -60,10 +63,12 @@ class MissingKey(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         values = batch.values
-        found = [i for i, v in enumerate(values) if v is not None and ("prompt" not in v or "completion" not in v)]
-        for i in found:
+        absent_or_null = map(or_, map(is_, batch.values_of("prompt"), repeat(None)), map(is_, batch.values_of("completion"), repeat(None)))
+        for i in where(absent_or_null):
             line, value = batch.lines[i], values[i]
-            missing = [k for k in KEYS if k not in value]
+            missing = [k for k in KEYS if value is not None and k not in value]
+            if not missing:
+                continue
             if len(missing) == 2:
                 message = 'record has neither "prompt" nor "completion"; every example needs both'
                 if "messages" in value:
@@ -98,10 +103,10 @@ class WrongType(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         for key in KEYS:
-            column = batch.strings(key)
             values = batch.values
-            wrong = [i for i, (v, t) in enumerate(zip(values, column)) if t is None and v is not None and key in v]
-            for i in wrong:
+            for i in where(map(is_, batch.strings(key), repeat(None))):
+                if values[i] is None or key not in values[i]:
+                    continue
                 line, found = batch.lines[i], values[i][key]
                 numeric = type(found) is int or (type(found) is float and math.isfinite(found))
                 hint = f'; write it as a string, e.g. {show(" " + str(found))}' if numeric and key == "completion" else ""
@@ -134,8 +139,10 @@ class EmptyCompletion(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         texts = batch.strings("completion")
-        for i in [i for i, t in enumerate(texts) if t is not None and (not t or t.isspace())]:
+        for i in where(map(or_, map(not_, batch.texts("completion")), map(str.isspace, batch.texts("completion")))):
             line, text = batch.lines[i], texts[i]
+            if text is None:
+                continue
             what = "empty" if not text else f"only whitespace ({show(text)})"
             yield self.diagnostic(
                 ctx, line, f"completion is {what}; give the text the model should produce",
@@ -181,7 +188,7 @@ class UnexpectedKey(Rule):
     def check(self, batch, ctx) -> Iterator:
         expected = self._expected
         values = batch.values
-        for i in [i for i, v in enumerate(values) if v is not None and not expected.issuperset(v)]:
+        for i in where(map(not_, map(expected.issuperset, batch.derived(objects)))):
             line, value = batch.lines[i], values[i]
             extra = [k for k in value if k not in expected]
             if not extra:

@@ -17,9 +17,12 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from itertools import repeat
+from operator import contains, gt, not_
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
+from ftlint.reader import where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -190,12 +193,10 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
               "append": f"Append the {name} {shown}"}
     label_lines, pointer = key == "prompt", "/" + key
     texts = batch.strings(key)
-    if key == "prompt":
-        found = [i for i, t in enumerate(texts) if t is not None and not t.endswith(affix)]
-    else:  # empty and blank completions are FT103's
-        found = [i for i, t in enumerate(texts) if t and not t.endswith(affix) and not t.isspace()]
-    for i in found:
+    for i in where(map(not_, map(str.endswith, batch.texts(key), repeat(affix)))):
         line, text = batch.lines[i], texts[i]
+        if text is None or (key == "completion" and (not text or text.isspace())):
+            continue  # not a string: FT102's; empty and blank completions are FT103's
         how, new = classify(text, affix, label_lines=label_lines)
         if how == "other":
             continue  # FT202/FT303
@@ -213,6 +214,12 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
         )
 
 
+def inner_candidates(texts: list[str], affix: str) -> list[int]:
+    """FT203/FT304: indices of the texts that may hold `affix` before their end: it occurs
+    twice, or once but not at the end (a superset: overlaps are checked by the caller)."""
+    return where(map(gt, map(str.count, texts, repeat(affix)), map(str.endswith, texts, repeat(affix))))
+
+
 def shell_quote(value: str) -> str:
     """A separator or stop as typed after `--separator` / `--stop` (control characters as
     `\\n` escapes, which the command line reads back)."""
@@ -224,9 +231,11 @@ def other_affix(rule: Rule, batch, ctx, key: str, affix: str, name: str) -> Iter
     ending instead of `affix`, with an unsafe fix replacing that ending by `affix`."""
     shown = show(affix)
     label_lines, pointer = key == "prompt", "/" + key
-    texts = batch.strings(key)
-    for i in [i for i, t in enumerate(texts) if t and not t.endswith(affix)]:
+    texts = batch.texts(key)
+    for i in where(map(not_, map(str.endswith, texts, repeat(affix)))):
         text = texts[i]
+        if not text:
+            continue
         how, ending = classify(text, affix, label_lines=label_lines)
         if how != "other":
             continue
@@ -361,9 +370,8 @@ class SeparatorInBody(Rule):
         if not sep:
             return
         n = len(sep)
-        prompts = batch.strings("prompt")
-        # the first occurrence is neither absent nor the final separator
-        for i in [i for i, p in enumerate(prompts) if p is not None and -1 != p.find(sep) != len(p) - n]:
+        prompts = batch.texts("prompt")
+        for i in inner_candidates(prompts, sep):
             line, prompt = batch.lines[i], prompts[i]
             at = prompt.find(sep, 0, len(prompt) - n if prompt.endswith(sep) else len(prompt))
             if at < 0:
@@ -486,13 +494,9 @@ class PromptTrailingSpace(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         sep = ctx.conventions.separator or ""
-        n = len(sep)
-        prompts = batch.strings("prompt")
-        spaced = [
-            i for i, p in enumerate(prompts)
-            if p and (p[-1] in " \t" or (n and len(p) > n and p[-n - 1] in " \t" and p.endswith(sep)))
-        ]
-        for i in spaced:
+        prompts = batch.texts("prompt")
+        endings = (" ", "\t", " " + sep, "\t" + sep) if sep else (" ", "\t")
+        for i in where(map(str.endswith, prompts, repeat(endings))):
             line, prompt = batch.lines[i], prompts[i]
             before = bool(sep) and prompt.endswith(sep)
             body = prompt[: len(prompt) - len(sep)] if before else prompt
@@ -545,8 +549,8 @@ class StructuredPrompt(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         search = _KEY_VALUE_PAIRS.search
-        prompts = batch.strings("prompt")
-        for i in [i for i, p in enumerate(prompts) if p is not None and "=" in p]:
+        prompts = batch.texts("prompt")
+        for i in where(map(contains, prompts, repeat("="))):
             line, prompt = batch.lines[i], prompts[i]
             match = search(prompt)
             if match is None:

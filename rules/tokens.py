@@ -17,6 +17,8 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+import numpy
+
 from ftlint import Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint import tokens
 from ftlint.reader import Batch
@@ -100,11 +102,12 @@ class TooManyTokens(Rule):
             return
         prompts, completions, lines = batch.strings("prompt"), batch.strings("completion"), batch.lines
         quick = limit // 4  # characters: 4 * characters >= UTF-8 bytes
+        long = numpy.flatnonzero(numpy.fromiter(map(len, raws), numpy.int64, len(raws)) > limit).tolist()
+        if replaced:
+            long = sorted(set(long).union(i for i, line in enumerate(lines) if line in replaced))
         texts: list[str] = []
         where: list[int] = []
-        for i, raw in enumerate(raws):
-            if len(raw) <= limit and lines[i] not in replaced:
-                continue
+        for i in long:
             p, c = prompts[i], completions[i]
             if p is None:
                 if c is None:

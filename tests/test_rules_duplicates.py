@@ -14,7 +14,7 @@ from ftlint.diagnostics import Applicability, Severity
 from ftlint.reader import Batch, parse_lines
 from ftlint.rule import Context
 from ftlint_rules.duplicates import (
-    ConflictingCompletions, DuplicateExample, ValidationLeak, content_keys, duplicate_pairs, prompt_keys,
+    ConflictingCompletions, DuplicateExample, ValidationLeak, duplicate_pairs, prompt_keys, prompt_pair_keys,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -152,7 +152,7 @@ def test_lone_surrogates_in_a_hand_made_batch_hash_consistently():
     texts = ["Review: caf\ud800 \n\n###\n\n", "Review: plain\n\n###\n\n"]
     batch = Batch("train.jsonl", [1, 2], [b"", b""], [{"prompt": t, "completion": " positive"} for t in texts])
     alone = Batch("train.jsonl", [3], [b""], [{"prompt": texts[1], "completion": " positive"}])
-    assert content_keys(batch)[1][1].tolist() == content_keys(alone)[1][0].tolist()
+    assert prompt_pair_keys(batch)[1][1].tolist() == prompt_pair_keys(alone)[1][0].tolist()
     assert prompt_keys(batch)[1][1].tolist() == prompt_keys(alone)[1][0].tolist()
 
 

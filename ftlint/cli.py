@@ -13,7 +13,7 @@ from ftlint.config import ConfigError, Settings, apply, find_config, load_settin
 from ftlint.diagnostics import Applicability
 from ftlint.engine import Linter
 from ftlint.plugins import PluginError, Registry, load_plugins
-from ftlint.reporters import ReportOptions, describe_conventions
+from ftlint.reporters import ReportOptions, describe_conventions, dumps_json
 from ftlint.text import escape_controls
 
 EXIT_USAGE = 2
@@ -212,8 +212,7 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
         if args.format == "text":
             print(describe_conventions(FileResult(path, records=conv.sampled, conventions=conv)).replace(" records", " sampled records"))
     if args.format == "json":
-        json.dump({p: c.to_json() for p, c in found.items()}, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        print(dumps_json({p: c.to_json() for p, c in found.items()}))
     for message in errors:
         print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
     return EXIT_USAGE if errors else 0

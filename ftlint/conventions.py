@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAJORITY = 0.5  # share of records that must end with a candidate
+CORE_SHARE = 0.9  # share of the records ending with a suffix's core that must end with each longer suffix
 SENTENCE_END = set(".?!。？！…\"'”’)]】」")
 DEFAULT_SEPARATOR = "\n\n###\n\n"
 DEFAULT_STOP = " END"
@@ -77,30 +78,50 @@ def separator_like(text: str) -> bool:
 def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
     """The longest suffix that most texts end with, as a separator or stop sequence.
 
-    Grows leftwards one character at a time while a majority of all texts keep it; stops
-    before sentence-final punctuation once the suffix looks deliberate ("Great film." +
-    "\\n\\n###\\n\\n"), and never ends inside a word ("films" + "\\n\\n###\\n\\n" must not
-    make "s" part of it). Returns (suffix, share of texts ending with it), or (None, 0.0).
+    Grows leftwards one character at a time, while:
+    - more than half of the texts (two at least) end with the longer suffix and keep a
+      character before it: a text repeated in most records is never taken whole;
+    - a letter, a digit or sentence-final punctuation is in two different texts at least: a
+      repeated text is one piece of evidence, and its words are content ("Hi there" +
+      "\\n\\n###\\n\\n" in 60% of the records gives "\\n\\n###\\n\\n");
+    - past the core (the trailing whitespace most texts share, else the first character), at
+      least CORE_SHARE (90%) of the texts that end with the core end with the longer suffix:
+      a convention is on every record that has its core, content only on some (" The answer
+      is yes END" on 60% of the completions gives " END", not "yes END");
+    - the character is not sentence-final punctuation once the suffix looks deliberate
+      ("Great film." + "\\n\\n###\\n\\n").
+    Then it is cut back to a word boundary ("films" + "\\n\\n###\\n\\n" must not make "s"
+    part of it). Returns (suffix, share of texts ending with it), or (None, 0.0).
     """
-    texts = [t for t in texts if t]
-    group, suffix = texts, ""
+    counts = Counter(t for t in texts if t)
+    total = sum(counts.values())
+    group = list(counts.items())  # the distinct texts ending with the suffix, with their counts
+    suffix, core = "", 0  # core: texts ending with the core, once it is complete
     while len(suffix) < MAX_AFFIX:
         k = len(suffix) + 1
-        counts = Counter(t[-k] for t in group if len(t) >= k)
-        if not counts:
+        ending: Counter[str] = Counter()  # character before the suffix -> texts ending with both
+        for text, n in group:
+            if len(text) >= k:
+                ending[text[-k]] += n
+        if not ending:
             break
-        char, count = counts.most_common(1)[0]
-        if count < 2 or count <= MAJORITY * len(texts):
+        char, count = ending.most_common(1)[0]
+        longer = [(t, n) for t, n in group if len(t) >= k and t[-k] == char]
+        keeping = sum(n for t, n in longer if len(t) > k)
+        if count < 2 or keeping <= MAJORITY * total or (len(longer) < 2 and (char.isalnum() or char in SENTENCE_END)):
+            break
+        if not core and not char.isspace():  # the core is complete: the whitespace so far, else this character
+            core = sum(n for _, n in group) if suffix else count
+        if core and count / core < CORE_SHARE:
             break
         if char in SENTENCE_END and separator_like(suffix):
             break
-        suffix = char + suffix
-        group = [t for t in group if len(t) >= k and t[-k] == char]
-    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t in group):
+        suffix, group = char + suffix, longer
+    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t, _ in group):
         suffix = suffix[1:]  # cut back to a word boundary
     if not suffix or not separator_like(suffix):
         return None, 0.0
-    return suffix, sum(t.endswith(suffix) for t in texts) / len(texts)
+    return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
 
 
 def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:

@@ -17,7 +17,9 @@ from ftlint import conventions as conv_mod
 from ftlint.config import Settings, ignored_for, matches, rule_options, selected_codes
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Location, Severity
-from ftlint.reader import Batch, Issue, RangeReader, count_lines, is_gzip, iter_batches, open_binary, partition, sample_records
+from ftlint.reader import (
+    Batch, Issue, RangeReader, collector_paused, count_lines, is_gzip, iter_blocks, open_binary, parse_lines, partition, sample_records,
+)
 from ftlint.rule import Context, DatasetRule, Rule
 
 DATASET_SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -188,13 +190,15 @@ class Linter:
         active = [r for r in self.rules if r.applies_to(ctx.conventions.format)]
         scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx.conventions)})
         try:
-            first_line = 1 + (count_lines(path, start) if start else 0)
+            line = 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
             stream = open_binary(path) if end < 0 else RangeReader(path, start, end)
-            with stream:
-                for batch in iter_batches(stream, ctx.path, self.settings.max_line_bytes, first_line):
+            with stream, collector_paused():
+                for raws, block in iter_blocks(stream, self.settings.max_line_bytes):
+                    batch = parse_lines(raws, line, ctx.path, self.settings.max_line_bytes, block)
+                    line += len(raws)  # every line of the block, blank ones included (the batch keeps records only)
                     scan.records += len(batch) - batch.values.count(None)
                     scan.content_lines += len(batch) + sum(1 for i in batch.issues if i.code == "FT012")
-                    scan.last_line = max(scan.last_line, batch.lines[-1] if batch.lines else 0, *(i.line for i in batch.issues))
+                    scan.last_line = line - 1
                     self._check_batch(batch, ctx, active, scan.states, scan.broken, scan.diagnostics)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             scan.error = _describe(ctx.path, error)

@@ -2,15 +2,18 @@
 
 - Only the lines a fix touches change; every other line is copied byte for byte.
 - A changed record is re-serialized with `ensure_ascii=False`, keys in their order.
-- Everything a fix removes (a dropped record, a removed line, text cut from a line) is appended
-  to `<name>.removed.jsonl` beside the file, with its original line number and the rule.
+- Everything a fix removes (a dropped record, a removed line, text cut from a line or from a
+  value) is appended to `<name>.removed.jsonl` beside the file, with its original line number
+  and the rule: a dropped record as it was dropped, cut text as the exact original line.
 - Fixes are applied on a copy, re-checked, and applied again until nothing applicable is left
   (at most MAX_ROUNDS); then the copy replaces the original atomically (os.replace), with the
-  original's permissions. With --diff nothing is written: the diff is printed instead.
+  original's permissions. `<name>.removed.jsonl` is appended to first; if the replace fails,
+  the append is undone. With --diff nothing is written: the diff is printed instead.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -44,7 +47,8 @@ class _Work:
     max_line_bytes: int
     origin: array | None = None  # None: not rewritten yet, line k is original line k
     fixed: Counter = field(default_factory=Counter)
-    removed: list[bytes] = field(default_factory=list)
+    removed: list[tuple[int, bytes]] = field(default_factory=list)  # dropped records: (original line, entry)
+    cut: dict[int, tuple[int, str]] = field(default_factory=dict)  # original lines first -> (last, rules) that lost text
 
 
 def removed_path(path: str) -> str:
@@ -86,16 +90,26 @@ def _parse(raw: bytes) -> Any:
         return diagnose(raw, 0)[0]
 
 
-def _set_pointer(value: Any, pointer: str, new: Any) -> None:
+def _set_pointer(value: Any, pointer: str, new: Any) -> Any:
+    """Set the value at `pointer`; return the value it replaced (None if there was none)."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
     target = value
     for part in parts[:-1]:
         target = target[int(part)] if isinstance(target, list) else target[part]
     last = parts[-1]
     if isinstance(target, list):
-        target[int(last)] = new
+        old, target[int(last)] = target[int(last)], new
     else:
-        target[last] = new
+        old, target[last] = target.get(last), new
+    return old
+
+
+def _loses_text(old: Any, new: Any) -> bool:
+    """Whether `new` in place of `old` loses anything: more than whitespace changed or text
+    added after the old text (a separator or stop appended or completed, a space prepended)."""
+    if isinstance(old, str) and isinstance(new, str):
+        return not "".join(new.split()).startswith("".join(old.split()))
+    return old is not None and old != new
 
 
 def _aside(line: int, reason: str, raw: bytes, whole_record: bool) -> bytes:
@@ -165,12 +179,14 @@ def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> No
                 pieces, pos = [], newline + 1
                 first = firsts[next_edit]
                 if len(collected) == spans[first]:
-                    _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], source(first, 1)[0], work), source(first, 1)[0], True)
+                    origins = source(first, len(collected))
+                    _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], origins, work), origins[0], True)
                     line, next_edit, collected = first + len(collected), next_edit + 1, []
         if pieces or collected:  # the file's last line, without a final newline, is edited
             first = firsts[next_edit]
             collected.append(b"".join(pieces))
-            _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], source(first, 1)[0], work), source(first, 1)[0], False)
+            origins = source(first, len(collected))
+            _emit(out, origin, _edit_line(b"\n".join(collected), taken[first], origins, work), origins[0], False)
         elif not ended_with_newline:
             origin.extend(source(line, 1))  # an untouched last line without a final newline
         if out is not file_out:
@@ -188,25 +204,52 @@ def _emit(out: Any, origin: array, new_lines: list[bytes], source_line: int, new
         origin.append(source_line)
 
 
-def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], source_line: int, work: _Work) -> list[bytes]:
+def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array | range, work: _Work) -> list[bytes]:
+    """The new lines for `raw` (the current lines an edit spans; `origins`: their original line
+    numbers). What the edits lose is noted in `work` for <name>.removed.jsonl."""
     for d, _ in edits:
         work.fixed[d.code] += 1
     reason = ", ".join(f"{d.code} {d.name}" for d, _ in edits)
     first = edits[0][1]
     if first.op == "drop":
-        work.removed.append(_aside(source_line, reason, raw, whole_record=True))
+        work.removed.append((origins[0], _aside(origins[0], reason, raw, whole_record=True)))
         return []
     if first.op == "replace-line":
         new_lines = list(first.value)
         if raw.strip() and _significant(b"".join(new_lines)) != _significant(raw):
-            work.removed.append(_aside(source_line, reason, raw, whole_record=False))  # text was cut: keep the original
+            _note_cut(work, origins, reason)
         return new_lines
     value = _parse(raw)
-    for _, edit in edits:
-        _set_pointer(value, edit.pointer, edit.value)
+    cutting = [d for d, edit in edits if _loses_text(_set_pointer(value, edit.pointer, edit.value), edit.value)]
+    if cutting:
+        _note_cut(work, origins, ", ".join(f"{d.code} {d.name}" for d in cutting))
     suffix = b"\r" if raw.endswith(b"\r") else b""
     prefix = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
     return [prefix + json.dumps(value, ensure_ascii=False).encode() + suffix]
+
+
+def _note_cut(work: _Work, origins: array | range, reason: str) -> None:
+    """Note that an edit lost text from these original lines; they are read back from the
+    original file when committing, so the entry holds them exactly, however many rounds
+    edited them before."""
+    first, last = min(origins), max(origins)
+    if first in work.cut:
+        before_last, before = work.cut[first]
+        last, reason = max(last, before_last), before if reason in before else f"{before}, {reason}"
+    work.cut[first] = (last, reason)
+
+
+def _removed_entries(work: _Work) -> bytes:
+    """The lines to append to <name>.removed.jsonl, in original line order."""
+    entries = list(work.removed)
+    if work.cut:
+        wanted = {n for first, (last, _) in work.cut.items() for n in range(first, last + 1)}
+        lines = {n: raw for n, raw in zip(range(1, max(wanted) + 1), _lines(work.original, work.max_line_bytes)) if n in wanted}
+        for first, (last, reason) in work.cut.items():
+            raw = b"\n".join(lines[n] for n in range(first, last + 1))
+            entries.append((first, _aside(first, reason, raw, whole_record=False)))
+    entries.sort(key=lambda entry: entry[0])
+    return b"".join(entry + b"\n" for _, entry in entries)
 
 
 def _significant(raw: bytes) -> bytes:
@@ -269,22 +312,27 @@ def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, min
         work = works.get(f.path)
         if work is not None and work.fixed:
             f.fixed = dict(work.fixed)
-            f.removed_to = removed_path(f.path) if work.removed and diff_out is None else None
+            f.removed_to = removed_path(f.path) if (work.removed or work.cut) and diff_out is None else None
     return current
 
 
 def _commit(work: _Work) -> None:
-    """Replace the original atomically, keeping its permissions; append removed records aside."""
+    """Append what was removed to <name>.removed.jsonl (fsynced first, so a removal is never
+    lost), then replace the original atomically, keeping its permissions. If anything fails,
+    the append is undone: both files are left as they were."""
     if not work.fixed:
         return
-    if work.removed:
-        with open(removed_path(work.original), "ab") as aside:
-            aside.write(b"".join(r + b"\n" for r in work.removed))
-            aside.flush()
-            os.fsync(aside.fileno())
-    target_dir = os.path.dirname(os.path.abspath(work.original))
-    handle, staged = tempfile.mkstemp(dir=target_dir, prefix=".ftlint-fix-")
+    entries = _removed_entries(work) if work.removed or work.cut else b""
+    aside_path = removed_path(work.original)
+    aside_size = os.path.getsize(aside_path) if os.path.exists(aside_path) else None  # None: no such file yet
+    staged = None
     try:
+        if entries:
+            with open(aside_path, "ab") as aside:
+                aside.write(entries)
+                aside.flush()
+                os.fsync(aside.fileno())
+        handle, staged = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(work.original)), prefix=".ftlint-fix-")
         with os.fdopen(handle, "wb") as out, open(work.copy, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
@@ -292,9 +340,21 @@ def _commit(work: _Work) -> None:
         os.chmod(staged, stat.S_IMODE(os.stat(work.original).st_mode))
         os.replace(staged, work.original)
     except BaseException:
-        if os.path.exists(staged):
+        if staged is not None and os.path.exists(staged):
             os.unlink(staged)
+        if entries:
+            _undo_append(aside_path, aside_size)
         raise
+
+
+def _undo_append(path: str, size: int | None) -> None:
+    """Restore <name>.removed.jsonl to `size` bytes, or remove it if it did not exist. Best
+    effort: the error that made the commit fail is the one reported."""
+    with contextlib.suppress(OSError):
+        if size is None:
+            os.unlink(path)
+        else:
+            os.truncate(path, size)
 
 
 def _write_diff(work: _Work, out: TextIO) -> None:

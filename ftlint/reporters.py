@@ -3,10 +3,13 @@ the `ftlint_get_reporters` hook."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 from xml.sax.saxutils import quoteattr
+
+import orjson
 
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.hookspecs import hookimpl
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
     from ftlint.engine import FileResult, RunResult
 
 TOOL_URI = "https://github.com/ftlint/ftlint"
+# What JSON encoders leave raw but a terminal acts on: DEL, C1 controls, U+2028/U+2029, bidi
+# embeddings, overrides and isolates (the encoders escape C0 controls themselves).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -111,6 +117,17 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     }
 
 
+def dumps_json(document: Any) -> str:
+    """`document` as JSON indented by 2, safe to print to a terminal: the characters of
+    `_JSON_UNSAFE` as `\\uXXXX` escapes (the same strings once parsed). orjson, or json for
+    what orjson refuses (lone surrogates, integers beyond 64 bits, keys that are not strings)."""
+    try:
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     document = {
         "version": opts.version,
@@ -123,8 +140,7 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
         "summary": dict(Counter(d.code for d in result.diagnostics)),
     }
-    json.dump(document, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(dumps_json(document) + "\n")
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -181,8 +197,7 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         "runs": [{"tool": {"driver": {"name": "ftlint", "version": opts.version, "informationUri": TOOL_URI, "rules": rules}},
                   "results": results}],
     }
-    json.dump(sarif, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(dumps_json(sarif) + "\n")
 
 
 def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 from ftlint import tokens
-from ftlint.reader import RangeReader, is_gzip, iter_batches, open_binary, partition
+from ftlint.reader import RangeReader, collector_paused, is_gzip, iter_batches, open_binary, partition
 
 PARALLEL_MIN_BYTES = 8 << 20
 
@@ -42,7 +42,7 @@ def _count_range(path: str, encoding_name: str, start: int, end: int) -> Totals:
     encode = tokens.get_encoding(encoding_name).encode_ordinary
     totals = Totals()
     stream = open_binary(path) if end < 0 else RangeReader(path, start, end)
-    with stream:
+    with stream, collector_paused():
         for batch in iter_batches(stream, path):
             for value in batch.values:
                 if value is None:

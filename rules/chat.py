@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import eq, is_
+from typing import Any
 
 from ftlint import Context, Diagnostic, Rule, Severity, hookimpl, tokens
-from ftlint.reader import Batch
+from ftlint.reader import Batch, where
 from ftlint.text import show
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -26,6 +29,49 @@ def _messages(batch: Batch) -> Iterator[tuple[int, int, list]]:
     for i, (line, messages) in enumerate(zip(batch.lines, batch.values_of("messages"))):
         if type(messages) is list:
             yield i, line, messages
+
+
+@dataclass
+class _Flat:
+    """The messages of a batch's records whose `messages` is a list, as one flat list
+    (computed once per batch): each rule first tests the whole batch at C speed and looks at
+    single records only when that test fails."""
+
+    owners: list[int]  # the batch index of each message's record
+    messages: list[Any]
+    roles: list[Any]  # each message's role (None: absent, null, or not an object)
+    plain: bool  # every message is {"role": <known role>, "content": <string or list>}
+
+    def lacking(self, role: str) -> list[int]:
+        """Batch indices of the records with messages but none of `role`, in order."""
+        having = set(compress(self.owners, map(eq, self.roles, repeat(role))))
+        return sorted(set(self.owners) - having)
+
+
+def _flat(batch: Batch) -> _Flat:
+    column = batch.values_of("messages")
+    records = where(map(is_, map(type, column), repeat(list)))
+    lists = [column[i] for i in records]
+    messages = list(chain.from_iterable(lists))
+    owners = list(chain.from_iterable(map(repeat, records, map(len, lists))))
+    if set(map(type, messages)) <= {dict}:
+        roles = list(map(dict.get, messages, repeat("role")))
+        shapes = {(type(m.get("content")), len(m)) for m in messages}
+        plain = shapes <= _PLAIN_SHAPES and _known(roles)
+    else:
+        roles = [m.get("role") if type(m) is dict else None for m in messages]
+        plain = False
+    return _Flat(owners, messages, roles, plain)
+
+
+_PLAIN_SHAPES = {(str, 2), (list, 2)}  # (type of content, number of keys) with role and content
+
+
+def _known(roles: list[Any]) -> bool:
+    try:
+        return set(roles) <= ROLES
+    except TypeError:  # an unhashable role (a list or an object)
+        return False
 
 
 def _pointer(k: int, key: str = "") -> str:
@@ -58,6 +104,8 @@ class MessagesNotList(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        if len(set(batch.derived(_flat).owners)) == len(batch) - batch.values.count(None):
+            return  # every record has a non-empty list of messages
         for i, (line, value) in enumerate(zip(batch.lines, batch.values)):
             if value is None:
                 continue
@@ -91,6 +139,8 @@ class InvalidMessage(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        if batch.derived(_flat).plain:
+            return
         for i, line, messages in _messages(batch):
             for k, message in enumerate(messages):
                 if type(message) is not dict:
@@ -124,6 +174,8 @@ class UnknownRole(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        if batch.derived(_flat).plain:
+            return
         for i, line, messages in _messages(batch):
             for k, message in enumerate(messages):
                 if type(message) is dict and "role" in message and (type(message["role"]) is not str or message["role"] not in ROLES):
@@ -162,6 +214,8 @@ class UnexpectedMessageKey(Rule):
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         allowed = MESSAGE_KEYS | set(self.options.allowed_keys or ())
+        if batch.derived(_flat).plain:
+            return
         for i, line, messages in _messages(batch):
             for k, message in enumerate(messages):
                 if type(message) is dict and not message.keys() <= allowed:
@@ -191,9 +245,9 @@ class NoAssistantMessage(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i, line, messages in _messages(batch):
-            if messages and not any(type(m) is dict and m.get("role") == "assistant" for m in messages):
-                yield self.diagnostic(ctx, line, "no assistant message: nothing to learn from", column=batch.column_of(i, "messages"), pointer="/messages")
+        for i in batch.derived(_flat).lacking("assistant"):
+            line = batch.lines[i]
+            yield self.diagnostic(ctx, line, "no assistant message: nothing to learn from", column=batch.column_of(i, "messages"), pointer="/messages")
 
 
 class NoUserMessage(Rule):
@@ -218,9 +272,9 @@ class NoUserMessage(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i, line, messages in _messages(batch):
-            if messages and not any(type(m) is dict and m.get("role") == "user" for m in messages):
-                yield self.diagnostic(ctx, line, "no user message: the assistant answers nobody", column=batch.column_of(i, "messages"), pointer="/messages")
+        for i in batch.derived(_flat).lacking("user"):
+            line = batch.lines[i]
+            yield self.diagnostic(ctx, line, "no user message: the assistant answers nobody", column=batch.column_of(i, "messages"), pointer="/messages")
 
 
 class InvalidWeight(Rule):
@@ -245,6 +299,8 @@ class InvalidWeight(Rule):
     formats = frozenset({"chat"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        if batch.derived(_flat).plain:
+            return
         for i, line, messages in _messages(batch):
             for k, message in enumerate(messages):
                 if type(message) is not dict or "weight" not in message:

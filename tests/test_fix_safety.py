@@ -269,8 +269,6 @@ def test_fix_of_a_gzip_file_matches_the_plain_file(case):
 
 # --- what was cut is aside: set edits too --------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="bug: fixes._edit_line saves the original line aside only for "
-                   "replace-line edits; a `set` edit that cuts text (FT302 variant ' END.' -> ' END') keeps no copy")
 def test_text_cut_by_a_set_edit_is_aside(tmp_path):
     path = tmp_path / "train.jsonl"
     records = [{"prompt": f"q{i}{SEP}", "completion": f" a{i}{STOP}"} for i in range(12)]
@@ -283,9 +281,45 @@ def test_text_cut_by_a_set_edit_is_aside(tmp_path):
     assert [(e["line"], e.get("raw")) for e in removed] == [(13, dumps(records[-1]).decode())]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ftlint/conventions.py infers as the stop sequence the longest "
-                   "suffix most completions share, content included (' The answer is yes END' when 60% answer yes); "
-                   "FT303's fix then rewrites the other answers: ' ... is no The answer is yes END'")
+
+def test_text_cut_in_a_later_round_is_aside_as_the_original_line(tmp_path):
+    """The BOM and CR fixes take the first round, the cut the second: the entry still holds the
+    line as it was in the original file, BOM and CR included."""
+    path = tmp_path / "train.jsonl"
+    records = [{"prompt": f"q{i}{SEP}", "completion": f" a{i}{STOP}"} for i in range(12)]
+    cut = BOM + dumps({"prompt": "q" + SEP, "completion": " the answer END!!"}) + b"\r"
+    path.write_bytes(b"".join(dumps(r) + b"\n" for r in records) + cut + b"\n")
+    code, _, err = run("check", str(path), "--fix")
+    assert code in (0, 1), err
+    assert path.read_bytes().splitlines()[-1] == dumps({"prompt": "q" + SEP, "completion": " the answer END"})
+    removed = read_removed(tmp_path / "train.removed.jsonl")
+    assert [(e["line"], e["raw"].encode()) for e in removed] == [(13, cut)]
+    assert removed[0]["removed_by"].startswith("FT302 ")
+
+
+def test_set_edits_that_only_add_text_put_nothing_aside(tmp_path):
+    path = tmp_path / "train.jsonl"
+    records = [{"prompt": f"q{i}{SEP}", "completion": f" a{i}{STOP}"} for i in range(12)]
+    records += [{"prompt": "no separator", "completion": "no space END"}, {"prompt": "q\n\n#", "completion": " no stop"}]
+    path.write_bytes(b"".join(dumps(r) + b"\n" for r in records))
+    code, out, err = run("check", str(path), "--fix")
+    assert code in (0, 1) and "fixed 4" in out, (out, err)
+    assert path.read_bytes().splitlines()[-2:] == [dumps({"prompt": "no separator" + SEP, "completion": " no space END"}),
+                                                   dumps({"prompt": "q" + SEP, "completion": " no stop END"})]
+    assert not (tmp_path / "train.removed.jsonl").exists()
+
+
+@pytest.mark.parametrize(("old", "new", "loses"), [
+    ("a", "a" + SEP, False), ("a\n\n#", "a" + SEP, False), ("a ###", "a" + SEP, False), ("b", " b", False),
+    ("a  ", "a", False), (None, "a", False), (" b END!!", " b END", True), (" b STOP", " b END", True),
+    (" Positive.", " positive", True), ("a", "", True), (1, "1", True), ([1], [1], False),
+])
+def test_loses_text(old, new, loses):
+    from ftlint.fixes import _loses_text
+
+    assert _loses_text(old, new) is loses
+
+
 def test_stop_is_not_content(tmp_path):
     path = tmp_path / "train.jsonl"
     records = [{"prompt": f"Question {i}: is {i * 37 % 101} prime?{SEP}",
@@ -360,8 +394,6 @@ def test_failing_replace_leaves_the_original_intact(tmp_path, monkeypatch):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ftlint-fix-")]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: fixes._commit appends to <name>.removed.jsonl before os.replace "
-                   "and keeps the entries when the replace fails: they claim a removal that did not happen")
 def test_failing_replace_leaves_removed_file_unchanged(tmp_path, monkeypatch):
     path = tmp_path / "train.jsonl"
     path.write_bytes(DIRTY)
@@ -369,6 +401,35 @@ def test_failing_replace_leaves_removed_file_unchanged(tmp_path, monkeypatch):
                         if str(dst) == str(path) else os.rename(src, dst))
     assert run("check", str(path), "--fix")[0] == 2
     assert not (tmp_path / "train.removed.jsonl").exists()
+
+
+def test_failing_replace_leaves_an_existing_removed_file_byte_identical(tmp_path, monkeypatch):
+    path, aside = tmp_path / "train.jsonl", tmp_path / "train.removed.jsonl"
+    path.write_bytes(DIRTY)
+    earlier = b'{"line": 3, "removed_by": "FT601 duplicate-example", "record": {"prompt": "x"}}\n'
+    aside.write_bytes(earlier)
+    monkeypatch.setattr(os, "replace", lambda src, dst, **kw: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+                        if str(dst) == str(path) else os.rename(src, dst))
+    assert run("check", str(path), "--fix")[0] == 2
+    assert path.read_bytes() == DIRTY and aside.read_bytes() == earlier
+
+
+def test_failing_write_aside_leaves_both_files_unchanged(tmp_path, monkeypatch):
+    """The append itself fails (disk full at fsync): the partial append is undone, the
+    original is not replaced."""
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(DIRTY)
+    real_fsync = os.fsync
+
+    def failing_fsync(fd):
+        if os.path.realpath(f"/proc/self/fd/{fd}").endswith(".removed.jsonl"):
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    code, _, err = run("check", str(path), "--fix")
+    assert code == 2 and "No space left on device" in err
+    assert path.read_bytes() == DIRTY and sorted(p.name for p in tmp_path.iterdir()) == ["train.jsonl"]
 
 
 def test_diff_writes_nothing(tmp_path):

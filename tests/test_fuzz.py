@@ -219,11 +219,16 @@ def test_arbitrary_preference_records(data):
 # --- (d) the reader's fast path agrees with its per-line path ---------------------------------
 
 def same(a: Any, b: Any) -> bool:
-    """Equality where NaN equals NaN and types must match (1 != 1.0 != True); iterative, for
-    values nested deeper than Python recurses."""
+    """Equality where NaN equals NaN and types must match (1 != 1.0 != True), except that an
+    integer beyond 64 bits may be orjson's float on one path and json's int on the other;
+    iterative, for values nested deeper than Python recurses."""
     stack = [(a, b)]
     while stack:
         x, y = stack.pop()
+        if {type(x), type(y)} == {int, float} and abs(int(x if type(x) is int else y)) >= 1 << 63:
+            if float(x) != float(y):
+                return False
+            continue
         if type(x) is not type(y):
             return False
         if type(x) is float:
@@ -307,14 +312,13 @@ def without_phantoms(data: bytes, max_line_bytes: int, summary: tuple) -> tuple:
 
 def blank_runs_merged(summary: tuple) -> tuple:
     """FT005 reports one run of blank lines per batch: a run that crosses a block boundary is
-    reported in two parts. Compare the blank lines covered, not how they were grouped. The
-    line count is left out while test_line_count_counts_trailing_blank_lines fails."""
-    found, records, _lines, error = summary
+    reported in two parts. Compare the blank lines covered, not how they were grouped."""
+    found, records, lines, error = summary
     blank = set()
     for line, _, code, _, fix in found:
         if code == "FT005":
             blank |= {n for e in fix.edits for n in range(e.line, e.line + e.span)}
-    return [d for d in found if d[2] != "FT005"], sorted(blank), records, error
+    return [d for d in found if d[2] != "FT005"], sorted(blank), records, lines, error
 
 
 def lint_summary(path: str, max_line_bytes: int, jobs: int = 1) -> tuple:
@@ -392,13 +396,20 @@ def test_no_phantom_line_after_an_over_long_last_line(tmp_path):
     assert (lines, [(line, code) for line, _, code, _, _ in found]) == (1, [(1, "FT012")])
 
 
-@pytest.mark.xfail(strict=True, reason="bug: engine.Linter._scan takes a batch's last line from its records and "
-                   "its issues' first lines; a final run of blank lines is one FT005 issue at the run's first line, "
-                   "so FileResult.lines (JSON `lines`) stops there")
-def test_line_count_counts_trailing_blank_lines(tmp_path):
+@pytest.mark.parametrize(("data", "lines"), [
+    (b'{"prompt": "a", "completion": " b"}\n\n\n\n', 4),
+    (b'{"prompt": "a", "completion": " b"}\n\n \n\t', 4),  # the last blank line without a newline
+    (b'\n\n{"prompt": "a", "completion": " b"}\n\n', 4),
+    (b"\n\n\n", 3),
+])
+@pytest.mark.parametrize("block", [None, 3])
+def test_line_count_counts_trailing_blank_lines(tmp_path, data, lines, block):
     path = tmp_path / "x.jsonl"
-    path.write_bytes(b'{"prompt": "a", "completion": " b"}\n\n\n\n')
-    assert lint_summary(str(path), 1 << 24)[2] == 4
+    path.write_bytes(data)
+    with geometry(block_bytes=block):
+        assert lint_summary(str(path), 1 << 24)[2] == lines
+    with geometry(block_bytes=block, parallel=True):
+        assert lint_summary(str(path), 1 << 24, jobs=3)[2] == lines
 
 
 # --- a crashing rule is FT000 and the others still run ----------------------------------------

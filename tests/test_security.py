@@ -15,8 +15,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 SEP = "\n\n###\n\n"
 # What must never reach a terminal raw: C0 (but \n), DEL, C1, U+2028/9, bidi embeddings,
 # overrides and isolates (the set ftlint.text escapes).
@@ -265,9 +263,6 @@ def test_json_and_sarif_stay_valid_with_the_raw_text(tmp_path):
     assert str(path) in tokens["files"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: reporters.render_json and cli.cmd_conventions dump with "
-                   "ensure_ascii=False, so C1 controls (U+009B is CSI), U+2028 and bidi overrides from the "
-                   "data reach the terminal raw when the JSON is printed to it")
 def test_json_printed_to_a_terminal_has_no_raw_controls(tmp_path):
     path = tmp_path / "train.jsonl"
     sep = "\u202e\x9b2J ->"
@@ -279,6 +274,34 @@ def test_json_printed_to_a_terminal_has_no_raw_controls(tmp_path):
         text = proc.stdout.decode()
         assert json.loads(text)  # still valid JSON, the raw text kept by \\u escapes
         assert UNSAFE.search(text) is None, (args, repr(UNSAFE.search(text).group()))
+
+
+def test_machine_formats_escape_controls_and_keep_the_text(tmp_path):
+    """Every terminal payload, in the data and in the file name, through JSON, SARIF and
+    `conventions --format json`: no raw control character, and the parsed report holds the
+    exact text (C1, U+2028 and bidi controls escaped as \\uXXXX, which JSON reads back)."""
+    path = tmp_path / "evil\u202e\x9b\u2066.jsonl"
+    hostile_dataset(path, TERMINAL)
+    for args in (["check", "--format", "json", "--unsafe-fixes"], ["check", "--format", "sarif"], ["conventions", "--format", "json"]):
+        proc = run(*args, str(path), "--isolated", cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        text = proc.stdout.decode()
+        assert UNSAFE.search(text) is None, (args, repr(UNSAFE.search(text).group()))
+        assert str(path) in json.dumps(json.loads(text), ensure_ascii=False), args
+    report = json.loads(run("check", str(path), "--isolated", "--format", "json", "--unsafe-fixes", cwd=tmp_path).stdout)
+    values = [e["value"] for d in report["diagnostics"] if d["fix"] for e in d["fix"]["edits"] if e["op"] == "set"]
+    for payload in TERMINAL:
+        assert any(isinstance(v, str) and payload.strip() in v for v in values), payload
+
+
+def test_json_report_of_a_file_name_that_is_not_utf8(tmp_path):
+    """orjson refuses the lone surrogate that stands for the byte 0xff in the name: the report
+    falls back to json and prints the name's bytes as they are, like every other format."""
+    path = tmp_path / "data\udcff.jsonl"
+    hostile_dataset(path, ["x"])
+    proc = run("check", str(path), "--isolated", "--format", "json", cwd=tmp_path)
+    assert proc.returncode in (0, 1) and b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr, proc.stderr
+    assert b'"path": "' + bytes(path) + b'"' in proc.stdout
 
 
 def test_junit_stays_valid_xml_with_control_characters_in_the_file_name(tmp_path):

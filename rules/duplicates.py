@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
+from operator import is_not
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
@@ -66,24 +67,20 @@ def _hash_all(texts: list[str], seeds: list[int] | None = None) -> list[int]:
         return list(map(xxh3_64_intdigest, _utf8(texts), seeds))
 
 
-def _records(batch: Batch, pairs: bool) -> tuple[list[int], list[str], list[str]]:
-    """The lines, prompts and (when `pairs`, else []) completions of the batch's records whose
-    prompt (and completion) are strings: the others are left to the schema rules."""
-    lines, prompts = batch.lines, batch.strings("prompt")
-    if not pairs:
-        if None in prompts:
-            keep = [i for i, p in enumerate(prompts) if p is not None]
-            lines, prompts = [lines[i] for i in keep], [prompts[i] for i in keep]
-        return lines, prompts, []
-    completions = batch.strings("completion")
-    if None in prompts or None in completions:
-        keep = [i for i, (p, c) in enumerate(zip(prompts, completions)) if p is not None and c is not None]
-        lines, prompts, completions = [lines[i] for i in keep], [prompts[i] for i in keep], [completions[i] for i in keep]
-    return lines, prompts, completions  # type: ignore[return-value]
+def _strings_mask(batch: Batch, keys: tuple[str, ...]) -> np.ndarray | None:
+    """Which records hold strings under all `keys` (None: all of them)."""
+    columns = [batch.strings(key) for key in keys]
+    if not any(None in column for column in columns):
+        return None
+    mask = np.ones(len(batch), dtype=bool)
+    for column in columns:
+        mask &= np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
+    return mask
 
 
-def _keys(columns: list[list[int]]) -> np.ndarray:
-    return np.array(columns, dtype=np.uint64).T.copy() if columns[0] else np.empty((0, len(columns)), np.uint64)
+def _prompt_hashes(batch: Batch) -> list[int]:
+    """The prompt hash of every record ("" hashed where the prompt is not a string)."""
+    return _hash_all(batch.texts("prompt"))
 
 
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
@@ -93,8 +90,10 @@ def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    lines, prompts, _ = _records(batch, pairs=False)
-    return np.array(lines, dtype=np.int64), _keys([_hash_all(prompts)])
+    lines = np.array(batch.lines, dtype=np.int64)
+    keys = np.array(batch.derived(_prompt_hashes), dtype=np.uint64).reshape(-1, 1)
+    mask = _strings_mask(batch, ("prompt",))
+    return (lines, keys) if mask is None else (lines[mask], keys[mask])
 
 
 def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
@@ -106,13 +105,11 @@ def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    lines, prompts, completions = _records(batch, pairs=True)
-    prompt_lines, prompt_hashes = prompt_keys(batch)
-    if len(prompt_lines) == len(lines):  # every string prompt has a string completion
-        hashes = prompt_hashes[:, 0].tolist()
-    else:
-        hashes = _hash_all(prompts)
-    return np.array(lines, dtype=np.int64), _keys([hashes, _hash_all(completions, hashes)])
+    prompt_hashes = batch.derived(_prompt_hashes)
+    lines = np.array(batch.lines, dtype=np.int64)
+    keys = np.array([prompt_hashes, _hash_all(batch.texts("completion"), prompt_hashes)], dtype=np.uint64).T.copy()
+    mask = _strings_mask(batch, ("prompt", "completion"))
+    return (lines, keys) if mask is None else (lines[mask], keys[mask])
 
 
 def blank_prompt_hashes(ctx: Context) -> np.ndarray:

@@ -26,8 +26,19 @@ class Applicability(IntEnum):
         return self.name.lower().replace("_", "-")
 
 
+class _PickledAsCall:
+    """Pickled as a call of the class on its fields: unpickles about twice as fast as a frozen
+    dataclass's default (one setattr per field), which counts when parallel workers send back
+    thousands of diagnostics."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple:
+        return type(self), tuple(map(self.__getattribute__, self.__match_args__))
+
+
 @dataclass(frozen=True, slots=True)
-class Location:
+class Location(_PickledAsCall):
     """Where a finding is: 1-based line and column (in characters), JSON pointer into the record."""
 
     path: str
@@ -37,7 +48,7 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(_PickledAsCall):
     """One change to one line of a file.
 
     op is one of:
@@ -56,14 +67,14 @@ class Edit:
 
 
 @dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(_PickledAsCall):
     title: str
     edits: tuple[Edit, ...]
     applicability: Applicability
 
 
 @dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(_PickledAsCall):
     code: str
     name: str
     severity: Severity

@@ -125,36 +125,46 @@ class Linter:
         files, errors = expand_paths(paths)
         result = RunResult([], self.rule_classes, errors)
         states: dict[str, Any] | None = None
+        paired = validation is not None
         for path in files:
-            file_result, states = self.lint_file(path, displays.get(path))
+            file_result, states = self.lint_file(path, displays.get(path), paired=paired)
             result.files.append(file_result)
         if validation is not None:
             if len(files) != 1:
                 result.errors.append("--validation needs exactly one training file")
                 return result
-            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation")
+            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation", paired=True)
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
-                ctx = self._context(valid_result.path, valid_result.conventions, "validation")
-                for rule in self._dataset_rules(valid_result.conventions):
+                ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
+                for rule in self._dataset_rules(ctx):
                     valid_result.diagnostics.extend(
                         self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)
                     )
                 self._finish(valid_result)
         return result
 
-    def _context(self, display: str, conventions: Conventions, role: str) -> Context:
-        return Context(display, conventions, model=self.settings.model, role=role)
+    def _context(self, display: str, conventions: Conventions, role: str, paired: bool) -> Context:
+        return Context(display, conventions, model=self.settings.model, role=role, paired=paired)
 
-    def _dataset_rules(self, conventions: Conventions) -> list[DatasetRule]:
-        return [r for r in self.rules if isinstance(r, DatasetRule) and r.applies_to(conventions.format)]
+    def _active(self, ctx: Context) -> list[Rule]:
+        """The rules that run on a file: those for its format, except rules that only compare a
+        training file with its validation file when there is no such pair."""
+        return [r for r in self.rules if r.applies_to(ctx.conventions.format)
+                and (ctx.paired or not (isinstance(r, DatasetRule) and r.pair_only))]
 
-    def lint_file(self, path: str, display: str | None = None, role: str = "train") -> tuple[FileResult, dict[str, Any] | None]:
-        """Lint one file (or "-" for standard input). Returns its result and the dataset rules' states."""
+    def _dataset_rules(self, ctx: Context) -> list[DatasetRule]:
+        return [r for r in self._active(ctx) if isinstance(r, DatasetRule)]
+
+    def lint_file(
+        self, path: str, display: str | None = None, role: str = "train", paired: bool = False,
+    ) -> tuple[FileResult, dict[str, Any] | None]:
+        """Lint one file (or "-" for standard input); `paired`: a training file with its
+        validation file, or that validation file. Returns its result and the dataset rules' states."""
         display = display or path
         if path == "-":
             with _spooled_stdin() as spooled:
-                return self.lint_file(spooled, display or "-", role)
+                return self.lint_file(spooled, display or "-", role, paired)
         result = FileResult(display, role)
         try:
             result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
@@ -162,24 +172,26 @@ class Linter:
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             result.error = _describe(display, error)
             return result, None
-        ctx = self._context(display, result.conventions, role)
+        ctx = self._context(display, result.conventions, role, paired)
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
         else:
-            # spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of the parent's heap)
-            with ProcessPoolExecutor(len(ranges), mp_context=multiprocessing.get_context("spawn")) as pool:
-                scans = list(pool.map(self._scan, *zip(*[(path, ctx, *r) for r in ranges])))
+            # workers scan the later ranges while this process scans the first (instead of
+            # waiting); spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
+            # the parent's heap)
+            with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                later = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
+                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in later]
         scan = scans[0]
         for later in scans[1:]:
-            scan.absorb(later, self._dataset_rules(result.conventions))
+            scan.absorb(later, self._dataset_rules(ctx))
         result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
         diagnostics = result.diagnostics
         diagnostics.extend(scan.diagnostics)
-        active = [r for r in self.rules if r.applies_to(result.conventions.format)]
         if scan.content_lines == 0 and not result.error:
             empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
-            self._check_batch(empty, ctx, active, scan.states, scan.broken, diagnostics)
-        for rule in self._dataset_rules(result.conventions):
+            self._check_batch(empty, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
+        for rule in self._dataset_rules(ctx):
             if rule.code not in scan.broken:
                 diagnostics.extend(self._guarded(rule, 1, ctx, rule.report, scan.states[rule.code], ctx))
         self._finish(result)
@@ -187,8 +199,8 @@ class Linter:
 
     def _scan(self, path: str, ctx: Context, start: int, end: int) -> _Scan:
         """Run record rules and observe dataset rules over bytes [start, end) (end -1: all)."""
-        active = [r for r in self.rules if r.applies_to(ctx.conventions.format)]
-        scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx.conventions)})
+        active = self._active(ctx)
+        scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx)})
         try:
             line = 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
             stream = open_binary(path) if end < 0 else RangeReader(path, start, end)

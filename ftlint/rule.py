@@ -32,6 +32,7 @@ class Context:
     conventions: Conventions
     model: str | None = None
     role: str = "train"  # or "validation"
+    paired: bool = False  # a training file linted with its validation file, or that validation file
 
     @cached_property
     def encoding(self):
@@ -105,7 +106,11 @@ class Rule:
 
 
 class DatasetRule(Rule):
-    """A rule that needs the whole dataset: observe -> merge -> report, on mergeable state."""
+    """A rule that needs the whole dataset: observe -> merge -> report, on mergeable state.
+    A rule whose only findings compare a training file with its validation file sets
+    `pair_only`: it runs only when a validation file is given."""
+
+    pair_only: ClassVar[bool] = False
 
     def new_state(self) -> Any:
         raise NotImplementedError

@@ -167,19 +167,28 @@ def _run_first(start: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(np.where(start, np.arange(len(start)), 0))
 
 
+def repeated_prompts(prompts: np.ndarray) -> np.ndarray:
+    """Indices of the records whose prompt hash occurs more than once, grouped by prompt, each
+    group in file order. Only these need any further work (usually a small fraction)."""
+    order = np.argsort(prompts, kind="stable")
+    sorted_prompts = prompts[order]
+    repeated = sorted_prompts[1:] == sorted_prompts[:-1]
+    member = np.zeros(len(order), dtype=bool)
+    member[1:] = repeated
+    member[:-1] |= repeated
+    return order[member]
+
+
 def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(line of each later copy, line of its first occurrence) for the records whose key row
     (two 64-bit hashes) equals an earlier record's."""
-    high, low = keys[:, 0], keys[:, 1]
-    order = np.argsort(high, kind="stable")  # stable: equal keys stay in file order
-    start, first = _runs(high[order])
-    sorted_low = low[order]
-    if np.any(sorted_low != sorted_low[first]):  # equal first halves, different second: sort on both
-        order = np.lexsort((low, high))  # stable too
-        sorted_low = low[order]
-        start, _ = _runs(high[order])
-        start[1:] |= sorted_low[1:] != sorted_low[:-1]
-        first = _run_first(start)
+    candidates = repeated_prompts(keys[:, 0])
+    high, low = keys[candidates, 0], keys[candidates, 1]
+    order = candidates[np.lexsort((low, high))]  # stable: equal rows stay in file order
+    start, _ = _runs(keys[order, 0])
+    sorted_low = keys[order, 1]
+    start[1:] |= sorted_low[1:] != sorted_low[:-1]
+    first = _run_first(start)
     later = ~start
     return lines[order[later]], lines[order[first[later]]]
 
@@ -285,13 +294,10 @@ class ConflictingCompletions(DuplicateRule):
 
     def report(self, state: Hashes, ctx: Context) -> Iterator[Diagnostic]:
         lines, keys = state.arrays()
-        prompts, pairs = keys[:, 0], keys[:, 1]
-        blank = np.isin(prompts, blank_prompt_hashes(ctx))
-        if blank.any():
-            lines, prompts, pairs = lines[~blank], prompts[~blank], pairs[~blank]
-        order = np.argsort(prompts, kind="stable")  # groups of one prompt, each in file order
-        sorted_pairs = pairs[order]
-        start, first = _runs(prompts[order])
+        order = repeated_prompts(keys[:, 0])  # groups of one prompt, each in file order
+        order = order[~np.isin(keys[order, 0], blank_prompt_hashes(ctx))]
+        sorted_pairs = keys[order, 1]
+        start, first = _runs(keys[order, 0])
         differs = sorted_pairs != sorted_pairs[first]  # completion differs from the group's first
         seen = np.cumsum(differs)
         before = seen - differs - (seen[first] - differs[first])  # differing records earlier in the group
@@ -306,7 +312,7 @@ class ConflictingCompletions(DuplicateRule):
         flagged = np.zeros(int(start.sum()), dtype=bool)
         flagged[group_of[conflict]] = True
         keep = flagged[group_of]  # every record of a group holding a conflict, in group order
-        sorted_lines = lines[order][keep].tolist()
+        sorted_lines = lines[order[keep]].tolist()
         for line, pair, is_start, is_conflict in zip(sorted_lines, sorted_pairs[keep].tolist(),
                                                      start[keep].tolist(), conflict[keep].tolist()):
             if is_start:
@@ -360,6 +366,7 @@ class ValidationLeak(DuplicateRule):
     name = "validation-leak"
     severity = Severity.ERROR
     width = 1
+    pair_only = True
     keys_of = staticmethod(prompt_keys)
 
     def report_pair(self, train: Hashes, validation: Hashes, ctx: Context) -> Iterator[Diagnostic]:

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 
 from ftlint.cli import main
+from ftlint.config import Settings
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Applicability, Severity
+from ftlint.engine import Linter
+from ftlint.plugins import load_plugins
 from ftlint.reader import Batch, parse_lines
 from ftlint.rule import Context
 from ftlint_rules.duplicates import (
@@ -217,6 +220,17 @@ def test_fix_drops_leaks_from_the_validation_file_only(tmp_path, capsys):
     assert valid.read_bytes() == valid_raws[0] + b"\n" + valid_raws[2] + b"\n"
     removed = [json.loads(line) for line in (tmp_path / "valid.removed.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(e["line"], e["removed_by"]) for e in removed] == [(2, "FT610 validation-leak"), (4, "FT610 validation-leak")]
+
+
+def test_leak_hashes_are_kept_only_when_a_validation_file_is_given():
+    linter = Linter(load_plugins().rules, Settings())
+    train, valid = str(DATA / "train_small.jsonl"), str(DATA / "valid_small.jsonl")
+    _, alone = linter.lint_file(train)
+    _, paired = linter.lint_file(train, paired=True)
+    assert "FT601" in alone and "FT610" not in alone
+    assert paired["FT610"].nbytes() > 0
+    assert [d.code for f in linter.run([train]).files for d in f.diagnostics if d.code == "FT610"] == []
+    assert "FT610" in {d.code for f in linter.run([train], validation=valid).files for d in f.diagnostics}
 
 
 def _records(path: Path) -> list[tuple[int, dict]]:

@@ -169,14 +169,15 @@ def _run_first(start: np.ndarray) -> np.ndarray:
 
 def repeated_prompts(prompts: np.ndarray) -> np.ndarray:
     """Indices of the records whose prompt hash occurs more than once, grouped by prompt, each
-    group in file order. Only these need any further work (usually a small fraction)."""
-    order = np.argsort(prompts, kind="stable")
-    sorted_prompts = prompts[order]
-    repeated = sorted_prompts[1:] == sorted_prompts[:-1]
-    member = np.zeros(len(order), dtype=bool)
-    member[1:] = repeated
-    member[:-1] |= repeated
-    return order[member]
+    group in file order. Only these need any further work (usually a small fraction), so the
+    whole array is only sorted by value (SIMD, about 10x faster than a stable argsort)."""
+    ordered = np.sort(prompts)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not len(repeated):
+        return np.empty(0, dtype=np.intp)
+    at = np.minimum(np.searchsorted(repeated, prompts), len(repeated) - 1)
+    members = np.flatnonzero(repeated[at] == prompts)  # in file order
+    return members[np.argsort(prompts[members], kind="stable")]
 
 
 def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

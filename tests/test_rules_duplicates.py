@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ftlint.cli import main
 from ftlint.config import Settings
@@ -18,6 +20,7 @@ from ftlint.reader import Batch, parse_lines
 from ftlint.rule import Context
 from ftlint_rules.duplicates import (
     ConflictingCompletions, DuplicateExample, ValidationLeak, duplicate_pairs, prompt_keys, prompt_pair_keys,
+    repeated_prompts,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -164,6 +167,26 @@ def test_equal_first_halves_fall_back_to_both_hashes():
     keys = np.array([[7, 1], [7, 2], [7, 1], [3, 9], [7, 2]], dtype=np.uint64)
     copies, firsts = duplicate_pairs(lines, keys)
     assert sorted(zip(copies.tolist(), firsts.tolist())) == [(3, 1), (5, 2)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2)), max_size=40))
+def test_duplicate_pairs_and_prompt_groups_match_a_dictionary(rows):
+    lines = np.arange(1, len(rows) + 1, dtype=np.int64) * 3
+    keys = np.array(rows, dtype=np.uint64).reshape(-1, 2)
+    first_of: dict[tuple[int, int], int] = {}
+    expected = []
+    for line, row in zip(lines.tolist(), rows):
+        if row in first_of:
+            expected.append((line, first_of[row]))
+        first_of.setdefault(row, line)
+    copies, firsts = duplicate_pairs(lines, keys)
+    assert sorted(zip(copies.tolist(), firsts.tolist())) == expected
+    groups: dict[int, list[int]] = {}
+    for index, (prompt, _) in enumerate(rows):
+        groups.setdefault(prompt, []).append(index)
+    repeated = [group for group in groups.values() if len(group) > 1]
+    assert repeated_prompts(keys[:, 0]).tolist() == [i for group in sorted(repeated, key=lambda g: rows[g[0]][0]) for i in group]
 
 
 def test_state_keeps_hashes_and_lines_only():

@@ -83,6 +83,7 @@ def check_report(data: bytes, code: int, report: dict, stderr: str) -> None:
     lines = content.split(b"\n")
     if content.endswith(b"\n"):
         lines.pop()  # b"a\n" is one line
+    assert report["files"][0]["lines"] == (len(lines) if content else 0), (report["files"][0], len(lines))
     ignored = tuple(f"rule {code} (" for code in os.environ.get("FTLINT_FUZZ_IGNORE_RULES", "").split(",") if code)
     for d in report["diagnostics"]:
         assert d["code"] != "FT000" or (ignored and d["message"].startswith(ignored)), d["message"]

@@ -293,26 +293,6 @@ class InProcessPool:
 RULES = load_plugins().rules
 
 
-def real_lines(data: bytes) -> list[bytes]:
-    lines = data.split(b"\n")
-    return lines[:-1] if data.endswith(b"\n") else lines
-
-
-def without_phantoms(data: bytes, max_line_bytes: int, summary: tuple) -> tuple:
-    """`summary` without the symptoms of the open phantom-line bug (see
-    test_no_phantom_line_after_an_over_long_last_line): an FT005 "blank line" on the line after
-    an over-long line, and a line count one too high. Remove once that bug is fixed."""
-    real = real_lines(data)
-
-    def phantom(item: tuple) -> bool:
-        line, _, code, message, _ = item
-        return (code == "FT005" and message == "blank line" and 2 <= line <= len(real) + 1
-                and len(real[line - 2]) > max_line_bytes and (line > len(real) or real[line - 1].strip(b"\xef\xbb\xbf\r \t") != b""))
-
-    found, records, lines, error = summary
-    return [d for d in found if not phantom(d)], records, min(lines, max(len(real), 1)), error
-
-
 def blank_runs_merged(summary: tuple) -> tuple:
     """FT005 reports one run of blank lines per batch: a run that crosses a block boundary is
     reported in two parts. Compare the blank lines covered, not how they were grouped."""
@@ -332,7 +312,9 @@ def lint_summary(path: str, max_line_bytes: int, jobs: int = 1) -> tuple:
 
 
 def as_report(summary: tuple) -> dict:
-    return {"diagnostics": [{"code": c, "message": m, "location": {"line": line, "column": col}} for line, col, c, m, _ in summary[0]]}
+    found, _, lines, _ = summary
+    return {"files": [{"lines": lines}],
+            "diagnostics": [{"code": c, "message": m, "location": {"line": line, "column": col}} for line, col, c, m, _ in found]}
 
 
 @contextlib.contextmanager
@@ -371,7 +353,6 @@ def test_block_size_does_not_change_results(data, block, max_line_bytes):
         expected = lint_summary(path, max_line_bytes)
         with geometry(block_bytes=block):
             got = lint_summary(path, max_line_bytes)
-    got, expected = without_phantoms(data, max_line_bytes, got), without_phantoms(data, max_line_bytes, expected)
     target.check_report(data, 2 if got[3] else 1, as_report(got), "")
     assert blank_runs_merged(got) == blank_runs_merged(expected)
 
@@ -386,7 +367,6 @@ def test_parallel_partitions_do_not_change_results(data, jobs, block):
         expected = lint_summary(path, 40)
         with geometry(block_bytes=block, parallel=True):
             got = lint_summary(path, 40, jobs=jobs)
-    got, expected = without_phantoms(data, 40, got), without_phantoms(data, 40, expected)
     target.check_report(data, 2 if got[3] else 1, as_report(got), "")
     assert blank_runs_merged(got) == blank_runs_merged(expected)
 
@@ -523,5 +503,7 @@ def test_the_atheris_target_runs_one_input_without_atheris():
     """`test_one_input` is what the fuzzer calls; inputs pass through it."""
     target.test_one_input(b'{"prompt": "a ->", "completion": " b"}\n')
     target.test_one_input(b'\xef\xbb\xbf{"prompt": "a ->", "completion": "b"}.\r\n\n{"a":1}{"b":2}')
-    with pytest.raises(AssertionError):
-        target.check_report(b"{}\n", 1, {"diagnostics": [{"code": "FT001", "message": "", "location": {"line": 3, "column": 1}}]}, "")
+    with pytest.raises(AssertionError):  # no line 3
+        target.check_report(b"{}\n", 1, {"files": [{"lines": 1}], "diagnostics": [{"code": "FT001", "message": "", "location": {"line": 3, "column": 1}}]}, "")
+    with pytest.raises(AssertionError):  # one line, not two
+        target.check_report(b"{}\n", 0, {"files": [{"lines": 2}], "diagnostics": []}, "")

@@ -348,8 +348,8 @@ def _parse_block(raws: list[bytes | int], block: bytes, first_line: int, path: s
     newlines = numpy.flatnonzero(data == 10)
     odd = set(compress(range(len(values)), map(is_not, map(type, values), repeat(dict))))
     if b"\r" in block:
-        ends = numpy.append(newlines, len(data)) - 1
-        odd.update(numpy.flatnonzero(data[ends[ends >= 0]] == 13).tolist())
+        ends = numpy.append(newlines, len(data)) - 1  # each line's last byte; -1: the block starts with an empty line
+        odd.update(numpy.flatnonzero((ends >= 0) & (data[ends] == 13)).tolist())
     if len(block) > max_line_bytes:
         odd.update(i for i, raw in enumerate(raws) if len(raw) > max_line_bytes)  # type: ignore[arg-type]
     odd.update(_duplicate_suspects(raws, values, data, newlines, odd))

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 TOOL_URI = "https://github.com/ftlint/ftlint"
 # What JSON encoders leave raw but a terminal acts on: DEL, C1 controls, U+2028/U+2029, bidi
 # embeddings, overrides and isolates (the encoders escape C0 controls themselves).
+JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON reporter
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
@@ -125,11 +126,16 @@ def dumps_json(document: Any) -> str:
         text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
     except orjson.JSONEncodeError:
         text = json.dumps(document, ensure_ascii=False, indent=2)
+    if _JSON_UNSAFE.search(text) is None:  # the usual case: no copy
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
-    document = {
+    """One JSON document: version, files, errors, diagnostics, summary. The diagnostics are
+    converted and written JSON_CHUNK at a time, so a report of a million findings never exists
+    whole as Python dicts and as text at once (the output is the same as one dump)."""
+    head = dumps_json({
         "version": opts.version,
         "files": [
             {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
@@ -137,10 +143,15 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
             for f in result.files
         ],
         "errors": result.errors,
-        "diagnostics": [diagnostic_json(d) for d in result.diagnostics],
-        "summary": dict(Counter(d.code for d in result.diagnostics)),
-    }
-    out.write(dumps_json(document) + "\n")
+    })
+    out.write(head[: -len("\n}")] + ',\n  "diagnostics": [')
+    diagnostics = result.diagnostics
+    for start in range(0, len(diagnostics), JSON_CHUNK):
+        items = dumps_json([diagnostic_json(d) for d in diagnostics[start : start + JSON_CHUNK]])
+        # "[\n  {...},\n  {...}\n]" -> its items, two spaces deeper (JSON text has no raw newline in a string)
+        out.write(("," if start else "") + "\n  " + items[len("[\n") : -len("\n]")].replace("\n", "\n  "))
+    summary = dumps_json(dict(Counter(d.code for d in diagnostics))).replace("\n", "\n  ")
+    out.write(("\n  ]" if diagnostics else "]") + ',\n  "summary": ' + summary + "\n}\n")
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:

@@ -48,6 +48,7 @@ from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, L
 from ftlint.reader import Batch
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding
+MEMBERSHIP_CHUNK = 1 << 20  # records looked up at once by `repeated_prompts`
 
 
 def _utf8(texts: Iterable[str]) -> Iterable[bytes]:
@@ -84,13 +85,20 @@ def _prompt_hashes(batch: Batch) -> list[int]:
 
 
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines (int64) and keys (n x 1 uint64: prompt hash) of the records with a string prompt
-    (computed once per batch)."""
+    """Lines (see `_line_numbers`) and keys (n x 1 uint64: prompt hash) of the records with a
+    string prompt (computed once per batch)."""
     return batch.derived(_prompt_keys)
 
 
+def _line_numbers(batch: Batch) -> np.ndarray:
+    """The batch's line numbers as uint32 (4 bytes a record), or int64 beyond 2**32 - 1 lines
+    (concatenating both kinds gives int64)."""
+    lines = batch.lines
+    return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
+
+
 def _prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    lines = np.array(batch.lines, dtype=np.int64)
+    lines = batch.derived(_line_numbers)
     keys = np.array(batch.derived(_prompt_hashes), dtype=np.uint64).reshape(-1, 1)
     mask = _strings_mask(batch, ("prompt",))
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
@@ -106,7 +114,7 @@ def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     prompt_hashes = batch.derived(_prompt_hashes)
-    lines = np.array(batch.lines, dtype=np.int64)
+    lines = batch.derived(_line_numbers)
     keys = np.array([prompt_hashes, _hash_all(batch.texts("completion"), prompt_hashes)], dtype=np.uint64).T.copy()
     mask = _strings_mask(batch, ("prompt", "completion"))
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
@@ -147,11 +155,12 @@ class Hashes:
         return sum(a.nbytes for a in self.lines + self.keys)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(lines, keys) for the whole file, in file order (concatenated once, then kept)."""
-        if len(self.lines) != 1:
-            self.lines[:] = [np.concatenate(self.lines) if self.lines else np.empty(0, np.int64)]
-            self.keys[:] = [np.concatenate(self.keys) if self.keys else np.empty((0, self.width), np.uint64)]
-        return self.lines[0], self.keys[0]
+        """(lines, keys) for the whole file, in file order, concatenated anew on each call and
+        not kept: FT601 and FT602 hold the same per-batch arrays, so a kept concatenation
+        would be a second copy for as long as the state lives."""
+        lines = np.concatenate(self.lines) if self.lines else np.empty(0, np.uint32)
+        keys = np.concatenate(self.keys) if self.keys else np.empty((0, self.width), np.uint64)
+        return lines, keys
 
 
 def _runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -173,11 +182,16 @@ def repeated_prompts(prompts: np.ndarray) -> np.ndarray:
     whole array is only sorted by value (SIMD, about 10x faster than a stable argsort)."""
     ordered = np.sort(prompts)
     repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
     if not len(repeated):
         return np.empty(0, dtype=np.intp)
-    at = np.minimum(np.searchsorted(repeated, prompts), len(repeated) - 1)
-    members = np.flatnonzero(repeated[at] == prompts)  # in file order
-    return members[np.argsort(prompts[members], kind="stable")]
+    members = []  # in file order; looked up in chunks, so the temporaries stay small
+    for start in range(0, len(prompts), MEMBERSHIP_CHUNK):
+        chunk = prompts[start : start + MEMBERSHIP_CHUNK]
+        at = np.minimum(np.searchsorted(repeated, chunk), len(repeated) - 1)
+        members.append(np.flatnonzero(repeated[at] == chunk) + start)
+    found = np.concatenate(members)
+    return found[np.argsort(prompts[found], kind="stable")]
 
 
 def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """The command line end to end, as a subprocess: exit codes, formats, stdin, config, paths."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -221,3 +222,23 @@ def test_line_separators_inside_strings_do_not_split_lines(ftlint, tmp_path):
     report = json.loads(ftlint("check", str(path), "--format", "json", *only_reader()).stdout)
     assert [d["location"]["line"] for d in report["diagnostics"]] == [2]
     assert report["files"][0]["lines"] == 2
+
+
+def test_json_report_written_in_chunks_is_one_document(monkeypatch):
+    from ftlint import reporters
+    from ftlint.config import Settings
+    from ftlint.engine import Linter
+    from ftlint.plugins import load_plugins
+
+    result = Linter(load_plugins().rules, Settings()).run([str(Path(__file__).parent.parent / "examples")])
+    assert len(result.diagnostics) > 5
+
+    def render(chunk: int) -> str:
+        monkeypatch.setattr(reporters, "JSON_CHUNK", chunk)
+        out = io.StringIO()
+        reporters.render_json(result, out, reporters.ReportOptions(version="1"))
+        return out.getvalue()
+
+    text = render(2)
+    assert text == render(len(result.diagnostics)) == reporters.dumps_json(json.loads(text)) + "\n"
+    assert json.loads(text)["diagnostics"] == [reporters.diagnostic_json(d) for d in result.diagnostics]

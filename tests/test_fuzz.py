@@ -269,6 +269,16 @@ def test_fast_path_is_taken_and_still_finds_duplicates_it_cannot_count():
     assert [(i.code, i.line) for i in fast.issues] == [(i.code, i.line) for i in slow.issues] == [("FT008", 2)]
 
 
+def test_fast_path_finds_crlf_after_a_leading_blank_line():
+    """Found by test_parallel_partitions_do_not_change_results: when a block started with an
+    empty line, the block path checked the CR of each line on the line before it."""
+    raws = [b"", b"\xef\xbb\xbfnull\r", b"{}\r"]
+    fast = parse_lines(raws, 1, "x", block=b"\n".join(raws))
+    slow = parse_lines(raws, 1, "x")
+    assert sorted((i.line, i.code) for i in fast.issues) == sorted((i.line, i.code) for i in slow.issues)
+    assert (3, "FT010") in {(i.line, i.code) for i in fast.issues}
+
+
 # --- results do not depend on block size or on the partition into parallel ranges --------------
 
 class InProcessPool:

@@ -18,6 +18,7 @@ from ftlint.engine import Linter
 from ftlint.plugins import load_plugins
 from ftlint.reader import Batch, parse_lines
 from ftlint.rule import Context
+from ftlint_rules import duplicates
 from ftlint_rules.duplicates import (
     ConflictingCompletions, DuplicateExample, ValidationLeak, duplicate_pairs, prompt_keys, prompt_pair_keys,
     repeated_prompts,
@@ -186,7 +187,11 @@ def test_duplicate_pairs_and_prompt_groups_match_a_dictionary(rows):
     for index, (prompt, _) in enumerate(rows):
         groups.setdefault(prompt, []).append(index)
     repeated = [group for group in groups.values() if len(group) > 1]
-    assert repeated_prompts(keys[:, 0]).tolist() == [i for group in sorted(repeated, key=lambda g: rows[g[0]][0]) for i in group]
+    expected_groups = [i for group in sorted(repeated, key=lambda g: rows[g[0]][0]) for i in group]
+    assert repeated_prompts(keys[:, 0]).tolist() == expected_groups
+    with pytest.MonkeyPatch.context() as patch:  # looked up in several chunks
+        patch.setattr(duplicates, "MEMBERSHIP_CHUNK", 3)
+        assert repeated_prompts(keys[:, 0]).tolist() == expected_groups
 
 
 def test_state_keeps_hashes_and_lines_only():
@@ -194,9 +199,20 @@ def test_state_keeps_hashes_and_lines_only():
         rule, ctx = rule_class(), _ctx()
         state = _state(rule, RECORDS, ctx, (5,))
         lines, keys = state.arrays()
-        assert lines.dtype == np.int64 and keys.dtype == np.uint64 and keys.shape == (len(RECORDS), width)
+        assert lines.dtype == np.uint32 and keys.dtype == np.uint64 and keys.shape == (len(RECORDS), width)
         assert lines.tolist() == list(range(1, len(RECORDS) + 1))
-        assert state.nbytes() == len(RECORDS) * 8 * (1 + width)
+        assert state.nbytes() == len(RECORDS) * (4 + 8 * width)
+
+
+def test_line_numbers_beyond_32_bits_are_kept_exactly():
+    rule, ctx = DuplicateExample(), _ctx()
+    state = rule.new_state()
+    record = {"prompt": "p", "completion": " c"}
+    for lines in ([7], [2**32 - 1, 2**32 + 5]):
+        rule.observe(state, Batch("train.jsonl", lines, [b""] * len(lines), [record] * len(lines)), ctx)
+    lines, _ = state.arrays()
+    assert lines.tolist() == [7, 2**32 - 1, 2**32 + 5]
+    assert [(d.location.line, d.related[0].line) for d in rule.report(state, ctx)] == [(2**32 - 1, 7), (2**32 + 5, 7)]
 
 
 def test_empty_states_report_nothing():

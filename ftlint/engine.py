@@ -176,12 +176,14 @@ class Linter:
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
         else:
-            # workers scan the later ranges while this process scans the first (instead of
-            # waiting); spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
+            # workers scan the first ranges while this process scans the last one (instead of
+            # waiting): the first needs no line count, and a worker starts later than this
+            # process; spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
             # the parent's heap)
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                later = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
-                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in later]
+                earlier = [pool.submit(self._scan, path, ctx, *r) for r in ranges[:-1]]
+                last = self._scan(path, ctx, *ranges[-1])
+                scans = [f.result() for f in earlier] + [last]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))

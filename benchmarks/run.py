@@ -1,6 +1,6 @@
 """ftlint's performance benchmark: a million records in seconds, in bounded memory.
 
-    python benchmarks/run.py                      # 1,000,000 records; table + benchmarks/results/<date>-<N>.json
+    python benchmarks/run.py                      # 1,000,000 records; table + benchmarks/results/<date>-<N>....json
     python benchmarks/run.py --also 5000000       # add rows for 5M records (memory growth per record)
     python benchmarks/run.py --ci                 # 50,000 records, floor and check only, 3 rounds; exit 1 if `check` > 15x the floor
     python benchmarks/run.py --peer-openai /tmp/openai028/bin/python   # add openai 0.28's prepare_data
@@ -252,6 +252,16 @@ def measure(command: list[str], stdout: str, timeout: float) -> dict:
             "status": "timeout" if timed_out.is_set() else "ok" if code == 0 else f"exit {code}"}
 
 
+def default_output(sizes: list[int], check_only: bool, peer: bool) -> Path:
+    """benchmarks/results/<date>-<sizes>[-check-only][-peer-openai].json, never an existing file."""
+    stem = "-".join([str(datetime.date.today()), *map(str, sizes)] + ["check-only"] * check_only + ["peer-openai"] * peer)
+    output, n = RESULTS / f"{stem}.json", 1
+    while output.exists():
+        n += 1
+        output = RESULTS / f"{stem}-{n}.json"
+    return output
+
+
 def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False) -> list[dict]:
     """The measurements, in the order each round runs them (`check_only`: the floor and `check`)."""
     steps = []
@@ -349,7 +359,7 @@ def main() -> int:
     parser.add_argument("--peer-openai", metavar="PYTHON", help="python of a venv with openai==0.28.1, pandas, numpy")
     parser.add_argument("--check-only", action="store_true", help="only the parse floor and ftlint check rows")
     parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
-    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>.json)")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()
     if args.ci:
         args.records, args.repeat, args.check_only = CI_RECORDS, CI_ROUNDS, True
@@ -367,7 +377,7 @@ def main() -> int:
                   "command": " ".join(a if "\n" not in a else "<script>" for a in s["cmd"]), **s["result"]} for s in steps],
         "rss_bytes_per_record": growth(steps),
     }
-    output = args.output or RESULTS / f"{datetime.date.today()}-{args.records}.json"
+    output = args.output or default_output(sizes, args.check_only, args.peer_openai is not None)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n")
     print(table(steps) + "\n")

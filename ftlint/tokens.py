@@ -183,6 +183,8 @@ class ModelInfo:
 
 _LEGACY = "OpenAI legacy fine-tuning guide: prompt + completion <= 2048 tokens"
 _FT_GUIDE = "OpenAI fine-tuning guide, 'Token limits'"
+# Not found in a source checked so far (2026-11-30): taken to be gpt-4o's training-example limit.
+_UNVERIFIED_4_1 = "assumed equal to gpt-4o's 65,536; not verified against OpenAI's documentation"
 # model -> (encoding, max tokens per training example, source of the number).
 # Encodings are tiktoken's (tiktoken/model.py).
 MODELS: dict[str, tuple[str, int, str]] = {
@@ -199,9 +201,9 @@ MODELS: dict[str, tuple[str, int, str]] = {
     "gpt-4o-mini-2024-07-18": ("o200k_base", 65536, _FT_GUIDE + ": 65,536"),
     "gpt-4o-mini": ("o200k_base", 65536, "alias of gpt-4o-mini-2024-07-18"),
     "gpt-4o-2024-08-06": ("o200k_base", 65536, _FT_GUIDE + ": 65,536"),
-    "gpt-4.1-2025-04-14": ("o200k_base", 65536, _FT_GUIDE + ": 65,536"),
-    "gpt-4.1-mini-2025-04-14": ("o200k_base", 65536, _FT_GUIDE + ": 65,536"),
-    "gpt-4.1-nano-2025-04-14": ("o200k_base", 65536, _FT_GUIDE + ": 65,536"),
+    "gpt-4.1-2025-04-14": ("o200k_base", 65536, _UNVERIFIED_4_1),
+    "gpt-4.1-mini-2025-04-14": ("o200k_base", 65536, _UNVERIFIED_4_1),
+    "gpt-4.1-nano-2025-04-14": ("o200k_base", 65536, _UNVERIFIED_4_1),
     "gpt-4.1": ("o200k_base", 65536, "alias of gpt-4.1-2025-04-14"),
     "gpt-4.1-mini": ("o200k_base", 65536, "alias of gpt-4.1-mini-2025-04-14"),
     "gpt-4.1-nano": ("o200k_base", 65536, "alias of gpt-4.1-nano-2025-04-14"),

@@ -345,14 +345,14 @@ def _parse_block(raws: list[bytes | int], block: bytes, first_line: int, path: s
     hand only those, in runs of consecutive lines, to `_parse_each`."""
     values = _loads_all(raws)
     data = numpy.frombuffer(block, numpy.uint8)
-    newlines = numpy.flatnonzero(data == 10)
+    lengths = numpy.fromiter(map(len, raws), numpy.int64, len(raws))  # type: ignore[arg-type]
+    ends = numpy.cumsum(lengths + 1) - 1  # where each line ends: its newline, or the end of the block
     odd = set(compress(range(len(values)), map(is_not, map(type, values), repeat(dict))))
     if b"\r" in block:
-        ends = numpy.append(newlines, len(data)) - 1  # each line's last byte; -1: the block starts with an empty line
-        odd.update(numpy.flatnonzero((ends >= 0) & (data[ends] == 13)).tolist())
+        odd.update(numpy.flatnonzero((lengths > 0) & (data[ends - 1] == 13)).tolist())
     if len(block) > max_line_bytes:
-        odd.update(i for i, raw in enumerate(raws) if len(raw) > max_line_bytes)  # type: ignore[arg-type]
-    odd.update(_duplicate_suspects(raws, values, data, newlines, odd))
+        odd.update(numpy.flatnonzero(lengths > max_line_bytes).tolist())
+    odd.update(_duplicate_suspects(raws, values, data, ends[:-1], odd))
     if not odd:
         return Batch(path, list(range(first_line, first_line + len(raws))), raws, values)  # type: ignore[arg-type]
     batch = Batch(path)
@@ -408,14 +408,10 @@ def _duplicate_suspects(raws: list[bytes | int], values: list[Any], data: numpy.
         counted[i] = ()
     keys = numpy.fromiter(map(len, counted), numpy.int64, len(counted))
     mismatched = [i for i in numpy.flatnonzero(raw_keys != keys).tolist() if i not in odd and i not in suspects]
-    if not mismatched:
-        return suspects
-    escaped = _ESCAPED_QUOTE_OR_COLON.search(data) is not None  # type: ignore[call-overload]
-    if not escaped and _serialised_keys([values[i] for i in mismatched]) == int(raw_keys[mismatched].sum()):
-        return suspects
-    for i in mismatched:
-        if (escaped and _ESCAPED_QUOTE_OR_COLON.search(raws[i])) or raw_keys[i] != _serialised_keys(values[i]):  # type: ignore[arg-type]
-            suspects.add(i)
+    suspects.update(i for i in mismatched if _ESCAPED_QUOTE_OR_COLON.search(raws[i]))  # type: ignore[call-overload]
+    counted_again = [i for i in mismatched if i not in suspects]
+    if counted_again and _serialised_keys([values[i] for i in counted_again]) != int(raw_keys[counted_again].sum()):
+        suspects.update(i for i in counted_again if raw_keys[i] != _serialised_keys(values[i]))
     return suspects
 
 

@@ -54,7 +54,7 @@ class Batch:
     raws: list[bytes] = field(default_factory=list)
     values: list[dict | None] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-    _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)
+    _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)  # (key, kind) -> column
     _derived: dict[Callable[["Batch"], Any], Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -87,6 +87,15 @@ class Batch:
             if None in column:
                 column = [t if t is not None else "" for t in column]
             self._columns[(key, "texts")] = column
+        return column
+
+    def ending_with(self, key: str, affix: str) -> list[bool]:
+        """Whether each record's `key` text (see `texts`) ends with `affix` (cached: the rules
+        that check one separator or stop sequence share one pass over the texts)."""
+        column = self._columns.get((key, "ends:" + affix))
+        if column is None:
+            column = list(map(str.endswith, self.texts(key), repeat(affix)))
+            self._columns[(key, "ends:" + affix)] = column
         return column
 
     def derived(self, compute: Callable[["Batch"], T]) -> T:
@@ -451,7 +460,7 @@ def iter_blocks(stream: BinaryIO, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) 
                 pending.append(block)
                 pending_size += len(block)
         else:
-            body = b"".join([*pending, block[:cut]]) if pending else block[:cut]
+            body = b"".join([*pending, memoryview(block)[:cut]]) if pending else block[:cut]  # one copy
             tail = block[cut + 1 :]
             pending, pending_size = ([tail], len(tail)) if tail else ([], 0)
             yield body.split(b"\n"), body

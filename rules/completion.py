@@ -238,7 +238,7 @@ class StopInBody(Rule):
             return
         n = len(stop)
         texts = batch.texts("completion")
-        for i in inner_candidates(texts, stop):
+        for i in inner_candidates(batch, "completion", stop):
             line, text = batch.lines[i], texts[i]
             end = len(text)
             while end >= n and text.endswith(stop, 0, end):

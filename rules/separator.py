@@ -22,7 +22,7 @@ from operator import contains, gt, not_
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
-from ftlint.reader import where
+from ftlint.reader import Batch, where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -193,7 +193,7 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
               "append": f"Append the {name} {shown}"}
     label_lines, pointer = key == "prompt", "/" + key
     texts = batch.strings(key)
-    for i in where(map(not_, map(str.endswith, batch.texts(key), repeat(affix)))):
+    for i in where(map(not_, batch.ending_with(key, affix))):
         line, text = batch.lines[i], texts[i]
         if text is None or (key == "completion" and (not text or text.isspace())):
             continue  # not a string: FT102's; empty and blank completions are FT103's
@@ -214,10 +214,10 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
         )
 
 
-def inner_candidates(texts: list[str], affix: str) -> list[int]:
-    """FT203/FT304: indices of the texts that may hold `affix` before their end: it occurs
-    twice, or once but not at the end (a superset: overlaps are checked by the caller)."""
-    return where(map(gt, map(str.count, texts, repeat(affix)), map(str.endswith, texts, repeat(affix))))
+def inner_candidates(batch: Batch, key: str, affix: str) -> list[int]:
+    """FT203/FT304: indices of the records whose `key` text may hold `affix` before its end: it
+    occurs twice, or once but not at the end (a superset: overlaps are checked by the caller)."""
+    return where(map(gt, map(str.count, batch.texts(key), repeat(affix)), batch.ending_with(key, affix)))
 
 
 def shell_quote(value: str) -> str:
@@ -232,7 +232,7 @@ def other_affix(rule: Rule, batch, ctx, key: str, affix: str, name: str) -> Iter
     shown = show(affix)
     label_lines, pointer = key == "prompt", "/" + key
     texts = batch.texts(key)
-    for i in where(map(not_, map(str.endswith, texts, repeat(affix)))):
+    for i in where(map(not_, batch.ending_with(key, affix))):
         text = texts[i]
         if not text:
             continue
@@ -371,7 +371,7 @@ class SeparatorInBody(Rule):
             return
         n = len(sep)
         prompts = batch.texts("prompt")
-        for i in inner_candidates(prompts, sep):
+        for i in inner_candidates(batch, "prompt", sep):
             line, prompt = batch.lines[i], prompts[i]
             at = prompt.find(sep, 0, len(prompt) - n if prompt.endswith(sep) else len(prompt))
             if at < 0:

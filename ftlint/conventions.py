@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAJORITY = 0.5  # share of records that must end with a candidate
@@ -75,7 +75,7 @@ def separator_like(text: str) -> bool:
     )
 
 
-def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
+def dominant_suffix(texts: list[str], whole_line: bool = False) -> tuple[str | None, float]:
     """The longest suffix that most texts end with, as a separator or stop sequence.
 
     Grows leftwards one character at a time, while:
@@ -90,12 +90,39 @@ def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
       is yes END" on 60% of the completions gives " END", not "yes END");
     - the character is not sentence-final punctuation once the suffix looks deliberate
       ("Great film." + "\\n\\n###\\n\\n").
-    Then it is cut back to a word boundary ("films" + "\\n\\n###\\n\\n" must not make "s"
-    part of it). Returns (suffix, share of texts ending with it), or (None, 0.0).
+    With `whole_line` (separators), a last line that more than half of the texts share whole
+    wins even past the core rule: a prompt template's last line ("\\nSupported:" on 82%,
+    "\\nAnswer:" on 18%) is the separator, not the ":" both end with. Then the suffix is cut
+    back to a word boundary ("films" + "\\n\\n###\\n\\n" must not make "s" part of it).
+    Returns (suffix, share of texts ending with it), or (None, 0.0).
     """
     counts = Counter(t for t in texts if t)
     total = sum(counts.values())
-    group = list(counts.items())  # the distinct texts ending with the suffix, with their counts
+    suffix, group = "", list(counts.items())
+    line: tuple[str, list[tuple[str, int]]] | None = None  # the longest whole last line seen
+    core_held = True
+    for longer, longer_group, core_share in _grown_suffixes(counts, total):
+        core_held = core_held and core_share >= CORE_SHARE
+        if core_held:
+            suffix, group = longer, longer_group
+        elif not whole_line:
+            break
+        if whole_line and longer.startswith("\n"):
+            line = (longer, longer_group)
+    if line is not None and len(line[0]) > len(suffix):
+        suffix, group = line
+    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t, _ in group):
+        suffix = suffix[1:]  # cut back to a word boundary
+    if not suffix or not separator_like(suffix):
+        return None, 0.0
+    return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
+
+
+def _grown_suffixes(counts: Counter[str], total: int) -> Iterator[tuple[str, list[tuple[str, int]], float]]:
+    """The suffix of `dominant_suffix`, grown by every rule but the core rule: (suffix, the
+    distinct texts ending with it and their counts, the share of the texts ending with the core
+    that end with it) per character added."""
+    group = list(counts.items())
     suffix, core = "", 0  # core: texts ending with the core, once it is complete
     while len(suffix) < MAX_AFFIX:
         k = len(suffix) + 1
@@ -104,24 +131,18 @@ def dominant_suffix(texts: list[str]) -> tuple[str | None, float]:
             if len(text) >= k:
                 ending[text[-k]] += n
         if not ending:
-            break
+            return
         char, count = ending.most_common(1)[0]
         longer = [(t, n) for t, n in group if len(t) >= k and t[-k] == char]
         keeping = sum(n for t, n in longer if len(t) > k)
         if count < 2 or keeping <= MAJORITY * total or (len(longer) < 2 and (char.isalnum() or char in SENTENCE_END)):
-            break
+            return
         if not core and not char.isspace():  # the core is complete: the whitespace so far, else this character
             core = sum(n for _, n in group) if suffix else count
-        if core and count / core < CORE_SHARE:
-            break
         if char in SENTENCE_END and separator_like(suffix):
-            break
+            return
         suffix, group = char + suffix, longer
-    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t, _ in group):
-        suffix = suffix[1:]  # cut back to a word boundary
-    if not suffix or not separator_like(suffix):
-        return None, 0.0
-    return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
+        yield suffix, group, count / core if core else 1.0
 
 
 def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:
@@ -153,7 +174,7 @@ def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventio
         conv.separator, conv.separator_source = settings["separator"], "config"
         conv.separator_share = _share(prompts, conv.separator)
     else:
-        conv.separator, conv.separator_share = dominant_suffix(prompts)
+        conv.separator, conv.separator_share = dominant_suffix(prompts, whole_line=True)
         conv.separator_source = "inferred" if conv.separator else "none"
 
     if settings.get("stop") is not None:

@@ -61,3 +61,16 @@ def test_sentence_end_and_word_boundary():
     assert dominant_suffix([f"Great film number {i}.{SEP}" for i in range(5)]) == (SEP, 1.0)
     assert dominant_suffix([f"{w}s{SEP}" for w in ("film", "book", "song", "play")]) == (SEP, 1.0)
     assert dominant_suffix([f"answer {i}." for i in range(5)]) == (None, 0.0)  # "." alone is no convention
+
+
+def test_a_last_line_most_prompts_share_is_the_separator():
+    """Separators only (`whole_line`): a template's last line shared whole by most prompts wins
+    over the core rule, so another label line is reported (FT202) instead of both passing as
+    ":"; a stop sequence never grows past the core rule that way."""
+    prompts = [f"Ad: thing {i}\nSupported:" for i in range(82)] + [f"Ad: other {i}\nAnswer:" for i in range(18)]
+    assert dominant_suffix(prompts) == (":", 1.0)
+    assert dominant_suffix(prompts, whole_line=True) == ("\nSupported:", 0.82)
+    variants = [f"text {i}{SEP}" for i in range(8)] + ["text 8\n###\n\n", "text 9\n###\n\n"]
+    assert dominant_suffix(variants, whole_line=True) == (SEP, 0.8)  # the two others are variants (FT201)
+    completions = [f" Let me think about number {i}.\nThe answer is {'yes' if i < 24 else 'no'}{STOP}" for i in range(40)]
+    assert dominant_suffix(completions) == (STOP, 1.0)

@@ -13,6 +13,7 @@ from ftlint.config import ConfigError, Settings, apply, find_config, load_settin
 from ftlint.diagnostics import Applicability
 from ftlint.engine import Linter
 from ftlint.plugins import PluginError, Registry, load_plugins
+from ftlint.reader import collector_paused
 from ftlint.reporters import ReportOptions, describe_conventions, dumps_json
 from ftlint.text import escape_controls
 
@@ -134,25 +135,28 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     linter = Linter(registry.rules, settings, jobs=args.jobs)
-    result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
-    registry.manager.hook.ftlint_run_finished(result=result)
-    if args.fix or args.diff:
-        from ftlint.fixes import apply_fixes
+    # Paused collector: a run can hold a million diagnostics, which every collection would
+    # traverse again while the reports and renderers make millions more small objects.
+    with collector_paused():
+        result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
+        registry.manager.hook.ftlint_run_finished(result=result)
+        if args.fix or args.diff:
+            from ftlint.fixes import apply_fixes
 
-        minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-        result = apply_fixes(linter, result, args, minimum, diff_out=sys.stdout if args.diff else None)
-    for message in result.errors + [f.error for f in result.files if f.error]:
-        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
-    if args.diff:
+            minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
+            result = apply_fixes(linter, result, args, minimum, diff_out=sys.stdout if args.diff else None)
+        for message in result.errors + [f.error for f in result.files if f.error]:
+            print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+        if args.diff:
+            return result.exit_code(args.exit_zero)
+        opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
+        render = registry.reporters[args.format]
+        if args.output_file:
+            with open(args.output_file, "w", encoding="utf-8") as out:
+                render(result, out, opts)
+        else:
+            render(result, sys.stdout, opts)
         return result.exit_code(args.exit_zero)
-    opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
-    render = registry.reporters[args.format]
-    if args.output_file:
-        with open(args.output_file, "w", encoding="utf-8") as out:
-            render(result, out, opts)
-    else:
-        render(result, sys.stdout, opts)
-    return result.exit_code(args.exit_zero)
 
 
 def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:

@@ -511,15 +511,21 @@ def partition(path: str, parts: int) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:] + [size]))
 
 
+COUNT_WINDOW = (16 << 20) // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY  # 16 MiB: mapped offsets must be multiples of the granularity
+
+
 def count_lines(path: str, end: int) -> int:
-    """Newlines in the first `end` bytes of a file, counted in place through a memory map (no
-    copy of the bytes: twice as fast as reading them)."""
-    if end <= 0:
-        return 0
-    with open(path, "rb") as stream, mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        end = min(end, len(mapped))
-        return sum(int(numpy.count_nonzero(numpy.frombuffer(mapped, numpy.uint8, min(BLOCK_BYTES, end - at), at) == 10))
-                   for at in range(0, end, BLOCK_BYTES))
+    """Newlines in the first `end` bytes of a file, counted in place through memory maps of
+    COUNT_WINDOW bytes at a time (no copy of the bytes: about twice as fast as reading them; one
+    window at a time, so the mapped pages never add more than a window to the resident memory)."""
+    lines = 0
+    with open(path, "rb") as stream:
+        end = min(end, os.fstat(stream.fileno()).st_size)
+        for at in range(0, max(end, 0), COUNT_WINDOW):
+            size = min(COUNT_WINDOW, end - at)
+            with mmap.mmap(stream.fileno(), size, access=mmap.ACCESS_READ, offset=at) as window:
+                lines += int(numpy.count_nonzero(numpy.frombuffer(window, numpy.uint8) == 10))
+    return lines
 
 
 def is_gzip(path: str) -> bool:

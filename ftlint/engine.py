@@ -188,12 +188,11 @@ class Linter:
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
         else:
-            # workers scan the first ranges while this process scans the last one (instead of
+            # Workers scan the first ranges while this process scans the last one (instead of
             # waiting): the first needs no line count, and a worker starts later than this
-            # process; spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
-            # the parent's heap)
-            # (a worker lives for one scan: it never runs the cyclic collector, which would
-            # traverse its millions of live objects once the scan is done)
+            # process. Spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
+            # the parent's heap). A worker lives for one scan, so it never runs the cyclic
+            # collector, which would traverse all its live objects once the scan is done.
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
                 earlier = [pool.submit(self._scan, path, ctx, *r) for r in ranges[:-1]]
                 last = self._scan(path, ctx, *ranges[-1])

@@ -188,15 +188,14 @@ class Linter:
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
         else:
-            # Workers scan the first ranges while this process scans the last one (instead of
-            # waiting): the first needs no line count, and a worker starts later than this
-            # process. Spawn, not fork: forked workers ran 2-3x slower here (copy-on-write of
-            # the parent's heap). A worker lives for one scan, so it never runs the cyclic
-            # collector, which would traverse all its live objects once the scan is done.
+            # This process scans the first range (it needs no line count) while workers count
+            # the lines before theirs and scan them; measured at 5M records, 4% faster than the
+            # other way round (even at 1M). Spawn, not fork: forked workers ran 2-3x slower here
+            # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
+            # the cyclic collector, which would traverse all its live objects once it is done.
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
-                earlier = [pool.submit(self._scan, path, ctx, *r) for r in ranges[:-1]]
-                last = self._scan(path, ctx, *ranges[-1])
-                scans = [f.result() for f in earlier] + [last]
+                later = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
+                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in later]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))

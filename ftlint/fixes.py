@@ -278,7 +278,7 @@ def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, min
     if not any(applicable(d, minimum) for f in files for d in f.diagnostics):
         return result
     for f in files:
-        if diff_out is None and not os.access(f.path, os.W_OK):
+        if diff_out is None and _read_only(f.path):
             result.errors.append(f"{f.path}: file is read-only; not fixed")
             return result
     linter = _pinned(linter, result)
@@ -314,6 +314,12 @@ def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, min
             f.fixed = dict(work.fixed)
             f.removed_to = removed_path(f.path) if (work.removed or work.cut) and diff_out is None else None
     return current
+
+
+def _read_only(path: str) -> bool:
+    """Not writable by us, or writable by nobody: a file without write permission is refused
+    even as root (who may write anything, and often runs CI containers)."""
+    return not os.access(path, os.W_OK) or not stat.S_IMODE(os.stat(path).st_mode) & 0o222
 
 
 def _commit(work: _Work) -> None:

@@ -201,11 +201,11 @@ def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np
     """(line of each later copy, line of its first occurrence) for the records whose key row
     (two 64-bit hashes) equals an earlier record's."""
     candidates = repeated_prompts(keys[:, 0])
-    high, low = keys[candidates, 0], keys[candidates, 1]
-    order = candidates[np.lexsort((low, high))]  # stable: equal rows stay in file order
-    start, _ = _runs(keys[order, 0])
-    sorted_low = keys[order, 1]
-    start[1:] |= sorted_low[1:] != sorted_low[:-1]
+    rows = keys[candidates]
+    by_row = np.lexsort((rows[:, 1], rows[:, 0]))  # stable: equal rows stay in file order
+    order, rows = candidates[by_row], rows[by_row]
+    start, _ = _runs(rows[:, 0])
+    start[1:] |= rows[1:, 1] != rows[:-1, 1]
     first = _run_first(start)
     later = ~start
     return lines[order[later]], lines[order[first[later]]]

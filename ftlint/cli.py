@@ -144,7 +144,7 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
             from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-            result = apply_fixes(linter, result, args, minimum, diff_out=sys.stdout if args.diff else None)
+            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None)
         for message in result.errors + [f.error for f in result.files if f.error]:
             print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
         if args.diff:

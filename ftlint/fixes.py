@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import gzip
@@ -272,7 +271,7 @@ def _pinned(linter: Linter, result: RunResult) -> Linter:
     return Linter(linter.rule_classes, settings, linter.jobs)
 
 
-def apply_fixes(linter: Linter, result: RunResult, args: argparse.Namespace, minimum: Applicability, diff_out: TextIO | None) -> RunResult:
+def apply_fixes(linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None) -> RunResult:
     """Fix every file of the run (see module docstring); return the result of the final check."""
     files = [f for f in result.files if not f.error]
     if not any(applicable(d, minimum) for f in files for d in f.diagnostics):

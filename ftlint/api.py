@@ -1,0 +1,155 @@
+"""The public API: what the command line, plugins (submit, editor server, reports) and tests use.
+
+    from ftlint import api
+
+    settings = api.load_config()                       # nearest pyproject.toml / ftlint.toml
+    result = api.check(["train.jsonl"], validation="valid.jsonl", settings=settings,
+                       model="gpt-4o-mini-2024-07-18", extend_select=["FT603"])
+    if not result.passed:
+        for d in result.diagnostics: ...
+    result.conventions["train.jsonl"].separator        # what inference needs
+    api.fix(["train.jsonl"], settings=settings)         # apply safe fixes in place
+
+Everything here is stable API: names and signatures change only with a major version.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence, TextIO
+
+from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
+from ftlint.conventions import Conventions
+from ftlint.diagnostics import Applicability, Diagnostic, Severity
+from ftlint.engine import FileResult, Linter, RunResult
+
+if TYPE_CHECKING:
+    from ftlint.plugins import Registry
+
+__all__ = ["CheckResult", "ConfigError", "Settings", "check", "fix", "load_config", "registry"]
+
+
+def load_config(path: str | Path | None = None, *, isolated: bool = False, start: str | Path | None = None) -> Settings:
+    """Settings from `path`, else from the nearest ftlint.toml or pyproject.toml with
+    [tool.ftlint] at or above `start` (default: the working directory); `isolated`: defaults.
+    Raises ConfigError (its message says where and why) on an invalid config."""
+    if isolated:
+        return Settings()
+    if path is not None:
+        if not Path(path).is_file():
+            raise ConfigError(f"config file {path}: not found")
+        return load_settings(Path(path))
+    return load_settings(find_config(Path(start) if start is not None else Path.cwd()))
+
+
+_registry: Registry | None = None
+
+
+def registry(disabled: frozenset[str] = frozenset()) -> Registry:
+    """Every installed plugin loaded (rules, reporters, hooks); cached for the default set."""
+    global _registry
+    from ftlint.plugins import load_plugins
+
+    if disabled:
+        return load_plugins(disabled)
+    if _registry is None:
+        _registry = load_plugins()
+    return _registry
+
+
+@dataclass
+class CheckResult:
+    """What a check found. `passed`: every file was read and judged, and no error-level finding
+    remains (warnings and info do not fail a check)."""
+
+    run: RunResult
+
+    @property
+    def files(self) -> list[FileResult]:
+        return self.run.files
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.run.diagnostics
+
+    @property
+    def errors(self) -> list[str]:
+        """Usage and I/O problems (a file that could not be read, a bad option)."""
+        return self.run.errors + [f.error for f in self.run.files if f.error]
+
+    @property
+    def exit_code(self) -> int:
+        """0 passed, 1 error-level findings, 2 usage, configuration or I/O error."""
+        return self.run.exit_code()
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+    @property
+    def conventions(self) -> dict[str, Conventions]:
+        """The conventions of each file (by reported path): separator, stop, task, classes."""
+        return {f.path: f.conventions for f in self.run.files}
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Findings per code."""
+        return dict(Counter(d.code for d in self.diagnostics))
+
+    @property
+    def errors_found(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    def render(self, format: str = "text") -> str:
+        """The report in an output format (text, json, sarif, junit, github, or a plugin's)."""
+        from ftlint import __version__
+        from ftlint.reporters import ReportOptions
+
+        out = io.StringIO()
+        registry().reporters[format](self.run, out, ReportOptions(version=__version__))
+        return out.getvalue()
+
+
+def _settings(settings: Settings | None, overrides: dict[str, object]) -> Settings:
+    settings = dataclasses.replace(settings) if settings is not None else Settings()
+    apply(settings, {k: v for k, v in overrides.items() if v is not None}, where="api")
+    if settings.model:
+        from ftlint.tokens import resolve_model
+
+        try:
+            resolve_model(settings.model)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
+    return settings
+
+
+def check(
+    paths: Sequence[str], *, validation: str | None = None, settings: Settings | None = None,
+    model: str | None = None, select: Sequence[str] | None = None, extend_select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None, jobs: int = 1,
+) -> CheckResult:
+    """Lint files (directories: every dataset inside) with `settings` (default: defaults, not
+    the config file: pass `load_config()` for that); keyword arguments override the settings."""
+    settings = _settings(settings, {"model": model, "select": list(select) if select is not None else None,
+                                    "extend-select": list(extend_select) if extend_select is not None else None,
+                                    "ignore": list(ignore) if ignore is not None else None})
+    linter = Linter(registry().rules, settings, jobs=jobs)
+    return CheckResult(linter.run(list(paths), validation=validation))
+
+
+def fix(
+    paths: Sequence[str], *, validation: str | None = None, settings: Settings | None = None,
+    unsafe: bool = False, diff: TextIO | None = None, model: str | None = None, jobs: int = 1,
+) -> CheckResult:
+    """Apply safe fixes (and unsafe ones with `unsafe`) in place, or write them as a unified diff
+    to `diff` and change nothing. Returns the check of the fixed files."""
+    from ftlint.fixes import apply_fixes
+
+    settings = _settings(settings, {"model": model})
+    linter = Linter(registry().rules, settings, jobs=jobs)
+    result = linter.run(list(paths), validation=validation)
+    minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
+    return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff))

@@ -1,0 +1,105 @@
+"""The two texts of a record, in every format: what the model is given (the prompt text) and
+what it should learn to answer (the answer text).
+
+Duplicate, conflict, leakage and near-duplicate rules compare these, so one definition serves
+every format:
+
+- prompt-completion: `prompt` / `completion`;
+- chat: every message before the last assistant message / that assistant message's content
+  (a conversation with no assistant message has no answer);
+- preference: the `input` messages / the preferred output's content (OpenAI's DPO format), or
+  `prompt` / `chosen` (TRL's).
+
+The prompt text of a conversation is a canonical serialisation of its messages (orjson with
+sorted keys), so equal conversations give equal texts whatever their key order. Each is None
+when the record has no such text (a missing or wrongly typed field: the schema rules report it).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ftlint.conventions import detect_format
+from ftlint.reader import Batch
+
+
+def _canonical(value: Any) -> str | None:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return None
+
+
+def _content(message: Any) -> str | None:
+    if type(message) is not dict:
+        return None
+    content = message.get("content")
+    if type(content) is str:
+        return content
+    if content is None and message.get("tool_calls") is not None:
+        return _canonical(message["tool_calls"])
+    return _canonical(content) if type(content) is list else None
+
+
+def _last_assistant(messages: Any) -> int:
+    if type(messages) is not list:
+        return -1
+    for i in range(len(messages) - 1, -1, -1):
+        if type(messages[i]) is dict and messages[i].get("role") == "assistant":
+            return i
+    return -1
+
+
+def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str | None]:
+    """(prompt text, answer text) of a record; `fmt` is detected when not given."""
+    if record is None:
+        return None, None
+    fmt = fmt or detect_format(record)
+    if fmt == "prompt-completion":
+        prompt, completion = record.get("prompt"), record.get("completion")
+        return (prompt if type(prompt) is str else None), (completion if type(completion) is str else None)
+    if fmt == "chat":
+        messages = record.get("messages")
+        last = _last_assistant(messages)
+        if last < 0:
+            return (_canonical(messages) if type(messages) is list else None), None
+        return _canonical(messages[:last]), _content(messages[last])
+    if fmt == "preference":
+        if "input" in record:
+            given = record.get("input")
+            messages = given.get("messages") if type(given) is dict else None
+            preferred = record.get("preferred_output")
+            answer = _content(preferred[-1]) if type(preferred) is list and preferred else None
+            return (_canonical(messages) if type(messages) is list else None), answer
+        prompt, chosen = record.get("prompt"), record.get("chosen")
+        prompt_text = prompt if type(prompt) is str else (_canonical(prompt) if type(prompt) is list else None)
+        if type(chosen) is list:
+            last = _last_assistant(chosen)
+            chosen = _content(chosen[last]) if last >= 0 else None
+        return prompt_text, (chosen if type(chosen) is str else None)
+    return None, None
+
+
+def _batch_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
+    prompts: list[str | None] = []
+    answers: list[str | None] = []
+    for record in batch.values:
+        prompt, answer = texts(record)
+        prompts.append(prompt)
+        answers.append(answer)
+    return prompts, answers
+
+
+def prompt_texts(batch: Batch) -> list[str | None]:
+    """The prompt text of each record of a batch (computed once per batch, shared by rules)."""
+    if batch.values and all(type(v) is dict and "messages" not in v and "input" not in v and "chosen" not in v for v in batch.values):
+        return batch.strings("prompt")  # prompt-completion: the column itself, no copy
+    return batch.derived(_batch_texts)[0]
+
+
+def answer_texts(batch: Batch) -> list[str | None]:
+    """The answer text of each record of a batch (see `prompt_texts`)."""
+    if batch.values and all(type(v) is dict and "messages" not in v and "input" not in v and "chosen" not in v for v in batch.values):
+        return batch.strings("completion")
+    return batch.derived(_batch_texts)[1]

@@ -25,7 +25,8 @@ class UsageError(Exception):
 
 
 def _codes(value: str) -> list[str]:
-    return [c.strip().upper() for c in value.split(",") if c.strip()]
+    """Comma-separated rule codes, prefixes or names (checked against the rules once loaded)."""
+    return [c.strip() for c in value.split(",") if c.strip()]
 
 
 def unescape(value: str) -> str:
@@ -57,9 +58,9 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
     _convention_options(check)
-    check.add_argument("--select", type=_codes, help="rule codes or prefixes to enable (comma-separated; ALL)")
-    check.add_argument("--extend-select", type=_codes, help="codes to enable in addition")
-    check.add_argument("--ignore", type=_codes, help="codes to disable")
+    check.add_argument("--select", type=_codes, help="rule codes, prefixes or names to enable (comma-separated; ALL: every rule, opt-in ones included)")
+    check.add_argument("--extend-select", type=_codes, help="codes, prefixes or names to enable in addition")
+    check.add_argument("--ignore", type=_codes, help="codes, prefixes or names to disable")
     check.add_argument("--format", default="text", choices=sorted(registry.reporters), help="output format")
     check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of standard output")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
@@ -79,7 +80,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     rules.set_defaults(handler=cmd_rules)
 
     rule = sub.add_parser("rule", help="explain a rule: what it does, why, example, fix")
-    rule.add_argument("code")
+    rule.add_argument("code", metavar="CODE|NAME")
     _common_options(rule)
     rule.set_defaults(handler=cmd_rule)
 
@@ -135,6 +136,8 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     linter = Linter(registry.rules, settings, jobs=args.jobs)
+    for message in linter.selection.warnings:
+        print(f"ftlint: warning: {escape_controls(message)}", file=sys.stderr)
     # Paused collector: a run can hold a million diagnostics, which every collection would
     # traverse again while the reports and renderers make millions more small objects.
     with collector_paused():
@@ -163,7 +166,7 @@ def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
     rows = []
     for code in sorted(registry.rules):
         rule = registry.rules[code]
-        rows.append({"code": code, "name": rule.name, "severity": rule.severity.value,
+        rows.append({"code": code, "name": rule.name, "severity": rule.severity.value, "opt_in": rule.opt_in,
                      "formats": sorted(rule.formats) if rule.formats else ["any"],
                      "plugin": registry.owners[code], "summary": rule.summary()})
     if args.format == "json":
@@ -181,10 +184,12 @@ def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_rule(args: argparse.Namespace, registry: Registry) -> int:
-    rule = registry.rule(args.code)
+    by_name = {r.name: r for r in registry.rules.values()}
+    rule = registry.rule(args.code) or by_name.get(args.code.lower())
     if rule is None:
         raise UsageError(f"unknown rule {args.code!r}; `ftlint rules` lists them")
-    print(f"# {rule.code} {rule.name} ({rule.severity.value}; from plugin {registry.owners[rule.code]})\n")
+    opt_in = ", opt-in: runs only when selected by name, code, prefix or ALL" if rule.opt_in else ""
+    print(f"# {rule.code} {rule.name} ({rule.severity.value}{opt_in}; from plugin {registry.owners[rule.code]})\n")
     print(rule.documentation())
     if rule.Options is not None:
         import dataclasses

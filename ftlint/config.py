@@ -3,7 +3,9 @@ found from the working directory upwards; the command line overrides it."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +26,11 @@ class ConfigError(Exception):
 
 @dataclass
 class Settings:
-    select: list[str] = field(default_factory=lambda: ["ALL"])
+    select: list[str] | None = None  # None: the default set, every rule that is not opt-in
     extend_select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    external: list[str] = field(default_factory=list)  # code prefixes of plugins not installed everywhere
     model: str | None = None
     task: str | None = None  # classification | generation; inferred when unset
     format: str | None = None  # prompt-completion | chat | preference; inferred when unset
@@ -42,6 +45,7 @@ class Settings:
 
 
 _KEYS = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(Settings) if f.name != "source"}
+_CODE_LISTS = ("select", "extend_select", "ignore", "external")
 _CHOICES = {"task": ("classification", "generation"), "format": ("prompt-completion", "chat", "preference")}
 
 
@@ -84,10 +88,12 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
         if name is None:
             raise ConfigError(f"{where}: unknown setting {key!r}; known: {', '.join(sorted(_KEYS))}")
         default = getattr(Settings(), name)
-        if isinstance(default, list):
-            value = [value] if isinstance(value, str) else value
-            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise ConfigError(f"{where}: {key} must be a list of rule codes")
+        if name in _CODE_LISTS:
+            value = _code_list(value, f"{where}: {key}")
+        elif name == "per_file_ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {key} must be a table")
+            value = {pattern: _code_list(codes, f"{where}: {key} {pattern!r}") for pattern, codes in value.items()}
         elif isinstance(default, dict) and not isinstance(value, dict):
             raise ConfigError(f"{where}: {key} must be a table")
         elif name == "max_line_bytes" and not (isinstance(value, int) and value > 0):
@@ -99,16 +105,111 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
         setattr(settings, name, value)
 
 
+def _code_list(value: Any, where: str) -> list[str]:
+    """A list of rule selectors from a string or a list of strings."""
+    value = [value] if isinstance(value, str) else value
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ConfigError(f"{where} must be a list of rule codes")
+    return [v.strip() for v in value if v.strip()]
+
+
 def matches(code: str, selectors: list[str]) -> bool:
     """Whether a code is named by any selector: ALL, a full code, or a prefix like FT2."""
     return any(s == "ALL" or code.startswith(s.upper()) for s in selectors)
 
 
-def selected_codes(settings: Settings, codes: list[str]) -> list[str]:
-    return [
-        c for c in codes
-        if (matches(c, settings.select) or matches(c, settings.extend_select)) and not matches(c, settings.ignore)
+@dataclass
+class Selection:
+    """The rules a run uses, with every selector checked against the installed rules.
+
+    `settings` is a copy whose selectors are codes and prefixes only (rule names resolved);
+    `codes` the selected rules; `opt_in_skipped` the opt-in rules left out; `warnings` what the
+    user should hear once (an external prefix that an installed plugin does not provide)."""
+
+    settings: Settings
+    codes: list[str]
+    opt_in_skipped: list[str]
+    warnings: list[str]
+
+
+def select_rules(settings: Settings, rules: dict[str, type[Rule]]) -> Selection:
+    """Resolve and check the selection of `settings` against `rules` (code -> rule class).
+
+    A selector is ALL, a code, a code prefix (FT2) or a rule name (separator-missing), in any
+    case. An unknown selector is a ConfigError with the closest known ones, unless it falls
+    under a prefix declared in `external`. No select: every rule that is not opt-in; opt-in
+    rules run only when a select or extend-select selector names them (ALL, a prefix, their
+    code or name). Selecting no rule at all is an error: a run that checks nothing never passes."""
+    external = [e.upper() for e in settings.external]
+    for prefix in external:
+        if not CODE_PREFIX.fullmatch(prefix):
+            raise ConfigError(f"external: {prefix!r} is not a code or code prefix like ACME or ACME001")
+    names = {rule.name: code for code, rule in rules.items()}
+    resolver = _Resolver(sorted(rules), names, external)
+    select = None if settings.select is None else resolver.resolve(settings.select, "select")
+    extend = resolver.resolve(settings.extend_select, "extend-select")
+    ignore = resolver.resolve(settings.ignore, "ignore")
+    per_file = {p: resolver.resolve(c, f"per-file-ignores {p!r}") for p, c in settings.per_file_ignores.items()}
+    for key in settings.rules:
+        if key not in names and key not in rules and not resolver.external(key):
+            raise ConfigError(f"rules: unknown rule {key!r}{resolver.hint(key)}")
+    codes, skipped = [], []
+    for code in sorted(rules):
+        if matches(code, ignore):
+            continue
+        if matches(code, extend) or (matches(code, select) if select is not None else not rules[code].opt_in):
+            codes.append(code)
+        elif rules[code].opt_in:
+            skipped.append(code)
+    if not codes:
+        raise ConfigError("no rule is selected (check select, extend-select and ignore): a run that checks nothing never passes")
+    warnings = [
+        f"external: no installed plugin provides codes {prefix}*; those rules do not run here"
+        for prefix in dict.fromkeys(external) if not any(code.startswith(prefix) for code in rules)
     ]
+    resolved = dataclasses.replace(settings, select=select, extend_select=extend, ignore=ignore, per_file_ignores=per_file)
+    return Selection(resolved, codes, skipped, warnings)
+
+
+CODE_PREFIX = re.compile(r"[A-Z]{1,8}[0-9]{0,4}")
+_LOOK_ALIKE_DIGITS = str.maketrans("OILSZ", "01152")
+
+
+class _Resolver:
+    """Turns selectors into codes and prefixes, or says which one is unknown and what was meant."""
+
+    def __init__(self, codes: list[str], names: dict[str, str], external: list[str]) -> None:
+        self.codes, self.names, self.externals = codes, names, external
+
+    def external(self, selector: str) -> bool:
+        return any(selector.upper().startswith(prefix) for prefix in self.externals)
+
+    def resolve(self, selectors: list[str], where: str) -> list[str]:
+        resolved = []
+        for selector in selectors:
+            upper = selector.upper()
+            if upper == "ALL" or any(code.startswith(upper) for code in self.codes) or self.external(upper):
+                resolved.append(upper)
+            elif selector.lower() in self.names:
+                resolved.append(self.names[selector.lower()])
+            else:
+                raise ConfigError(f"{where}: unknown rule code, prefix or name {selector!r}{self.hint(selector)}")
+        return resolved
+
+    def hint(self, selector: str) -> str:
+        """"; did you mean ..." with the closest codes and names, and where to look them up."""
+        upper = selector.upper()
+        candidates = {c: c for c in self.codes} | {n.upper(): n for n in self.names}
+        # a prefix is as good as a code: FT2O would mean FT20, so compare with prefixes of its length
+        candidates |= {c[: len(upper)]: c[: len(upper)] for c in self.codes if len(upper) < len(c)}
+        close = difflib.get_close_matches(upper, list(candidates), n=3, cutoff=0.6)
+        digits = "FT" + upper[2:].translate(_LOOK_ALIKE_DIGITS) if upper.startswith("FT") else upper  # FTOO1 -> FT001
+        if digits != upper and digits in candidates:
+            close = [digits] + [c for c in close if c != digits][:2]
+        meant = f"; did you mean {' or '.join(repr(candidates[c]) for c in close)}?" if close else ""
+        foreign = re.fullmatch(r"[A-Z]+[0-9]+", upper) is not None and not upper.startswith("FT")
+        declare = "; declare the codes of plugins not installed everywhere in `external`" if foreign else ""
+        return f"{meant}{declare} (`ftlint rules` lists them)"
 
 
 def ignored_for(settings: Settings, path: str) -> list[str]:
@@ -116,7 +217,7 @@ def ignored_for(settings: Settings, path: str) -> list[str]:
     ignored: list[str] = []
     for pattern, codes in settings.per_file_ignores.items():
         if fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
-            ignored.extend([codes] if isinstance(codes, str) else codes)
+            ignored.extend(codes)
     return ignored
 
 

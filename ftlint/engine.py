@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ftlint import conventions as conv_mod
-from ftlint.config import Settings, ignored_for, matches, rule_options, selected_codes
+from ftlint.config import Settings, ignored_for, matches, rule_options, select_rules
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
 from ftlint.reader import (
@@ -46,6 +46,7 @@ class RunResult:
     files: list[FileResult]
     rules: dict[str, type[Rule]]  # the rules that ran, by code
     errors: list[str] = field(default_factory=list)  # usage and I/O problems
+    opt_in_skipped: list[str] = field(default_factory=list)  # opt-in rules not selected, by code
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -116,9 +117,10 @@ class Linter:
     """Runs the selected rules over files. Rules are instantiated once with their options."""
 
     def __init__(self, rule_classes: dict[str, type[Rule]], settings: Settings, jobs: int = 1) -> None:
-        self.settings = settings
+        self.selection = select_rules(settings, rule_classes)  # raises ConfigError on unknown selectors
+        self.settings = settings = self.selection.settings
         self.jobs = jobs
-        codes = selected_codes(settings, sorted(rule_classes))
+        codes = self.selection.codes
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
 
@@ -131,7 +133,7 @@ class Linter:
         if stdin_filename:
             displays["-"] = stdin_filename
         files, errors = expand_paths(paths)
-        result = RunResult([], self.rule_classes, errors)
+        result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped)
         states: dict[str, Any] | None = None
         paired = validation is not None
         for path in files:

@@ -45,7 +45,12 @@ def load_plugins(disabled: frozenset[str] = frozenset()) -> Registry:
     manager.add_hookspecs(hookspecs)
     manager.register(reporters, name="ftlint.reporters")
     autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+    installed = sorted(entry_points(group=GROUP), key=lambda e: e.name)
+    unknown = sorted(disabled - {ep.name for ep in installed})
+    if unknown:
+        known = ", ".join(dict.fromkeys(ep.name for ep in installed))
+        raise PluginError(f"--disable-plugin: no plugin named {', '.join(map(repr, unknown))}; installed plugins: {known}")
+    for ep in installed:
         dist = ep.dist.name if ep.dist else "?"
         if ep.name in disabled or (dist != BUILTIN_DISTRIBUTION and not autoload):
             continue

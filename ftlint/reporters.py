@@ -59,10 +59,12 @@ def describe_conventions(f: FileResult) -> str:
 
 
 def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """`path:line:col: CODE [severity] [*] message` per finding (the prefix editors parse,
+    severity as yamllint shows it), then the files' conventions and the summary."""
     diagnostics = result.diagnostics
     for d in diagnostics:
         loc = d.location
-        out.write(escape_controls(f"{loc.path}:{loc.line}:{loc.column}: {d.code} {_fix_mark(d, opts)}{d.message}") + "\n")
+        out.write(escape_controls(f"{loc.path}:{loc.line}:{loc.column}: {d.code} [{d.severity.value}] {_fix_mark(d, opts)}{d.message}") + "\n")
     if opts.statistics:
         counts = Counter(d.code for d in diagnostics)
         fixable = {d.code for d in diagnostics if _fix_mark(d, opts)}
@@ -78,19 +80,34 @@ def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
             out.write(escape_controls(f"{f.path}: fixed {sum(f.fixed.values())} ({done})") + "\n")
         if f.removed_to:
             out.write(escape_controls(f"{f.path}: removed records and cut text saved to {f.removed_to}") + "\n")
-    by_severity = Counter(d.severity for d in diagnostics)
-    if not diagnostics:
-        if not (result.errors or any(f.error for f in result.files)):
-            out.write("All checks passed!\n")
-        return
-    counts = ", ".join(f"{by_severity[s]} {s.value}{'s' if by_severity[s] != 1 and s is not Severity.INFO else ''}" for s in Severity if by_severity[s])
-    out.write(f"Found {len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''} ({counts}).\n")
+    if result.opt_in_skipped:
+        skipped = ", ".join(result.opt_in_skipped)
+        out.write(f"Opt-in rules not selected, so not run: {skipped} (`--extend-select CODE` or `--select ALL` runs them).\n")
+    unread = bool(result.errors or any(f.error for f in result.files))
+    out.write(summary_line(Counter(d.severity for d in diagnostics), unread) + "\n")
     safe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.SAFE)
     unsafe = sum(1 for d in diagnostics if d.fix and d.fix.applicability is Applicability.UNSAFE)
     if safe:
         out.write(f"[*] {safe} fixable with `--fix`.\n")
     if unsafe:
         out.write(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they change content; review with --diff).\n")
+
+
+def _count(n: int, severity: Severity) -> str:
+    return f"{n} {severity.value}{'s' if n != 1 and severity is not Severity.INFO else ''}"
+
+
+def summary_line(by_severity: Counter[Severity], unread: bool) -> str:
+    """The last word of a run: failed (errors, or input not read) or passed (perhaps with
+    warnings and info, which never fail a check)."""
+    counts = ", ".join(_count(by_severity[s], s) for s in Severity if by_severity[s])
+    if unread:
+        return f"Failed: an input was not read or an option is wrong (see the errors on standard error){'; found ' + counts if counts else ''}."
+    if by_severity[Severity.ERROR]:
+        return f"Failed: found {counts}."
+    if counts:
+        return f"Passed with {counts} (warnings and info do not fail the check)."
+    return "All checks passed!"
 
 
 def _value(value: Any) -> Any:

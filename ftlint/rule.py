@@ -50,6 +50,9 @@ class Rule:
     severity: ClassVar[Severity]
     formats: ClassVar[frozenset[str] | None] = None  # formats the rule applies to; None: all
     Options: ClassVar[type | None] = None  # a dataclass of options with defaults
+    # Opt-in rules are not in the default selection: they run when select or extend-select
+    # names them (ALL, a prefix, their code or name).
+    opt_in: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -38,8 +38,8 @@ import zlib
 # Characters that must never reach a terminal raw (the set ftlint.text escapes).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 SUMMARY = re.compile(
-    r"(Found \d+ problems? \(.*\)\.|All checks passed!|\[\*\] \d+ fixable with `--fix`\."
-    r"|\d+ more fixable with `--fix --unsafe-fixes` .*)"
+    r"(Failed: .*\.|Passed with .*\.|All checks passed!|\[\*\] \d+ fixable with `--fix`\."
+    r"|\d+ more fixable with `--fix --unsafe-fixes` .*|Opt-in rules not selected, so not run: .*)"
 )
 
 
@@ -94,9 +94,9 @@ def check_report(data: bytes, code: int, report: dict, stderr: str) -> None:
 
 
 def check_text(path: str, stdout: str, n_diagnostics: int) -> None:
-    """The text report: no raw control characters, one `path:line:col: CODE` line per finding."""
+    """The text report: no raw control characters, one `path:line:col: CODE [severity]` line per finding."""
     assert not UNSAFE.search(stdout), repr(UNSAFE.search(stdout))
-    prefix = re.compile(re.escape(path) + r":\d+:\d+: [A-Z]+\d+ ")
+    prefix = re.compile(re.escape(path) + r":\d+:\d+: [A-Z]+\d+ \[(error|warning|info)\] ")
     lines = stdout.splitlines()
     assert len(lines) == stdout.count("\n"), "a report line was split by a character other than \\n"
     findings = [line for line in lines if prefix.match(line)]

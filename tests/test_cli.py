@@ -41,8 +41,8 @@ def test_findings_exit_1_with_path_line_column(ftlint, broken):
     proc = ftlint("check", str(broken), *only_reader())
     assert proc.returncode == 1
     lines = proc.stdout.decode().splitlines()
-    assert f"{broken}:2:45: FT001 invalid JSON: Expecting ',' delimiter" in lines
-    assert f"{broken}:3:1: FT007 [*] UTF-8 byte-order mark at the start of the line" in lines
+    assert f"{broken}:2:45: FT001 [error] invalid JSON: Expecting ',' delimiter" in lines
+    assert f"{broken}:3:1: FT007 [error] [*] UTF-8 byte-order mark at the start of the line" in lines
     assert "Traceback" not in proc.stderr.decode()
 
 

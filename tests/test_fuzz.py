@@ -480,7 +480,7 @@ def test_crashing_rule_through_the_command_line(tmp_path, monkeypatch, capsys):
     path.write_bytes(b'{"prompt": "a", "completion": " b"\n')
     assert cli.main(["check", str(path), "--isolated", "--select", "FT0,ZZ"]) == 1
     out, err = capsys.readouterr()
-    assert f"{path}:1:1: FT000 rule ZZ901 (crashes-on-check) crashed near this line: ZeroDivisionError" in out
+    assert f"{path}:1:1: FT000 [error] rule ZZ901 (crashes-on-check) crashed near this line: ZeroDivisionError" in out
     assert f"{path}:1:35: FT001" in out
     assert "Traceback" not in out + err
 

@@ -108,7 +108,7 @@ def test_200_mb_line_is_ft012_with_bounded_memory(tmp_path):
     path.unlink()
     report("200 MB line", m)
     assert m.code == 1, m.stderr
-    assert f"{path}:1:1: FT012 line is 209,715,234 bytes, over max-line-bytes (16,777,216); not parsed" in m.stdout
+    assert f"{path}:1:1: FT012 [error] line is 209,715,234 bytes, over max-line-bytes (16,777,216); not parsed" in m.stdout
     assert f"{path}:3:" in m.stdout and "FT001" in m.stdout  # the lines after it are still read, numbered right
     assert "Traceback" not in m.stderr
     assert m.peak_mb < 300
@@ -122,7 +122,7 @@ def test_max_line_bytes_is_configurable(tmp_path, capsys):
     path = tmp_path / "data.jsonl"
     path.write_bytes(b'{"prompt": "' + b"a" * 200 + b'", "completion": " b"}\n{"prompt": "a", "completion": " b"}\n')
     assert main(["check", str(path), "--config", str(tmp_path / "ftlint.toml"), "--select", "FT012"]) == 1
-    assert f"{path}:1:1: FT012 line is 234 bytes, over max-line-bytes (100); not parsed" in capsys.readouterr().out
+    assert f"{path}:1:1: FT012 [error] line is 234 bytes, over max-line-bytes (100); not parsed" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -200,7 +200,7 @@ def test_deep_nesting_in_process(tmp_path, capsys, depth, shape):
     out, err = capsys.readouterr()
     assert "internal error" not in err and "FT000" not in out
     if depth >= 1100:
-        assert f"{path}:1:1: FT001 invalid JSON: nesting too deep to parse" in out
+        assert f"{path}:1:1: FT001 [error] invalid JSON: nesting too deep to parse" in out
 
 
 # --- millions of records -----------------------------------------------------------------------

@@ -106,7 +106,7 @@ def test_third_party_rule_runs_and_is_listed(ftlint, installed, shouting):
     env = env_with(installed["good"])
     proc = ftlint("check", str(shouting), "--select", "ACME", env=env)
     assert proc.returncode == 1
-    assert f"{shouting}:1:1: ACME001 prompt is all capitals".encode() in proc.stdout
+    assert f"{shouting}:1:1: ACME001 [error] prompt is all capitals".encode() in proc.stdout
     assert b"ACME001 no-shouting" in ftlint("rules", env=env).stdout.replace(b"  ", b" ").replace(b"  ", b" ")
     assert b"Prompts must not be all capitals." in ftlint("rule", "acme001", env=env).stdout
     assert ftlint("check", str(shouting), "--format", "count", "--select", "ACME", env=env).stdout == b"1 findings\n"

@@ -203,7 +203,7 @@ def test_terminal_formats_escape_control_characters_from_data(tmp_path):
     # one report line per finding: nothing in the data started a new line or overwrote one
     text = outputs["text"].stdout.decode()
     findings = [line for line in text.splitlines() if line.startswith(f"{path}:")]
-    assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: FT\d+ ", line) for line in findings if not line.startswith(f"{path}: "))
+    assert all(re.match(rf"{re.escape(str(path))}:\d+:\d+: FT\d+ \[(error|warning|info)\] ", line) for line in findings if not line.startswith(f"{path}: "))
     assert "forged.jsonl:9:9" not in "\n".join(line.split(": ", 1)[0] for line in text.splitlines())
     assert "\\u001b[2J" in text or "\\u001b" in outputs["diff"].stdout.decode()
     github = outputs["github"].stdout.decode().splitlines()

@@ -147,7 +147,11 @@ def fix(
     """Apply safe fixes (and unsafe ones with `unsafe`) in place, or write them as a unified diff
     to `diff` and change nothing. Returns the check of the fixed files."""
     from ftlint.fixes import apply_fixes
+    from ftlint.sources import is_stream
 
+    streams = [p for p in [*paths, validation or ""] if p and is_stream(p)]
+    if streams:
+        raise ConfigError(f"fixes need regular files, not standard input or a pipe ({streams[0]})")
     settings = _settings(settings, {"model": model})
     linter = Linter(registry().rules, settings, jobs=jobs)
     result = linter.run(list(paths), validation=validation)

@@ -40,6 +40,11 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME", help="do not load the plugin with this entry-point name")
 
 
+def _input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-stream-bytes", metavar="SIZE",
+                        help="standard input and pipes are copied to a temporary file up to this size, e.g. 512M (default: 4G)")
+
+
 def _convention_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci)")
     parser.add_argument("--task", choices=["classification", "generation"], help="override task inference")
@@ -58,6 +63,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
     _convention_options(check)
+    _input_options(check)
     check.add_argument("--select", type=_codes, help="rule codes, prefixes or names to enable (comma-separated; ALL: every rule, opt-in ones included)")
     check.add_argument("--extend-select", type=_codes, help="codes, prefixes or names to enable in addition")
     check.add_argument("--ignore", type=_codes, help="codes, prefixes or names to disable")
@@ -87,6 +93,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     conventions = sub.add_parser("conventions", help="print the separator, stop sequence, task and classes inferred for files")
     conventions.add_argument("paths", nargs="+", metavar="FILE")
     _convention_options(conventions)
+    _input_options(conventions)
     conventions.add_argument("--format", choices=["text", "json"], default="text")
     _common_options(conventions)
     conventions.set_defaults(handler=cmd_conventions)
@@ -96,6 +103,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     count.add_argument("--model", help="base model whose encoding counts (default: from config, else davinci)")
     count.add_argument("--format", choices=["text", "json"], default="text")
     count.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N")
+    _input_options(count)
     _common_options(count)
     count.set_defaults(handler=cmd_tokens)
 
@@ -115,7 +123,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = load_settings(find_config(Path.cwd()))
     overrides = {
         key.replace("_", "-"): getattr(args, key)
-        for key in ("select", "extend_select", "ignore", "model", "task", "separator", "stop")
+        for key in ("select", "extend_select", "ignore", "model", "task", "separator", "stop", "max_stream_bytes")
         if getattr(args, key, None) is not None
     }
     apply(settings, overrides, where="command line")
@@ -131,8 +139,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     settings = settings_from(args)
-    if (args.fix or args.diff) and "-" in args.paths:
-        raise UsageError("--fix and --diff need files, not standard input")
+    from ftlint.sources import is_stream
+
+    streams = [p for p in args.paths + [args.validation or ""] if p and is_stream(p)]
+    if (args.fix or args.diff) and streams:
+        raise UsageError(f"--fix and --diff need regular files, not standard input or a pipe ({streams[0]})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     linter = Linter(registry.rules, settings, jobs=args.jobs)
@@ -204,18 +215,20 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
     from ftlint import conventions
     from ftlint.engine import FileResult, expand_paths
     from ftlint.reader import sample_records
+    from ftlint.sources import readable_path
 
     settings = settings_from(args)
     files, errors = expand_paths(args.paths)
     found = {}
     for path in files:
-        if path == "-":
-            errors.append("conventions needs files, not standard input")
-            continue
         try:
-            conv = conventions.infer(sample_records(path, settings.max_line_bytes), settings.conventions())
+            with readable_path(path, settings.max_stream_bytes) as local:
+                conv = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions())
         except OSError as error:
             errors.append(f"{path}: {error.strerror or error}")
+            continue
+        except Exception as error:  # noqa: BLE001 - one file's failure must not cost the others their answer
+            errors.append(f"{path}: internal error: {type(error).__name__}: {error} (please report it)")
             continue
         found[path] = conv
         if args.format == "text":
@@ -229,6 +242,7 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
 
 def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
     from ftlint.engine import expand_paths
+    from ftlint.sources import readable_path
     from ftlint.token_totals import token_totals
     from ftlint.tokens import DEFAULT_MODEL, EncodingUnavailable
 
@@ -237,15 +251,16 @@ def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
     files, errors = expand_paths(args.paths)
     report = {}
     for path in files:
-        if path == "-":
-            errors.append("tokens needs files, not standard input")
-            continue
         try:
-            totals = token_totals(path, model, max(args.jobs, 1))
+            with readable_path(path, settings.max_stream_bytes) as local:
+                totals = token_totals(local, model, max(args.jobs, 1))
         except EncodingUnavailable as error:
             raise UsageError(str(error)) from None
         except OSError as error:
             errors.append(f"{path}: {error.strerror or error}")
+            continue
+        except Exception as error:  # noqa: BLE001 - one file's failure must not cost the others their totals
+            errors.append(f"{path}: internal error: {type(error).__name__}: {error} (please report it)")
             continue
         report[path] = totals.to_json()
         if args.format == "text":

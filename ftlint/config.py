@@ -18,6 +18,7 @@ else:  # pragma: no cover
 
 from ftlint.reader import DEFAULT_MAX_LINE_BYTES
 from ftlint.rule import Rule
+from ftlint.sources import DEFAULT_MAX_STREAM_BYTES, parse_size
 
 
 class ConfigError(Exception):
@@ -37,6 +38,7 @@ class Settings:
     separator: str | None = None
     stop: str | None = None
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES  # standard input and pipes are spooled up to this
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule name -> options
     source: str | None = None  # the file the settings came from
 
@@ -98,6 +100,11 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
             raise ConfigError(f"{where}: {key} must be a table")
         elif name == "max_line_bytes" and not (isinstance(value, int) and value > 0):
             raise ConfigError(f"{where}: max-line-bytes must be a positive integer")
+        elif name == "max_stream_bytes":
+            try:
+                value = parse_size(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: max-stream-bytes: {error}") from None
         elif default is None and not isinstance(value, str):
             raise ConfigError(f"{where}: {key} must be a string")
         if name in _CHOICES and value not in _CHOICES[name]:

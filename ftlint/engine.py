@@ -5,9 +5,6 @@ import gc
 import gzip
 import multiprocessing
 import os
-import shutil
-import sys
-import tempfile
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -18,10 +15,12 @@ from ftlint import conventions as conv_mod
 from ftlint.config import Settings, ignored_for, matches, rule_options, select_rules
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
+from ftlint.engine_rules import ENGINE_RULES
 from ftlint.reader import (
     Batch, Issue, RangeReader, collector_paused, count_lines, is_gzip, iter_blocks, open_binary, parse_lines, partition, sample_records,
 )
 from ftlint.rule import Context, DatasetRule, Rule
+from ftlint.sources import readable_path
 
 DATASET_SUFFIXES = (".jsonl", ".jsonl.gz")
 REMOVED_SUFFIX = ".removed.jsonl"  # written by --fix; never linted as a dataset
@@ -114,13 +113,19 @@ class _Scan:
 
 
 class Linter:
-    """Runs the selected rules over files. Rules are instantiated once with their options."""
+    """Runs the selected rules over files. Rules are instantiated once with their options.
+
+    The engine's codes (FT0xx) are always there, and their errors run whatever the selection
+    says, unless ignored: data that could not be read never passes."""
 
     def __init__(self, rule_classes: dict[str, type[Rule]], settings: Settings, jobs: int = 1) -> None:
+        rule_classes = {**rule_classes, **ENGINE_RULES}
         self.selection = select_rules(settings, rule_classes)  # raises ConfigError on unknown selectors
         self.settings = settings = self.selection.settings
         self.jobs = jobs
-        codes = self.selection.codes
+        selected = set(self.selection.codes)
+        selected.update(c for c, r in ENGINE_RULES.items() if r.severity is Severity.ERROR and not matches(c, settings.ignore))
+        codes = sorted(selected)
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
 
@@ -172,9 +177,20 @@ class Linter:
         """Lint one file (or "-" for standard input); `paired`: a training file with its
         validation file, or that validation file. Returns its result and the dataset rules' states."""
         display = display or path
-        if path == "-":
-            with _spooled_stdin() as spooled:
-                return self.lint_file(spooled, display or "-", role, paired)
+        try:
+            with readable_path(path, self.settings.max_stream_bytes) as local:
+                return self._lint_local(local, display, role, paired)
+        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
+            return FileResult(display, role, error=_describe(display, error)), None
+        except Exception as error:  # noqa: BLE001 - one file's unexpected failure must not cost the others their findings
+            message = f"ftlint failed on this file: {type(error).__name__}: {error}; the file was not checked; please report this bug"
+            internal = Diagnostic("FT000", ENGINE_RULES["FT000"].name, Severity.ERROR, message, Location(display, 1))
+            result = FileResult(display, role, diagnostics=[internal])
+            self._finish(result)
+            return result, None
+
+    def _lint_local(self, path: str, display: str, role: str, paired: bool) -> tuple[FileResult, dict[str, Any] | None]:
+        """`lint_file` on a regular file (a spool for streams)."""
         result = FileResult(display, role)
         try:
             result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
@@ -254,19 +270,6 @@ class Linter:
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
         result.diagnostics.sort(key=Diagnostic.sort_key)
-
-
-class _spooled_stdin:
-    """Standard input copied to a temporary file, so it can be sampled and then read again."""
-
-    def __enter__(self) -> str:
-        handle, self.path = tempfile.mkstemp(prefix="ftlint-stdin-", suffix=".jsonl")
-        with os.fdopen(handle, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-        return self.path
-
-    def __exit__(self, *exc: object) -> None:
-        os.unlink(self.path)
 
 
 def _describe(path: str, error: BaseException) -> str:

@@ -1,6 +1,7 @@
 """Loading plugins: every rule set, reporter and command comes through the ``ftlint``
 entry-point group, built-in ones included. Nothing is ever loaded from a path or the working
-directory."""
+directory. The engine's own codes (FT0xx, `ftlint.engine_rules`) are no plugin: they are
+always registered first, and no plugin may redefine them."""
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from typing import Any
 import pluggy
 
 from ftlint import hookspecs
+from ftlint.engine_rules import ENGINE_RULES, OWNER
 from ftlint.rule import Rule
 
 GROUP = "ftlint"
@@ -68,12 +70,14 @@ def load_plugins(disabled: frozenset[str] = frozenset()) -> Registry:
     except pluggy.PluginValidationError as error:
         raise PluginError(f"plugin {error.plugin!r}: {error}") from None
     manager.hook.ftlint_addhooks.call_historic(kwargs={"pluginmanager": manager})
-    registry = Registry(manager)
+    registry = Registry(manager, dict(ENGINE_RULES), dict.fromkeys(ENGINE_RULES, OWNER))
     for impl in manager.hook.ftlint_get_rules.get_hookimpls():
         for rule in _call(impl) or ():
             if not (isinstance(rule, type) and issubclass(rule, Rule)):
                 raise PluginError(f"plugin {impl.plugin_name!r} returned {rule!r}, not a Rule subclass")
-            if rule.code in registry.rules and registry.rules[rule.code] is not rule:
+            if registry.rules.get(rule.code) is rule:
+                continue
+            if rule.code in registry.rules:
                 raise PluginError(
                     f"rule code {rule.code} is defined by both {registry.owners[rule.code]!r} and {impl.plugin_name!r}"
                 )

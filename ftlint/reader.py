@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import gzip
+import io
 import json
 import mmap
 import os
@@ -32,6 +33,8 @@ _SPACED_COLON = re.compile(rb'"[ \t\r]+:')
 _ESCAPED_QUOTE_OR_COLON = re.compile(rb"\\u00(?:22|3[aA])")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _PUNCTUATION_ONLY = re.compile(r"[.,;]+")
+_INT_DIGITS = getattr(sys, "get_int_max_str_digits", lambda: 0)()  # Python's limit on int(str); 0: none
+_LONG_INTEGER = re.compile(r"[0-9]{%d,}" % (_INT_DIGITS + 1))
 T = TypeVar("T")
 
 
@@ -203,6 +206,12 @@ def diagnose(raw: bytes, line: int) -> tuple[dict | None, list[Issue]]:
         return None, issues
     except RecursionError:
         issues.append(Issue("FT001", line, 1, "invalid JSON: nesting too deep to parse"))
+        return None, issues
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        digits = _LONG_INTEGER.search(text)
+        size = f"{len(digits.group()):,}" if digits else "too many"
+        issues.append(Issue("FT001", line, digits.start() + 1 if digits else 1,
+                            f"integer of {size} digits: Python's JSON parser (and the loaders built on it) refuses more than {_INT_DIGITS:,}"))
         return None, issues
 
     rest_at = _leading_ws(text, end)
@@ -550,7 +559,12 @@ class GzipStream:
         self._out = 0
 
     def read(self, size: int) -> bytes:
-        data = self._gzip.read(size)
+        return self._counted(self._gzip.read(size))
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._counted(self._gzip.readline(size))
+
+    def _counted(self, data: bytes) -> bytes:
         self._out += len(data)
         if self._out > self.BOMB_MIN_BYTES and self._out > self.MAX_RATIO * max(self._raw.tell(), 1):
             raise GzipBomb(f"decompresses to over {self.MAX_RATIO} times its size ({self._out:,} bytes so far): refusing, it looks like a decompression bomb")
@@ -606,29 +620,65 @@ def iter_batches(stream: BinaryIO, path: str, max_line_bytes: int = DEFAULT_MAX_
 
 
 SAMPLE_BYTES = 4 << 20  # about 10,000 records of typical size
+MIN_SAMPLE_RECORDS = 256  # a sample reaches this many records whatever their size (each within max-line-bytes)
 SAMPLE_WINDOWS = 32
 
 
 def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> list[dict | None]:
-    """Records to infer conventions from: the whole file when it is small, else lines from
-    SAMPLE_WINDOWS evenly spaced windows (a compressed file: its first SAMPLE_BYTES)."""
+    """Records to infer conventions from, counted in records as well as bytes, so that one huge
+    record never starves the sample: a small file whole; a larger one in SAMPLE_WINDOWS evenly
+    spaced windows of whole lines (a compressed file: from its start), each taking its share of
+    SAMPLE_BYTES, and at least its share of MIN_SAMPLE_RECORDS whatever their size."""
+    raws: list[bytes | int] = []
     with open_binary(path) as stream:
-        size = stream.seek(0, 2) if stream.seekable() else -1
-        if size > SAMPLE_BYTES:
-            raws: list[bytes | int] = []
-            window = SAMPLE_BYTES // SAMPLE_WINDOWS
-            for k in range(SAMPLE_WINDOWS):
-                stream.seek(k * size // SAMPLE_WINDOWS)
-                parts = stream.read(window).split(b"\n")
-                raws.extend(parts[1 if k else 0 : -1])
+        size = os.fstat(stream.fileno()).st_size if isinstance(stream, io.BufferedReader) else -1
+        if size <= SAMPLE_BYTES:
+            windows = [(0, -1)]
         else:
-            if size >= 0:
-                stream.seek(0)
-            raws, seen = [], 0
-            for chunk in iter_raw_lines(stream, max_line_bytes):
-                raws.extend(chunk)
-                seen += sum(len(r) if type(r) is bytes else r for r in chunk)
-                if seen >= SAMPLE_BYTES:
+            starts = [k * size // SAMPLE_WINDOWS for k in range(SAMPLE_WINDOWS)]
+            windows = list(zip(starts, starts[1:] + [-1]))
+        budget, minimum = SAMPLE_BYTES // len(windows), -(-MIN_SAMPLE_RECORDS // len(windows))
+        for start, end in windows:
+            if start:
+                stream.seek(start - 1)
+                if _read_line(stream, 0) is None:  # skip to the first line that starts in the window
                     break
-    block = b"\n".join(raws) if all(type(r) is bytes for r in raws) else None
+            raws.extend(_window(stream, end, max_line_bytes, budget, minimum))
+    block = b"\n".join(raws) if all(type(r) is bytes for r in raws) else None  # type: ignore[arg-type]
     return parse_lines(raws, 1, path, max_line_bytes, block).values
+
+
+def _window(stream: BinaryIO, end: int, max_line_bytes: int, size: int, minimum: int) -> list[bytes | int]:
+    """Lines that are not blank, from the stream's position up to the line that starts at `end`
+    (-1: the end of the stream), until `size` bytes once there are `minimum` lines."""
+    raws: list[bytes | int] = []
+    seen = 0
+    while seen < size or len(raws) < minimum:
+        if end >= 0 and stream.tell() >= end:
+            break
+        raw = _read_line(stream, max_line_bytes)
+        if raw is None:
+            break
+        if type(raw) is bytes and not raw.strip():
+            continue
+        raws.append(raw)
+        seen += raw if type(raw) is int else len(raw)
+    return raws
+
+
+def _read_line(stream: BinaryIO, max_line_bytes: int) -> bytes | int | None:
+    """The next line without its newline; its length (an int) when longer than
+    `max_line_bytes`, whose bytes are skipped; None at the end of the stream."""
+    line = stream.readline(max_line_bytes + 1)
+    if not line:
+        return None
+    if line.endswith(b"\n"):
+        return line[:-1]
+    if len(line) <= max_line_bytes:
+        return line  # the last line, without a final newline
+    length = len(line)
+    while chunk := stream.readline(1 << 20):
+        length += len(chunk)
+        if chunk.endswith(b"\n"):
+            return length - 1
+    return length

@@ -151,8 +151,21 @@ def test_statistics(ftlint, broken):
 def test_select_ignore_and_prefixes(ftlint, broken):
     out = ftlint("check", str(broken), "--select", "FT0", "--ignore", "FT001").stdout
     assert b"FT001" not in out and b"FT007" in out
-    out = ftlint("check", str(broken), "--select", "FT001").stdout
+    out = ftlint("check", str(broken), "--select", "FT2", "--ignore", "FT007").stdout
     assert b"FT007" not in out and b"FT001" in out
+
+
+def test_selection_never_switches_off_the_engine_errors(ftlint, broken, tmp_path):
+    """Unreadable data fails the gate whatever `select` says; only `ignore` (by code or name)
+    switches an engine code off, and no plugin can unplug them."""
+    proc = ftlint("check", str(broken), "--select", "FT201")
+    assert proc.returncode == 1 and b"FT001" in proc.stdout and b"FT007" in proc.stdout
+    out = ftlint("check", str(broken), "--select", "FT201", "--ignore", "invalid-json").stdout
+    assert b"FT001" not in out and b"FT007" in out
+    proc = ftlint("check", str(broken), "--disable-plugin", "reader")
+    assert proc.returncode != 0 and b"All checks passed" not in proc.stdout
+    rows = json.loads(ftlint("rules", "--format", "json").stdout)
+    assert {r["code"]: r["plugin"] for r in rows if r["code"].startswith("FT0")}["FT001"] == "engine"
 
 
 def test_config_discovery_from_pyproject(ftlint, tmp_path, broken):

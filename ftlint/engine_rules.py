@@ -1,7 +1,13 @@
-"""Rules for what the reader finds in the bytes of a file (FT0xx)."""
+"""The engine's own codes (FT0xx): what makes a byte, a line or a whole file unreadable.
+
+They are part of the engine, not a plugin: always registered, and their errors are reported
+whatever `select` says (a gate must never pass data it could not read); `ignore` and
+per-file-ignores still switch a code off by its code or name.
+"""
 from __future__ import annotations
 
-from ftlint import ReaderRule, Rule, Severity, hookimpl
+from ftlint.diagnostics import Severity
+from ftlint.rule import ReaderRule, Rule
 
 
 class InternalError(Rule):
@@ -9,7 +15,8 @@ class InternalError(Rule):
 
     ## What it does
     Reports that a rule raised an exception. The other rules still ran; the crashed rule is
-    skipped for the rest of the file.
+    skipped for the rest of the file. An unexpected error while reading a file is reported the
+    same way, for that file only: the other files are still checked.
 
     ## Why
     A quality gate must never pass a file silently because one of its checks broke, and must
@@ -32,6 +39,8 @@ class InvalidJson(ReaderRule):
 
     ## Why
     The fine-tuning API rejects the whole file when one line does not parse, after the upload.
+    An integer of more than 4,300 digits is reported here too: Python's JSON parser, and so
+    the loaders built on it, refuse it.
 
     ## Example
     ```
@@ -256,9 +265,8 @@ class LineTooLong(ReaderRule):
     severity = Severity.ERROR
 
 
-@hookimpl
-def ftlint_get_rules() -> list[type[Rule]]:
-    return [
-        InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
-        InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
-    ]
+ENGINE_RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (
+    InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
+    InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
+)}
+OWNER = "engine"  # what `ftlint rules` shows as the plugin of these codes

@@ -248,4 +248,4 @@ def test_defects_example_label_variants(capsys):
     assert [d["location"]["line"] for d in found if d["code"] == "FT504"] == [25, 33]
     # the file is small: class-count findings are expected (see defects.expected.yaml), but
     # only on line 1 or a class's first line, never on the planted variants
-    assert {d["code"] for d in found} <= {"FT501", "FT502", "FT504"}
+    assert {d["code"] for d in found if not d["code"].startswith("FT0")} <= {"FT501", "FT502", "FT504"}  # FT0xx: its planted reader defects

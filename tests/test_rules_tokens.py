@@ -291,4 +291,4 @@ def test_examples(name, expected, capsys):
         pytest.skip("examples/ not generated")
     main(["check", str(path), "--isolated", "--select", "FT4", "--format", "json"])
     found = json.loads(capsys.readouterr().out)["diagnostics"]
-    assert [(d["code"], d["location"]["line"]) for d in found] == expected
+    assert [(d["code"], d["location"]["line"]) for d in found if d["code"].startswith("FT4")] == expected

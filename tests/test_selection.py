@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ftlint import Rule, Severity, cli
+from ftlint.engine_rules import ENGINE_RULES
 from ftlint.plugins import load_plugins
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,12 @@ def check(capsys, *args: str, path: str = DEFECTS) -> tuple[int, str, str]:
 
 
 def codes_found(out: str) -> set[str]:
-    return {d["code"] for d in json.loads(out)["diagnostics"]}
+    """The codes reported, without the engine's errors for unreadable data (FT0xx), which run
+    whatever the selection (defects.jsonl has some)."""
+    return {d["code"] for d in json.loads(out)["diagnostics"]} - ENGINE_ERRORS
+
+
+ENGINE_ERRORS = {c for c, r in ENGINE_RULES.items() if r.severity is Severity.ERROR}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -70,13 +76,13 @@ def test_unknown_selectors_in_pyproject_through_the_real_command(ftlint, tmp_pat
 
 def test_rule_names_work_wherever_codes_do(capsys, tmp_path):
     every = codes_found(check(capsys, "--isolated", "--format", "json")[1])
-    assert {"FT201", "FT203", "FT007"} <= every
+    assert {"FT201", "FT203"} <= every
     code, out, _ = check(capsys, "--isolated", "--format", "json", "--ignore", "separator-missing")
     assert codes_found(out) == every - {"FT201"}
     code, out, _ = check(capsys, "--isolated", "--format", "json", "--select", "separator-missing,SEPARATOR-IN-BODY")
     assert codes_found(out) == {"FT201", "FT203"}
     code, out, _ = check(capsys, "--isolated", "--format", "json", "--select", "ft007", "--extend-select", "special-token")
-    assert codes_found(out) == {"FT007", "FT403"}
+    assert codes_found(out) == {"FT403"} and "FT007" in out
     config = tmp_path / "ftlint.toml"
     config.write_text('select = ["FT2"]\nignore = ["separator-in-body"]\n[per-file-ignores]\n"defects.jsonl" = ["separator-missing"]\n')
     code, out, _ = check(capsys, "--format", "json", "--config", str(config))
@@ -204,7 +210,7 @@ def test_the_api_refuses_unknown_selectors_too():
 
     with pytest.raises(api.ConfigError, match="did you mean 'FT203'"):
         api.check([DEFECTS], select=["FT2O3"])
-    assert {d.code for d in api.check([DEFECTS], select=["separator-missing"]).diagnostics} == {"FT201"}
+    assert {d.code for d in api.check([DEFECTS], select=["separator-missing"]).diagnostics} - ENGINE_ERRORS == {"FT201"}
 
 
 def test_rule_docs_by_name(capsys):

@@ -16,7 +16,7 @@ when the record has no such text (a missing or wrongly typed field: the schema r
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator, NamedTuple
 
 import orjson
 
@@ -103,3 +103,61 @@ def answer_texts(batch: Batch) -> list[str | None]:
     if batch.values and all(type(v) is dict and "messages" not in v and "input" not in v and "chosen" not in v for v in batch.values):
         return batch.strings("completion")
     return batch.derived(_batch_texts)[1]
+
+
+class Field(NamedTuple):
+    """One text of a record: where it is (a JSON pointer), what it is and the text."""
+
+    pointer: str
+    kind: str  # "input" (prompt, system, user, tool results), "output" (what the model learns), "rejected", "tool-arguments"
+    role: str  # the message's role; "user"/"assistant" for prompt/completion
+    text: str
+
+
+def _messages(messages: Any, base: str, output_kind: str) -> Iterator[Field]:
+    if type(messages) is not list:
+        return
+    for i, message in enumerate(messages):
+        if type(message) is not dict:
+            continue
+        role = message.get("role")
+        role = role if type(role) is str else ""
+        kind = output_kind if role == "assistant" else "input"
+        content = message.get("content")
+        if type(content) is str:
+            yield Field(f"{base}/{i}/content", kind, role, content)
+        elif type(content) is list:
+            for j, part in enumerate(content):
+                if type(part) is dict and type(part.get("text")) is str:
+                    yield Field(f"{base}/{i}/content/{j}/text", kind, role, part["text"])
+        calls = message.get("tool_calls")
+        if type(calls) is list:
+            for k, call in enumerate(calls):
+                function = call.get("function") if type(call) is dict else None
+                if type(function) is dict and type(function.get("arguments")) is str:
+                    yield Field(f"{base}/{i}/tool_calls/{k}/function/arguments", "tool-arguments", role, function["arguments"])
+
+
+def fields(record: dict | None, fmt: str | None = None) -> Iterator[Field]:
+    """Every text of a record with its JSON pointer, in every format (see `Field.kind`)."""
+    if record is None:
+        return
+    fmt = fmt or detect_format(record)
+    if fmt == "prompt-completion":
+        for key, kind, role in (("prompt", "input", "user"), ("completion", "output", "assistant")):
+            if type(record.get(key)) is str:
+                yield Field("/" + key, kind, role, record[key])
+    elif fmt == "chat":
+        yield from _messages(record.get("messages"), "/messages", "output")
+    elif fmt == "preference":
+        given = record.get("input")
+        if type(given) is dict:
+            yield from _messages(given.get("messages"), "/input/messages", "input")
+        yield from _messages(record.get("preferred_output"), "/preferred_output", "output")
+        yield from _messages(record.get("non_preferred_output"), "/non_preferred_output", "rejected")
+        for key, kind, role in (("prompt", "input", "user"), ("chosen", "output", "assistant"), ("rejected", "rejected", "assistant")):
+            value = record.get(key)
+            if type(value) is str:
+                yield Field("/" + key, kind, role, value)
+            elif type(value) is list:
+                yield from _messages(value, "/" + key, kind)

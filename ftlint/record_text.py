@@ -91,16 +91,21 @@ def _batch_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
     return prompts, answers
 
 
+def _prompt_completion_only(batch: Batch) -> bool:
+    """Whether no record of the batch is a chat or preference record (counted at C speed)."""
+    return all(batch.values_of(key).count(None) == len(batch) for key in ("messages", "input", "chosen"))
+
+
 def prompt_texts(batch: Batch) -> list[str | None]:
     """The prompt text of each record of a batch (computed once per batch, shared by rules)."""
-    if batch.values and all(type(v) is dict and "messages" not in v and "input" not in v and "chosen" not in v for v in batch.values):
+    if batch.derived(_prompt_completion_only):
         return batch.strings("prompt")  # prompt-completion: the column itself, no copy
     return batch.derived(_batch_texts)[0]
 
 
 def answer_texts(batch: Batch) -> list[str | None]:
     """The answer text of each record of a batch (see `prompt_texts`)."""
-    if batch.values and all(type(v) is dict and "messages" not in v and "input" not in v and "chosen" not in v for v in batch.values):
+    if batch.derived(_prompt_completion_only):
         return batch.strings("completion")
     return batch.derived(_batch_texts)[1]
 

@@ -3,8 +3,11 @@
 Each rule looks at the texts of a record (`ftlint.record_text.fields`: prompts, completions,
 message contents, tool-call arguments, preferred and rejected answers) with their JSON pointers.
 Most records have none of these problems, so every per-record rule first finds its candidate
-lines with one regular expression over the raw bytes of the batch (`candidates`) and parses
-only those; a line with `\\u` escapes is always a candidate where the pattern could be escaped.
+lines with a few regular expressions over the raw bytes of the batch (`candidates`) and looks
+only at those. Each expression starts with a literal character, so `re` scans at memchr speed
+(a top-level alternation would be 10x slower: measured 0.35 s against 0.02-0.03 s per 30 MB);
+where a writer may have escaped a character of the pattern (`\\u003c` for `<`), the escaped
+form is a pattern of its own.
 """
 from __future__ import annotations
 
@@ -13,26 +16,29 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, contains, eq, is_not, itemgetter, le, or_
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint.reader import Batch
+from ftlint.reader import Batch, where
 from ftlint.record_text import Field, answer_texts, fields, prompt_texts
 from ftlint.text import show
 
-SENTENCE_END = tuple(".!?。！？…\"'”’)]}»*`>:;") + ("```",)
-_ESCAPE = rb"|\\u"  # lines with \u escapes may hide any pattern: always candidates
+def _block(batch: Batch) -> tuple[bytes, np.ndarray]:
+    """The batch's raw lines joined, and where each line ends (shared by every rule)."""
+    ends = np.cumsum(np.fromiter(map(len, batch.raws), np.int64, len(batch.raws)) + 1)
+    return b"\n".join(batch.raws), ends
 
 
-def candidates(batch: Batch, pattern: re.Pattern[bytes]) -> list[int]:
-    """Indices of the records whose raw line matches `pattern` (one scan of the whole batch)."""
+def candidates(batch: Batch, *patterns: re.Pattern[bytes]) -> list[int]:
+    """Indices of the usable records whose raw line matches any of `patterns`."""
     if not batch.raws:
         return []
-    block = b"\n".join(batch.raws)
-    ends = np.cumsum(np.fromiter(map(len, batch.raws), np.int64, len(batch.raws)) + 1)
-    starts = [m.start() for m in pattern.finditer(block)]
+    block, ends = batch.derived(_block)
+    starts = [m.start() for pattern in patterns for m in pattern.finditer(block)]
     if not starts:
         return []
     found = np.unique(np.searchsorted(ends, np.array(starts), side="right"))
@@ -82,14 +88,22 @@ class JunkOutput(Rule):
          "…", "test", "asdf", "qwerty", "xxx", "placeholder", "lorem ipsum", "answer", "response", "output", "<answer>"}
     )
     _MASH = re.compile(r"(?i)([a-z]{2,4})\1+[a-z]{0,3}|([a-z])\2{3,}")
-    _SHORT = re.compile(rb'"(?:content|completion|chosen|text)"\s*:\s*(?:"[^"]{0,24}"|null)' + _ESCAPE)
+    _SHORT = (re.compile(rb'"content"\s*:\s*(?:"[^"]{0,24}"|null)'), re.compile(rb'"chosen"\s*:\s*"[^"]{0,24}"'))
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._SHORT):
+        stop = ctx.conventions.stop
+        if ctx.conventions.format == "prompt-completion":
+            completions = batch.texts("completion")
+            short = set(compress(completions, map(le, map(len, completions), repeat(24 + len(stop or "")))))
+            reasons = {text: self._junk(Field("/completion", "output", "assistant", text), stop) for text in short}
+            for i in where(map(reasons.get, completions)):
+                yield self.diagnostic(ctx, batch.lines[i], f"answer is {reasons[completions[i]]}: the model learns to give it", pointer="/completion")
+            return
+        for i in candidates(batch, *self._SHORT):
             record = batch.values[i]
             assert record is not None
             for f in _outputs(record):
-                reason = self._junk(f, ctx.conventions.stop)
+                reason = self._junk(f, stop)
                 if reason:
                     yield self.diagnostic(ctx, batch.lines[i], f"answer is {reason}: the model learns to give it", pointer=f.pointer)
 
@@ -137,11 +151,11 @@ class PlaceholderText(Rule):
     name = "placeholder-text"
     severity = Severity.WARNING
     _FIELD = re.compile(r"\[(?:[Ii]nsert [^\]\n]{1,40}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,3})\]|\{\{\s*[A-Za-z_][\w.]{0,40}\s*\}\}|(?<![{$\\])\{[a-z][a-z0-9_]{1,40}\}(?!\})")
-    _PREFILTER = re.compile(rb"\[[A-Z][a-z]|\[[Ii]nsert |\{\{|\{[a-z][a-z0-9_]{1,40}\}")
+    _PREFILTER = (re.compile(rb"\[[A-Z][a-z]"), re.compile(rb"\[[Ii]nsert "), re.compile(rb"\{\{"), re.compile(rb"\{[a-z][a-z0-9_]{1,40}\}"))
     _NOT_A_FIELD = frozenset({"[Verse]", "[Chorus]", "[Intro]", "[Outro]", "[Bridge]", "[Music]", "[Applause]", "[Laughter]"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._PREFILTER):
+        for i in candidates(batch, *self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             found: list[tuple[str, str]] = []  # (placeholder, pointer)
@@ -204,20 +218,14 @@ class CutOffOutput(DatasetRule):
         return _Endings()
 
     def observe(self, state: _Endings, batch: Batch, ctx: Context) -> None:
-        stop = ctx.conventions.stop
-        lines, lengths, finished = [], [], []
-        for line, text in zip(batch.lines, answer_texts(batch)):
-            if text is None:
-                continue
-            if stop and text.endswith(stop):
-                text = text[: -len(stop)]
-            lines.append(line)
-            lengths.append(len(text))  # as cut: a cut before a space keeps the space
-            text = text.rstrip()
-            finished.append(text.endswith(SENTENCE_END) or not (text[-1:].isalnum() or text[-1:] == ","))
-        state.lines.append(np.array(lines, np.uint32))
-        state.lengths.append(np.array(lengths, np.int64))
-        state.finished.append(np.array(finished, bool))
+        rows = where(map(is_not, answer_texts(batch), repeat(None)))
+        answers = [answer_texts(batch)[i] for i in rows] if len(rows) < len(batch) else answer_texts(batch)
+        cut = list(map(str.removesuffix, answers, repeat(ctx.conventions.stop or ""))) if ctx.conventions.stop else answers
+        last = list(map(itemgetter(slice(-1, None)), map(str.rstrip, cut)))
+        open_ended = map(or_, map(str.isalnum, last), map(eq, last, repeat(",")))
+        state.lines.append(np.array(batch.lines, np.uint32)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.uint32))
+        state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
+        state.finished.append(~np.fromiter(open_ended, bool, len(cut)))
 
     def merge(self, a: _Endings, b: _Endings) -> _Endings:
         return a.merge(b)
@@ -304,21 +312,22 @@ class AnswerInPrompt(DatasetRule):
         return _Giveaways()
 
     def observe(self, state: _Giveaways, batch: Batch, ctx: Context) -> None:
-        stop = ctx.conventions.stop
+        prompts, answers = prompt_texts(batch), answer_texts(batch)
+        if None in prompts or None in answers:
+            prompts = ["" if a is None else p or "" for p, a in zip(prompts, answers)]
+            answers = [a or "" for a in answers]
+        if ctx.conventions.stop:
+            answers = list(map(str.removesuffix, answers, repeat(ctx.conventions.stop)))
+        answers = list(map(str.strip, answers))
+        present = list(map(bool, answers))
+        state.total += sum(present)
         labels = [c.strip() for c in ctx.conventions.classes if c.strip()] if ctx.conventions.task == "classification" else []
-        for line, prompt, answer in zip(batch.lines, prompt_texts(batch), answer_texts(batch)):
-            if prompt is None or answer is None:
-                continue
-            if stop and answer.endswith(stop):
-                answer = answer[: -len(stop)]
-            answer = answer.strip()
-            if not answer:
-                continue
-            state.total += 1
-            if answer in prompt and not (labels and all(label in prompt for label in labels)):
-                state.count += 1
-                if len(state.lines) < 4:
-                    state.lines.append(line)
+        for i in where(map(and_, present, map(contains, prompts, answers))):
+            if labels and all(label in prompts[i] for label in labels):
+                continue  # the prompt offers every choice: nothing given away
+            state.count += 1
+            if len(state.lines) < 4:
+                state.lines.append(batch.lines[i])
 
     def merge(self, a: _Giveaways, b: _Giveaways) -> _Giveaways:
         return a.merge(b)
@@ -365,10 +374,10 @@ class ChatTemplateToken(Rule):
         r"<\|im_start\|>|<\|im_end\|>|\[/?INST\]|<</?SYS>>|</?s>|<\|start_header_id\|>|<\|end_header_id\|>|<\|eot_id\|>"
         r"|<\|begin_of_text\|>|<start_of_turn>|<end_of_turn>|<\|(?:user|assistant|system|end)\|>"
     )
-    _PREFILTER = re.compile(rb"<\|(?:im_|start_h|end_h|eot|begin_of|user|assistant|system|end\|)|\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>" + _ESCAPE)
+    _PREFILTER = (re.compile(rb"<(?:\||/?s>|<|start_of|end_of)"), re.compile(rb"\[/?INST\]"), re.compile(rb"\\u003[cC]"))
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._PREFILTER):
+        for i in candidates(batch, *self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             for f in fields(record):
@@ -405,10 +414,10 @@ class ConsecutiveSameRole(Rule):
     name = "consecutive-same-role"
     severity = Severity.WARNING
     formats = frozenset({"chat", "preference"})
-    _PREFILTER = re.compile(rb'"role"')
+    _PREFILTER = (re.compile(rb'"role"'),)
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._PREFILTER):
+        for i in candidates(batch, *self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             for base, messages in self._conversations(record):
@@ -458,10 +467,10 @@ class DoubleEscapedText(Rule):
     name = "double-escaped-text"
     severity = Severity.WARNING
     _ESCAPES = re.compile(r'\\[nt"\\]')
-    _PREFILTER = re.compile(rb'\\\\[nt]')
+    _PREFILTER = (re.compile(rb'\\\\[nt]'),)
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._PREFILTER):
+        for i in candidates(batch, *self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             for f in fields(record):
@@ -501,10 +510,10 @@ class PythonReprString(Rule):
     code = "FT908"
     name = "python-repr-string"
     severity = Severity.WARNING
-    _PREFILTER = re.compile(rb"\"[\[{]\s*[\[{]?'" + _ESCAPE)
+    _PREFILTER = (re.compile(rb"\[\s*[\[{]?\s*'"), re.compile(rb"\{\s*'"))
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, self._PREFILTER):
+        for i in candidates(batch, *self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             texts = [(f.pointer, f.text) for f in fields(record)]
@@ -553,10 +562,10 @@ class Mojibake(Rule):
     code = "FT909"
     name = "mojibake"
     severity = Severity.WARNING
-    _PREFILTER = re.compile(rb"\xc3[\x82\x83\xa2]|\\u00[cC][23]|\\u00[eE]2")
+    _PREFILTER = (re.compile(rb"\xc3[\x82\x83\xa2]"), re.compile(rb"\\u00(?:[cC][23]|[eE]2)"))
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        found = candidates(batch, self._PREFILTER)
+        found = candidates(batch, *self._PREFILTER)
         if not found:
             return
         from ftfy import fix_encoding
@@ -605,14 +614,20 @@ class PersonalData(Rule):
     severity = Severity.INFO
     opt_in = True
     _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}")
-    _PREFILTER = re.compile(rb"@[\w-]+\.|\d[\d ()+./-]{6,}\d" + _ESCAPE)
+    _PREFILTER = (re.compile(rb"@[\w-]+\."), re.compile(rb"000"))  # the second on the block with digits as 0
+    _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
     @dataclass
     class Options:
         region: str = "US"
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        found = candidates(batch, self._PREFILTER)
+        # Three digits in a row, found with a literal search on a translated copy of the block:
+        # a regular expression that starts with a character class scans 15x slower.
+        block, ends = batch.derived(_block)
+        digits = block.translate(self._DIGITS_AS_ZERO)
+        starts = [m.start() for m in self._PREFILTER[1].finditer(digits)] + [m.start() for m in self._PREFILTER[0].finditer(block)]
+        found = [i for i in np.unique(np.searchsorted(ends, np.array(starts, np.int64), side="right")).tolist() if batch.values[i] is not None]
         if not found:
             return
         import phonenumbers

@@ -25,11 +25,15 @@ from ftlint.config import ConfigError, Settings, apply, find_config, load_settin
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult
+from ftlint.stats import dataset_stats, hyperparameter_advice
 
 if TYPE_CHECKING:
     from ftlint.plugins import Registry
 
-__all__ = ["CheckResult", "ConfigError", "Settings", "check", "fix", "load_config", "registry"]
+__all__ = [
+    "CheckResult", "ConfigError", "Settings", "check", "dataset_stats", "fix", "hyperparameter_advice", "load_config",
+    "registry",
+]
 
 
 def load_config(path: str | Path | None = None, *, isolated: bool = False, start: str | Path | None = None) -> Settings:

@@ -40,6 +40,7 @@ class Settings:
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES  # standard input and pipes are spooled up to this
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule name -> options
+    prices: dict[str, float] = field(default_factory=dict)  # model -> USD per 1M training tokens (ftlint.stats)
     source: str | None = None  # the file the settings came from
 
     def conventions(self) -> dict[str, Any]:
@@ -98,6 +99,10 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
             value = {pattern: _code_list(codes, f"{where}: {key} {pattern!r}") for pattern, codes in value.items()}
         elif isinstance(default, dict) and not isinstance(value, dict):
             raise ConfigError(f"{where}: {key} must be a table")
+        elif name == "prices" and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values()
+        ):
+            raise ConfigError(f"{where}: prices must map model names to USD per 1M training tokens (numbers)")
         elif name == "max_line_bytes" and not (isinstance(value, int) and value > 0):
             raise ConfigError(f"{where}: max-line-bytes must be a positive integer")
         elif name == "max_stream_bytes":

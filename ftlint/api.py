@@ -21,18 +21,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
+from ftlint.backends import (
+    BackendError, BackendFactory, Checkpoint, Inference, InferenceRequest, Job, JobEvent, JobRequest, RemoteFile,
+    SubmitBackend,
+)
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
-from ftlint.conventions import Conventions
+from ftlint.conventions import Conventions, label_key
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult
 from ftlint.stats import dataset_stats, hyperparameter_advice
+from ftlint.stats import describe as describe_stats
 
 if TYPE_CHECKING:
     from ftlint.plugins import Registry
 
 __all__ = [
-    "CheckResult", "ConfigError", "Settings", "check", "dataset_stats", "fix", "hyperparameter_advice", "load_config",
-    "registry",
+    "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
+    "InferenceRequest", "Job", "JobEvent", "JobRequest", "RemoteFile", "Settings", "SubmitBackend", "check",
+    "dataset_stats", "describe_stats", "fix", "hyperparameter_advice", "label_key", "load_config", "registry",
+    "submit_backends",
 ]
 
 
@@ -62,6 +69,21 @@ def registry(disabled: frozenset[str] = frozenset()) -> Registry:
     if _registry is None:
         _registry = load_plugins()
     return _registry
+
+
+def submit_backends() -> dict[str, BackendFactory]:
+    """Every installed fine-tuning backend by name (the `ftlint_get_submit_backends` hook).
+    Raises PluginError when two plugins define the same name."""
+    from ftlint.plugins import PluginError
+
+    found: dict[str, BackendFactory] = {}
+    owners: dict[str, str] = {}
+    for impl in registry().manager.hook.ftlint_get_submit_backends.get_hookimpls():
+        for name, factory in (impl.function() or {}).items():
+            if name in found and found[name] is not factory:
+                raise PluginError(f"submit backend {name!r} is defined by both {owners[name]!r} and {impl.plugin_name!r}")
+            found[name], owners[name] = factory, impl.plugin_name
+    return found
 
 
 @dataclass

@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     import argparse
 
+    from ftlint.backends import BackendFactory
     from ftlint.engine import RunResult
     from ftlint.rule import Rule
 
@@ -51,3 +52,33 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
 @hookspec
 def ftlint_run_finished(result: RunResult) -> None:
     """Called after ``ftlint check`` has linted every file, before the report is written."""
+
+
+@hookspec
+def ftlint_get_submit_backends() -> dict[str, BackendFactory]:
+    """Return the fine-tuning services this plugin can submit to: ``{name: factory}``.
+
+    :return: a mapping of backend name (what ``--backend NAME`` selects) to a factory, a
+        callable without arguments that returns an object following the
+        ``ftlint.api.SubmitBackend`` protocol (upload a file and wait until it is processed,
+        find an uploaded file by content hash, create/get/list/cancel jobs, list events, fetch
+        result files, one inference request). The factory raises ``ftlint.api.BackendError``
+        when the backend cannot be used (missing credentials or SDK: say how to fix it).
+
+    **When**: ``ftlint submit``, ``ftlint jobs`` and ``ftlint try`` call it once, then call the
+    chosen factory only after the data passed the gate. Factories must not send requests or
+    import heavy SDKs when the hook is called. A name defined by two plugins is an error.
+
+    Example::
+
+        from ftlint import api, hookimpl
+
+        class AcmeBackend:
+            name = "acme"
+            def upload(self, path, sha256): ...
+            ...
+
+        @hookimpl
+        def ftlint_get_submit_backends():
+            return {"acme": AcmeBackend}
+    """

@@ -166,8 +166,14 @@ def test_cli_text_and_json(ftlint, classes, tmp_path):
 
 def test_cli_errors_exit_2(ftlint, classes, tmp_path):
     done = ftlint("stats", str(tmp_path / "missing.jsonl"), "--isolated")
-    assert done.returncode == 2 and b"No such file" in done.stderr and b"Traceback" not in done.stderr
+    assert done.returncode == 2 and b"no such file" in done.stderr.lower() and b"Traceback" not in done.stderr
     done = ftlint("stats", classes, "--model", "gpt-9", "--isolated")
     assert done.returncode == 2 and b"unknown model" in done.stderr
     done = ftlint("stats", classes, "--n-epochs", "0", "--isolated")
     assert done.returncode == 2 and b"--n-epochs" in done.stderr
+
+
+def test_cli_directory_means_every_dataset_inside(ftlint, tmp_path, classes):
+    done = ftlint("stats", str(tmp_path), "--isolated", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert [f["path"] for f in json.loads(done.stdout)["files"]] == [classes]

@@ -386,3 +386,33 @@ def test_the_key_is_never_written_anywhere(service, capsys, clean, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_continuing_training_on_much_less_data_lowers_the_multiplier(service, capsys, clean, tmp_path):
+    ftlint(capsys, "submit", clean[0], "--model", "babbage-002", "--follow", "--interval", "0")
+    # the job trained 12,345 tokens over 3 epochs: 4,115 per epoch; 20 records are far fewer
+    small = tmp_path / "more.jsonl"
+    small.write_text("".join(Path(clean[1]).read_text().splitlines(keepends=True)[:20]))
+    code, out, _ = ftlint(capsys, "submit", str(small), "--model", "ft:babbage-002:acme::abc123", "--dry-run")
+    assert code == 0, out
+    assert "continuing training on 1" in out and "lowered 2x" in out  # 10-50% of the original: 2x lower
+
+
+def test_unknown_model_is_a_usage_error(service, capsys, clean):
+    code, _, err = ftlint(capsys, "submit", clean[0], "--model", "gpt-9-2031-01-01", "--dry-run")
+    assert code == 2 and "unknown model 'gpt-9-2031-01-01'" in err
+
+
+def test_evaluate_chat_classifier(service, capsys, tmp_path):
+    records = [{"messages": [{"role": "system", "content": "Classify the review."}, {"role": "user", "content": f"review {i}"},
+                             {"role": "assistant", "content": "good" if i % 2 else "bad"}]} for i in range(12)]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    service.answer = lambda text: ("good", {"good": math.log(0.7), "bad": math.log(0.3)})
+    ftlint(capsys, "submit", str(DATA / "chat_small.jsonl"), "--model", "gpt-4o-mini-2024-07-18", "--follow", "--interval", "0")
+    code, out, _ = ftlint(capsys, "jobs", "evaluate", "ftjob-0001xyz", "--data", str(path), "--yes")
+    assert code == 0, out
+    body = service.inference_bodies[-1]
+    assert service.requests[-1] == ("POST", "/chat/completions")
+    assert body["messages"][-1] == {"role": "user", "content": "review 11"} and body["logprobs"] is True and body["top_logprobs"] == 2
+    assert "accuracy 0.5000 over 12 records" in out

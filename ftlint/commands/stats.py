@@ -26,8 +26,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             tokens.resolve_model(args.model)
         except ValueError as error:
             return _error(str(error))
-    found, errors = [], []
-    for path in args.paths:
+    from ftlint.engine import expand_paths
+
+    paths, errors = expand_paths(args.paths)
+    found = []
+    for path in paths:
         if path == "-":
             errors.append("stats needs files, not standard input")
             continue
@@ -56,7 +59,7 @@ def _error(message: str) -> int:
 @hookimpl
 def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("stats", help="examples, tokens per example, classes, training cost estimate and hyperparameter advice")
-    parser.add_argument("paths", nargs="+", metavar="FILE")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="files (directories: every *.jsonl inside)")
     parser.add_argument("--model", help="the model to train (token limits, encoding, price; default: from config, else by format)")
     parser.add_argument("--n-epochs", type=int, metavar="N", help="the epochs to estimate the cost for (default: the API's choice)")
     parser.add_argument("--format", choices=["text", "json"], default="text")

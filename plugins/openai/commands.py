@@ -8,6 +8,7 @@ fails), 2 for usage, configuration, service and I/O errors, 130 when interrupted
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -27,7 +28,7 @@ FINE_TUNABLE = (
     "babbage-002", "davinci-002", "gpt-3.5-turbo-0125", "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06",
     "gpt-4.1-2025-04-14", "gpt-4.1-mini-2025-04-14", "gpt-4.1-nano-2025-04-14",
 )
-NEAR_DUPLICATE_PREFIX = "FT61"  # FT610 exact leakage, FT611.. near-duplicate leakage (when installed)
+LEAKAGE_CODES = ("FT610", "FT611")  # exact and near-duplicate train/validation leakage (FT611 is opt-in)
 COMPLETIONS_LOGPROBS_CAP = 5
 
 
@@ -117,11 +118,17 @@ class Gate:
 def run_gate(train: str, validation: str | None, model: str, settings: api.Settings) -> Gate:
     """`check` on both files with the user's config, `model`'s token limits and encoding, and
     the leakage and near-duplicate rules selected whatever the config says."""
-    leak_codes = sorted(code for code in api.registry().rules if code.startswith(NEAR_DUPLICATE_PREFIX))
+    installed = [code for code in LEAKAGE_CODES if code in api.registry().rules]
     result = api.check([train], validation=validation, settings=settings, model=model,
-                       extend_select=[*settings.extend_select, *leak_codes])
-    ran = sorted(code for code in result.run.rules if code.startswith("FT6"))
-    return Gate(result, ran)
+                       extend_select=[*settings.extend_select, *installed])
+    return Gate(result, [code for code in LEAKAGE_CODES if code in result.run.rules])
+
+
+def _stats(path: str, model: str, settings: api.Settings, **options: Any) -> Any:
+    try:
+        return api.dataset_stats(path, model=model, settings=settings, **options)
+    except ValueError as error:  # an unknown model: the message lists the known ones
+        raise CommandError(str(error)) from None
 
 
 def _refuse_legacy(model: str) -> None:
@@ -157,6 +164,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         print("gate: skipped (--no-check): the data was NOT checked")
     else:
         local_validation = args.validation if args.validation and not args.validation.startswith("file-") else None
+        if args.validation and local_validation is None:
+            print(f"note: {args.validation} is already uploaded: leakage between the files cannot be checked")
         gate = run_gate(args.train, local_validation, args.model, settings)
         result = gate.result
         if result.errors:
@@ -205,9 +214,8 @@ def _gate_summary(gate: Gate) -> str:
     result = gate.result
     warnings = len(result.diagnostics) - len(result.errors_found)
     files = ", ".join(f"{f.path} ({f.records:,} records)" for f in result.files)
-    near = [c for c in gate.leak_codes if c > "FT610"]
     leak = f"leakage rules {', '.join(gate.leak_codes)}" if gate.leak_codes else "no leakage rules"
-    missing = "" if near else "; near-duplicate leakage rules are not installed in this ftlint, exact leakage only"
+    missing = "" if "FT611" in gate.leak_codes else "; the near-duplicate leakage rule FT611 is not installed, exact leakage only"
     return f"{files}; {len(result.run.rules)} rules ran, {leak}{missing}; {warnings} warning/info finding{'s' * (warnings != 1)}"
 
 
@@ -234,8 +242,7 @@ def _print_plan(args: argparse.Namespace, settings: api.Settings, request: api.J
             continue
         print(f"  {role} file: {path}, {_size(os.path.getsize(path))}")
     if not args.train.startswith("file-"):
-        stats = api.dataset_stats(args.train, model=args.model, settings=settings, n_epochs=args.n_epochs,
-                                  previous_tokens_per_epoch=previous)
+        stats = _stats(args.train, args.model, settings, n_epochs=args.n_epochs, previous_tokens_per_epoch=previous)
         for line in api.describe_stats(stats)[1:]:
             print("  " + line)
     chosen = request.hyperparameters()
@@ -286,7 +293,7 @@ def follow(backend: api.SubmitBackend, job_id: str, interval: float) -> int:
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     jobs = _backend(args.backend).list_jobs(args.limit)
     if args.format == "json":
-        print(json.dumps([vars(j) | {"checkpoints": []} for j in jobs], indent=2, default=vars))
+        print(json.dumps([dataclasses.asdict(j) for j in jobs], indent=2))
         return 0
     if not jobs:
         print("no fine-tuning jobs")
@@ -298,7 +305,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
 def cmd_jobs_get(args: argparse.Namespace) -> int:
     job = _backend(args.backend).get_job(args.job)
     if args.format == "json":
-        print(json.dumps(job, indent=2, default=vars))
+        print(json.dumps(dataclasses.asdict(job), indent=2))
         return 0
     rows = [
         ("status", job.status), ("model", job.model), ("method", job.method or "-"),
@@ -523,9 +530,12 @@ def cmd_jobs_evaluate(args: argparse.Namespace) -> int:
             request = build_request(model, usage, text=str(record.get("prompt", "")))
         if expected is not None:
             cases.append((request, expected))
-    stats = api.dataset_stats(args.data, model=_base(job.model), settings=settings)
-    print(f"evaluate {model} on {args.data}: {len(cases):,} requests (one per validation record), about "
-          f"{stats.tokens.total:,} tokens in; classes: {', '.join(json.dumps(c) for c in usage.classes)}")
+    try:
+        tokens_in = f"about {api.dataset_stats(args.data, model=_base(job.model), settings=settings).tokens.total:,} tokens in"
+    except ValueError:
+        tokens_in = f"tokens not counted ({_base(job.model)} is not in ftlint's model table)"
+    print(f"evaluate {model} on {args.data}: {len(cases):,} requests (one per validation record), {tokens_in}; "
+          f"classes: {', '.join(json.dumps(c) for c in usage.classes)}")
     if not args.yes:
         if sys.stdin.isatty():
             if input("send them? [y/N] ").strip().lower() not in ("y", "yes"):

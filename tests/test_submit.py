@@ -416,3 +416,19 @@ def test_evaluate_chat_classifier(service, capsys, tmp_path):
     assert service.requests[-1] == ("POST", "/chat/completions")
     assert body["messages"][-1] == {"role": "user", "content": "review 11"} and body["logprobs"] is True and body["top_logprobs"] == 2
     assert "accuracy 0.5000 over 12 records" in out
+
+
+def test_dpo_hyperparameters_go_under_method(service, capsys, tmp_path):
+    path = tmp_path / "preference.jsonl"
+    path.write_text("".join(json.dumps({
+        "input": {"messages": [{"role": "user", "content": f"Describe item number {i} in one sentence, please."}]},
+        "preferred_output": [{"role": "assistant", "content": f"Item {i} is a small red box with a lid."}],
+        "non_preferred_output": [{"role": "assistant", "content": f"It is item {i}."}],
+    }) + "\n" for i in range(12)))
+    code, _, err = ftlint(capsys, "submit", str(path), "--model", "gpt-4o-mini-2024-07-18", "--beta", "0.2")
+    assert code == 2 and "--beta is a dpo hyperparameter" in err and service.requests == []
+    code, out, _ = ftlint(capsys, "submit", str(path), "--model", "gpt-4o-mini-2024-07-18", "--method", "dpo", "--beta", "0.2", "--n-epochs", "2")
+    assert code == 0, out
+    body = json.loads(service.bodies[service.requests.index(("POST", "/fine_tuning/jobs"))])
+    assert body["method"] == {"type": "dpo", "dpo": {"hyperparameters": {"n_epochs": 2, "beta": 0.2}}}
+    assert "hyperparameters" not in body  # the deprecated top-level field is never sent

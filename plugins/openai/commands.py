@@ -234,20 +234,23 @@ def _previous_tokens_per_epoch(backend: api.SubmitBackend | None, model: str) ->
 
 def _print_plan(args: argparse.Namespace, settings: api.Settings, request: api.JobRequest, previous: int | None) -> None:
     print(f"plan: fine-tune {args.model} ({args.method}) on {args.backend}" + (f", suffix {args.suffix!r}" if args.suffix else ""))
+    stats = None
+    if not args.train.startswith("file-"):
+        stats = _stats(args.train, args.model, settings, n_epochs=args.n_epochs, previous_tokens_per_epoch=previous)
     for role, path in (("training", args.train), ("validation", args.validation)):
         if not path:
             continue
         if path.startswith("file-"):
             print(f"  {role} file: {path} (already uploaded; not checked)")
             continue
-        print(f"  {role} file: {path}, {_size(os.path.getsize(path))}")
-    if not args.train.startswith("file-"):
-        stats = _stats(args.train, args.model, settings, n_epochs=args.n_epochs, previous_tokens_per_epoch=previous)
+        examples = f", {stats.examples:,} examples" if role == "training" and stats is not None else ""
+        print(f"  {role} file: {path}, {_size(os.path.getsize(path))}{examples}")
+    if stats is not None:
         for line in api.describe_stats(stats)[1:]:
-            print("  " + line)
+            print(line)
     chosen = request.hyperparameters()
-    given = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "none"
-    print(f"  hyperparameters: {given}; the rest left to the service")
+    given = ", ".join(f"{k}={v}" for k, v in chosen.items())
+    print(f"  hyperparameters: {given + '; the rest' if given else 'none given; all'} left to the service")
 
 
 def _upload(backend: api.SubmitBackend, path: str) -> str:

@@ -174,11 +174,10 @@ def hyperparameter_advice(
 
 def training_price(model: str, settings: Settings | None = None) -> tuple[float | None, str]:
     """USD per 1M training tokens for a model (a fine-tuned one: its base), and where it is from."""
-    prices = settings.prices if settings is not None else {}
     base = tokens.resolve_model(model).name
     for name in (model, base):
-        if name in prices:
-            return float(prices[name]), f"config ({settings.source or 'settings'})"
+        if settings is not None and name in settings.prices:
+            return float(settings.prices[name]), f"config ({settings.source or 'settings'})"
     return PRICES.get(base), f"ftlint price table of {PRICES_DATE}"
 
 
@@ -265,7 +264,7 @@ def summarize(counts: list[int], limit: int) -> TokenSummary:
                         sum(n > limit for n in ordered))
 
 
-def _example_tokens(record: dict, fmt: str, encode: Any) -> int:
+def _example_tokens(record: dict[str, Any], fmt: str, encode: Any) -> int:
     if fmt == "prompt-completion":
         return sum(len(encode(record[key])) for key in ("prompt", "completion") if type(record.get(key)) is str)
     if fmt == "chat":
@@ -285,7 +284,7 @@ def _text(value: Any) -> str:
     return orjson.dumps(value).decode() if value is not None else ""
 
 
-def _conversation_tokens(messages: Any, record: dict, encode: Any) -> int:
+def _conversation_tokens(messages: Any, record: dict[str, Any], encode: Any) -> int:
     """OpenAI's recipe, plus tool definitions and tool-call arguments."""
     if type(messages) is not list:
         return 0
@@ -314,7 +313,7 @@ def _conversation_tokens(messages: Any, record: dict, encode: Any) -> int:
     return total
 
 
-def _turns_and_calls(messages: list) -> tuple[int, int]:
+def _turns_and_calls(messages: list[Any]) -> tuple[int, int]:
     turns = calls = 0
     for message in messages:
         if type(message) is dict and message.get("role") == "assistant":

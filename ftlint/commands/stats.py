@@ -57,7 +57,7 @@ def _error(message: str) -> int:
 
 
 @hookimpl
-def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
+def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("stats", help="examples, tokens per example, classes, training cost estimate and hyperparameter advice")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files (directories: every *.jsonl inside)")
     parser.add_argument("--model", help="the model to train (token limits, encoding, price; default: from config, else by format)")

@@ -181,10 +181,11 @@ class OpenAIBackend:
             page = self._call(page.get_next_page)
 
     def _job(self, job: Any) -> Job:
-        method = job.method.type if job.method is not None else None
+        method: str | None = job.method.type if job.method is not None else None
         hyperparameters = job.hyperparameters.model_dump(exclude_none=True) if job.hyperparameters is not None else {}
-        if job.method is not None and getattr(job.method, method or "", None) is not None:
-            chosen = getattr(job.method, method).hyperparameters
+        details = getattr(job.method, method) if method is not None else None
+        if details is not None:
+            chosen = details.hyperparameters
             if chosen is not None:
                 hyperparameters = chosen.model_dump(exclude_none=True)
         error = f"{redact(job.error.message)} ({job.error.code})" if job.error is not None and job.error.message else None

@@ -92,11 +92,14 @@ def _when(timestamp: int | None) -> str:
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:,} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return str(n)
+    if n < 1024:
+        return f"{n:,} bytes"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GiB"
 
 
 def sha256_of(path: str) -> str:
@@ -394,16 +397,17 @@ def dataset_usage(path: str | None, settings: api.Settings) -> Usage:
     conv = next(iter(conventions.values()))
     usage = Usage(conv.format, conv.separator, conv.stop, conv.classes if conv.task == "classification" else None)
     if conv.format == "chat":
-        systems, answers = set(), []
+        systems: set[str | None] = set()
+        answers: list[str] = []
         for record in read_records(path):
             messages = record.get("messages") or []
             first = messages[0] if messages and isinstance(messages[0], dict) else {}
             systems.add(first.get("content") if first.get("role") == "system" else None)
-            answer = _last_assistant(messages)
-            if answer is not None:
-                answers.append(answer[1])
+            found = _last_assistant(messages)
+            if found is not None:
+                answers.append(found[1])
         usage.system = systems.pop() if len(systems) == 1 else None
-        distinct = {}
+        distinct: dict[str, str] = {}
         for answer in answers:
             distinct.setdefault(api.label_key(answer), answer)
         if answers and len(distinct) <= min(20, max(2, len(answers) // 3)):

@@ -4,7 +4,7 @@ AUPRC (average precision) from the positive class's probability. numpy only: the
 lines each, and scikit-learn would add a large dependency for them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy
 
@@ -26,7 +26,6 @@ class Metrics:
     auroc: float | None = None
     auprc: float | None = None
     unanswered: int = 0  # predictions that named no class
-    confusion: dict[str, dict[str, int]] = field(default_factory=dict)  # expected -> predicted -> count
 
 
 def classification_metrics(expected: list[str], predicted: list[str | None], classes: list[str],
@@ -35,11 +34,6 @@ def classification_metrics(expected: list[str], predicted: list[str | None], cla
     `scores`: the probability of `positive` per example (binary only)."""
     n = len(expected)
     per_class: dict[str, ClassMetrics] = {}
-    confusion = {c: {} for c in classes}
-    for want, got in zip(expected, predicted):
-        row = confusion.setdefault(want, {})
-        key = got if got is not None else "(none)"
-        row[key] = row.get(key, 0) + 1
     for c in classes:
         tp = sum(1 for w, g in zip(expected, predicted) if w == c and g == c)
         fp = sum(1 for w, g in zip(expected, predicted) if w != c and g == c)
@@ -49,12 +43,12 @@ def classification_metrics(expected: list[str], predicted: list[str | None], cla
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_class[c] = ClassMetrics(precision, recall, f1, tp + fn)
     total = sum(m.support for m in per_class.values())
-    weighted = ClassMetrics(
-        *(sum(getattr(m, k) * m.support for m in per_class.values()) / total if total else 0.0 for k in ("precision", "recall", "f1")),
-        total,
-    )
+    def weigh(name: str) -> float:
+        return sum(getattr(m, name) * m.support for m in per_class.values()) / total if total else 0.0
+
+    weighted = ClassMetrics(weigh("precision"), weigh("recall"), weigh("f1"), total)
     accuracy = sum(w == g for w, g in zip(expected, predicted)) / n if n else 0.0
-    metrics = Metrics(accuracy, per_class, weighted, unanswered=sum(g is None for g in predicted), confusion=confusion)
+    metrics = Metrics(accuracy, per_class, weighted, unanswered=sum(g is None for g in predicted))
     if scores is not None and positive is not None and len(classes) == 2:
         truth = numpy.array([w == positive for w in expected])
         values = numpy.array(scores, dtype=float)

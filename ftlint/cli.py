@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sys
@@ -166,7 +167,7 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
         opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
         render = registry.reporters[args.format]
         if args.output_file:
-            with open(args.output_file, "w", encoding="utf-8") as out:
+            with open(args.output_file, "w", encoding="utf-8", errors="surrogateescape") as out:
                 render(result, out, opts)
         else:
             render(result, sys.stdout, opts)
@@ -310,4 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
+    # A file name that is not UTF-8 reaches the text and github reports as its own bytes (like
+    # ls), not as an encoding error; the JSON, SARIF and JUnit reports escape it themselves.
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="surrogateescape")
     sys.exit(main())

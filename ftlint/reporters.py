@@ -3,11 +3,13 @@ the `ftlint_get_reporters` hook."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
-from xml.sax.saxutils import quoteattr
+from urllib.parse import quote
+from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
@@ -19,10 +21,14 @@ if TYPE_CHECKING:
     from ftlint.engine import FileResult, RunResult
 
 TOOL_URI = "https://github.com/ftlint/ftlint"
-# What JSON encoders leave raw but a terminal acts on: DEL, C1 controls, U+2028/U+2029, bidi
-# embeddings, overrides and isolates (the encoders escape C0 controls themselves).
 JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON reporter
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What JSON encoders leave raw but a terminal acts on (DEL, C1 controls, U+2028/U+2029, bidi
+# embeddings, overrides and isolates; the encoders escape C0 controls themselves), and lone
+# surrogates, which UTF-8 cannot encode: a file name's bytes that are not UTF-8 (Python's
+# surrogateescape, U+DC80-U+DCFF) or a lone `\ud800` escape in the data.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# What XML 1.0 does not allow in a document at all, not even as a character reference.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass
@@ -136,9 +142,11 @@ def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def dumps_json(document: Any) -> str:
-    """`document` as JSON indented by 2, safe to print to a terminal: the characters of
-    `_JSON_UNSAFE` as `\\uXXXX` escapes (the same strings once parsed). orjson, or json for
-    what orjson refuses (lone surrogates, integers beyond 64 bits, keys that are not strings)."""
+    """`document` as JSON indented by 2, UTF-8-encodable and safe to print to a terminal: the
+    characters of `_JSON_UNSAFE` as `\\uXXXX` escapes (the same strings once parsed; a file
+    name's byte 0xff that is not UTF-8 is `\\udcff`, which Python's `os.fsencode` turns back
+    into the byte). orjson, or json for what orjson refuses (lone surrogates, integers beyond
+    64 bits, keys that are not strings)."""
     try:
         text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
     except orjson.JSONEncodeError:
@@ -189,6 +197,14 @@ def render_github(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         )
 
 
+def file_uri(path: str) -> str:
+    """A path as a SARIF `uri`: a relative path as a relative URI reference, an absolute one as
+    a `file://` URI, every byte but unreserved ones and `/` percent-encoded (the path's own
+    bytes: a name that is not UTF-8 keeps them, `%FF`)."""
+    quoted = quote(os.fsencode(path), safe="/")
+    return "file://" + quoted if path.startswith("/") else quoted
+
+
 def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
     codes = sorted(result.rules)
@@ -210,7 +226,7 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
             "level": level[d.severity],
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": d.location.path},
+                "artifactLocation": {"uri": file_uri(d.location.path)},
                 "region": {"startLine": d.location.line, "startColumn": d.location.column},
             }}],
         }
@@ -228,22 +244,57 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     out.write(dumps_json(sarif) + "\n")
 
 
+def xml_text(text: str) -> str:
+    """Text that a well-formed XML document can hold: controls escaped as in every terminal
+    format, and what XML 1.0 forbids (lone surrogates such as a file name's bytes that are not
+    UTF-8, U+FFFE, U+FFFF) written as visible `\\uXXXX` escapes."""
+    return _XML_ILLEGAL.sub(lambda m: f"\\u{ord(m.group()):04x}", escape_controls(text))
+
+
 def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
-    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-    total = len(result.diagnostics)
-    out.write(f'<testsuites name="ftlint" tests="{max(total, len(result.files))}" failures="{total}">\n')
+    """One testsuite per file, one testcase per finding: an error-level finding is a
+    `<failure>`, a warning or info a passing testcase whose `<system-out>` says it; a file
+    without findings is one passing testcase; a file that could not be read (entirely) adds a
+    testcase with an `<error>`, and usage errors (a path that does not exist) one each in a
+    testsuite named `ftlint`. `tests`, `failures` and `errors` count exactly those testcases,
+    so a run that exits 0 has no failure and no error. Written as it goes (counted first)."""
+    counts = []  # per file: (testcases, failures, errors)
     for f in result.files:
-        out.write(f'  <testsuite name={quoteattr(escape_controls(f.path))} tests="{max(len(f.diagnostics), 1)}" failures="{len(f.diagnostics)}">\n')
-        if not f.diagnostics:
-            out.write(f'    <testcase name={quoteattr(escape_controls(f.path))} classname="ftlint"/>\n')
+        failures = sum(1 for d in f.diagnostics if d.severity is Severity.ERROR)
+        counts.append((len(f.diagnostics) + (1 if f.error or not f.diagnostics else 0), failures, 1 if f.error else 0))
+    if result.errors:
+        counts.append((len(result.errors), 0, len(result.errors)))
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(f'<testsuites name="ftlint" tests="{sum(c[0] for c in counts)}" failures="{sum(c[1] for c in counts)}" '
+              f'errors="{sum(c[2] for c in counts)}">\n')
+    for f, (tests, failures, errors) in zip(result.files, counts):
+        name = quoteattr(xml_text(f.path))
+        out.write(f'  <testsuite name={name} tests="{tests}" failures="{failures}" errors="{errors}">\n')
         for d in f.diagnostics:
-            name = quoteattr(f"{d.code} {d.name} line {d.location.line}")
-            message = quoteattr(escape_controls(d.message))
-            out.write(f'    <testcase name={name} classname={quoteattr(escape_controls(f.path))}>\n')
-            out.write(f'      <failure message={message} type={quoteattr(d.severity.value)}/>\n')
+            title = quoteattr(xml_text(f"{d.code} {d.name} line {d.location.line}"))
+            out.write(f"    <testcase name={title} classname={name}>\n")
+            if d.severity is Severity.ERROR:
+                out.write(f'      <failure message={quoteattr(xml_text(d.message))} type="error"/>\n')
+            else:
+                line = f"{f.path}:{d.location.line}:{d.location.column}: {d.code} [{d.severity.value}] {d.message}"
+                out.write(f"      <system-out>{escape(xml_text(line))}</system-out>\n")
             out.write("    </testcase>\n")
+        if f.error:
+            out.write(_junit_error(name, f.error, "unread"))
+        elif not f.diagnostics:
+            out.write(f'    <testcase name={name} classname="ftlint"/>\n')
+        out.write("  </testsuite>\n")
+    if result.errors:
+        out.write(f'  <testsuite name="ftlint" tests="{len(result.errors)}" failures="0" errors="{len(result.errors)}">\n')
+        for message in result.errors:
+            out.write(_junit_error(quoteattr(xml_text(message)), message, "usage"))
         out.write("  </testsuite>\n")
     out.write("</testsuites>\n")
+
+
+def _junit_error(name: str, message: str, kind: str) -> str:
+    return (f'    <testcase name={name} classname="ftlint">\n'
+            f'      <error message={quoteattr(xml_text(message))} type="{kind}"/>\n    </testcase>\n')
 
 
 @hookimpl

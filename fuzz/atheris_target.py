@@ -15,6 +15,10 @@ when a property ftlint guarantees does not hold (see docs/GUARANTEES.md):
   characters + 1);
 - the text report is one line per diagnostic, `path:line:column: CODE ...`, plus summary
   lines, and holds no raw control character (C0, C1, DEL, U+2028/9, bidi controls);
+- every output format is valid for its consumer (`check_formats`): JSON and SARIF are strict
+  UTF-8 JSON (no NaN), SARIF `uri`s percent-encoded URI references of the path's bytes, JUnit
+  well-formed XML whose `tests`/`failures`/`errors` count its testcases (none failing on an
+  exit-0 run), github one `::level title=...,file=...,line=N,col=N::message` line per finding;
 - `--fix --unsafe-fixes` exits 0 or 1 without an internal error, leaves only the file and
   `<name>.removed.jsonl`, and the fixed file has the same properties (`check_fix`).
 
@@ -34,6 +38,8 @@ import re
 import sys
 import tempfile
 import zlib
+from urllib.parse import unquote_to_bytes
+from xml.etree import ElementTree
 
 # Characters that must never reach a terminal raw (the set ftlint.text escapes).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -113,13 +119,55 @@ def check(data: bytes, name: str = "fuzz.jsonl", *args: str) -> dict | None:
         with open(path, "wb") as out:
             out.write(data)
         code, stdout, stderr = run(path, "--format", "json", *args)
-        report = json.loads(stdout)
+        report = strict_json(stdout)
         check_report(data, code, report, stderr)
         text_code, text, text_err = run(path, "--format", "text", *args)
         assert text_code == code, (text_code, code, text_err)
         if code != 2:
             check_text(path, text, len(report["diagnostics"]))
+            check_formats(path, code, len(report["diagnostics"]), *args)
     return report if code != 2 else None
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def strict_json(text: str) -> dict:
+    """JSON as a strict consumer reads it: UTF-8 bytes (a lone surrogate cannot be encoded),
+    no NaN or Infinity."""
+    return json.loads(text.encode("utf-8").decode("utf-8"), parse_constant=_no_constant)
+
+
+GITHUB_LINE = re.compile(r"::(error|warning|notice) title=[^\n:]*,file=[^\n:,]*,line=\d+,col=\d+::[^\n\r]*")
+URI = re.compile(r"(file://)?[A-Za-z0-9_.~/%-]*")
+
+
+def check_formats(path: str, code: int, n_diagnostics: int, *args: str) -> None:
+    """Every other output format of the same check, parsed as its consumer parses it."""
+    outputs = {}
+    for name in ("sarif", "junit", "github"):
+        format_code, outputs[name], stderr = run(path, "--format", name, *args)
+        assert format_code == code, (name, format_code, code, stderr)
+    sarif = strict_json(outputs["sarif"])
+    results = sarif["runs"][0]["results"]
+    assert sarif["version"] == "2.1.0" and len(results) == n_diagnostics
+    for result in results:
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert URI.fullmatch(uri), uri
+        assert unquote_to_bytes(uri.removeprefix("file://")) == os.fsencode(path), (uri, path)
+    root = ElementTree.fromstring(outputs["junit"].encode("utf-8"))  # expat: well-formed or raises
+    cases = root.findall("testsuite/testcase")
+    counted = {key: int(root.get(key)) for key in ("tests", "failures", "errors")}
+    assert counted == {"tests": len(cases), "failures": len(root.findall("testsuite/testcase/failure")),
+                       "errors": len(root.findall("testsuite/testcase/error"))}, counted
+    for suite in root.findall("testsuite"):
+        assert int(suite.get("tests")) == len(suite.findall("testcase"))
+    assert code != 0 or counted["failures"] == counted["errors"] == 0, counted
+    lines = outputs["github"].split("\n")
+    assert lines.pop() == "" and len(lines) == n_diagnostics, (len(lines), n_diagnostics)
+    for line in lines:
+        assert GITHUB_LINE.fullmatch(line), repr(line)
 
 
 def check_fix(data: bytes, name: str = "fuzz.jsonl") -> None:

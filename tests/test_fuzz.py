@@ -217,6 +217,31 @@ def test_arbitrary_preference_records(data):
     target.check(data)
 
 
+# --- every output format stays valid for its consumer, whatever the file name ------------
+
+ODD_DATA = (
+    '{"prompt": "Great film \ufffe\uffff\\ud800 \x1b[2J\u2028 ->", "completion": " positive"}\n'
+    '{"prompt": "Awful \\udcff film ->", "completion": " negative"}\n'
+    '{"prompt": "Fine ->", "completion": 1}\n'
+).encode("utf-8")
+
+
+@fuzz(40)
+@given(st.binary(min_size=1, max_size=16).filter(lambda name: b"/" not in name and b"\0" not in name))
+def test_arbitrary_file_names(name):
+    """Any bytes in a file name (not UTF-8, U+FFFE, controls, `%`, `#`, `?`, spaces): JSON is
+    strict UTF-8 and gives the name back exactly (`os.fsencode`), and every format parses."""
+    with tempfile.TemporaryDirectory(prefix="ftlint-fuzz-") as folder:
+        path = os.path.join(folder, os.fsdecode(name + b".jsonl"))
+        with open(path, "wb") as out:
+            out.write(ODD_DATA)
+        code, stdout, stderr = target.run(path, "--format", "json")
+        report = target.strict_json(stdout)
+        assert code == 1, stderr
+        assert os.fsencode(report["files"][0]["path"]) == os.fsencode(path)
+        target.check_formats(path, code, len(report["diagnostics"]))
+
+
 # --- (d) the reader's fast path agrees with its per-line path ---------------------------------
 
 def same(a: Any, b: Any) -> bool:

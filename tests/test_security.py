@@ -9,6 +9,7 @@ commands ftlint suggests in its messages.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -295,13 +296,17 @@ def test_machine_formats_escape_controls_and_keep_the_text(tmp_path):
 
 
 def test_json_report_of_a_file_name_that_is_not_utf8(tmp_path):
-    """orjson refuses the lone surrogate that stands for the byte 0xff in the name: the report
-    falls back to json and prints the name's bytes as they are, like every other format."""
+    """The byte 0xff of a name that is not UTF-8 (Python's lone surrogate U+DCFF) is the JSON
+    escape `\udcff`: the report stays UTF-8 (it used to carry the raw byte, deliberately; a
+    strict consumer refused it), and `os.fsencode` of the parsed path gives the bytes back."""
     path = tmp_path / "data\udcff.jsonl"
     hostile_dataset(path, ["x"])
     proc = run("check", str(path), "--isolated", "--format", "json", cwd=tmp_path)
     assert proc.returncode in (0, 1) and b"Traceback" not in proc.stderr and b"internal error" not in proc.stderr, proc.stderr
-    assert b'"path": "' + bytes(path) + b'"' in proc.stdout
+    assert b'"path": "' + bytes(tmp_path) + b'/data\\udcff.jsonl"' in proc.stdout
+    assert bytes(path) not in proc.stdout
+    report = json.loads(proc.stdout.decode("utf-8"))
+    assert os.fsencode(report["files"][0]["path"]) == bytes(path)
 
 
 def test_junit_stays_valid_xml_with_control_characters_in_the_file_name(tmp_path):

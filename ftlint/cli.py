@@ -233,9 +233,10 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
             continue
         found[path] = conv
         if args.format == "text":
-            print(describe_conventions(FileResult(path, records=conv.sampled, conventions=conv)).replace(" records", " sampled records"))
+            file_result = FileResult(path, records=conv.sampled, conventions=conv)
+            print(describe_conventions(file_result, settings.model).replace(" records", " sampled records"))
     if args.format == "json":
-        print(dumps_json({p: c.to_json() for p, c in found.items()}))
+        print(dumps_json({p: c.to_json(settings.model) for p, c in found.items()}))
     for message in errors:
         print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
     return EXIT_USAGE if errors else 0

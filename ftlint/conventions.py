@@ -3,7 +3,8 @@
 Inferred once per file from a sample (the whole file up to SAMPLE_BYTES, else evenly spaced
 windows), unless configured. Rules then enforce them record by record, and the summary and JSON
 output report them, because inference needs them too (append the separator, pass the stop
-sequence; for classifiers max_tokens=1 and logprobs=<classes>).
+sequence; for classifiers max_tokens=<tokens of the longest label> and logprobs=<classes, at
+most 5>).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
+MAX_LOGPROBS = 5  # the completions API returns at most this many logprobs per token
 MAJORITY = 0.5  # share of records that must end with a candidate
 CORE_SHARE = 0.9  # share of the records ending with a suffix's core that must end with each longer suffix
 SENTENCE_END = set(".?!。？！…\"'”’)]】」")
@@ -36,13 +38,55 @@ class Conventions:
     classes: list[str] = field(default_factory=list)  # labels seen in the sample, most common first
     sampled: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, model: str | None = None) -> dict[str, Any]:
+        """The conventions, and under "inference" what to pass to the completions API with the
+        fine-tuned `model` (default: ftlint's default model)."""
         data = asdict(self)
-        if self.task == "classification" and self.classes:
-            data["inference"] = {"max_tokens": 1, "logprobs": len(self.classes)}
-        elif self.stop:
-            data["inference"] = {"stop": [self.stop]}
+        inference = self.inference(model)
+        if inference:
+            data["inference"] = inference
         return data
+
+    def inference(self, model: str | None = None) -> dict[str, Any]:
+        """Completions API parameters for this dataset. Classifiers: `max_tokens` is the token
+        count of the longest label under the model's encoding, each label without the stop
+        sequence it ends with (which is then `stop`); `logprobs` is the number of classes, at
+        most 5, the API's cap (with `notes` saying so and what to do). Generation: `stop`."""
+        if self.task != "classification" or not self.classes:
+            return {"stop": [self.stop]} if self.stop else {}
+        from ftlint import tokens
+
+        info = tokens.resolve_model(model or tokens.DEFAULT_MODEL)
+        encoding = tokens.get_encoding(info.encoding)
+        stop = self.label_stop(self.classes)
+        longest = max(len(encoding.encode_ordinary(without_stop(label, stop))) for label in self.classes)
+        data: dict[str, Any] = {"max_tokens": longest, "logprobs": min(len(self.classes), MAX_LOGPROBS),
+                                "model": info.name, "encoding": info.encoding}
+        if stop:
+            data["stop"] = [stop]
+        notes = []
+        if longest > 1:
+            notes.append(f"the longest label is {longest} tokens under {info.encoding}: logprobs then scores only the first "
+                         "token; single-token labels (FT402 suggests some) make max_tokens=1")
+        if len(self.classes) > MAX_LOGPROBS:
+            notes.append(f"{len(self.classes)} classes, but the completions API returns at most {MAX_LOGPROBS} logprobs: "
+                         f"pass logprobs={MAX_LOGPROBS} and read the top {MAX_LOGPROBS} (the predicted class and its closest "
+                         "rivals); with single-token labels (numbers where the encoding has them) each of them is a class")
+        if notes:
+            data["notes"] = notes
+        return data
+
+    def label_stop(self, labels: list[str]) -> str | None:
+        """The stop sequence that class labels end with: the configured or inferred one, else
+        a stop-like ending the labels share (" positive END", " negative END": " END")."""
+        if self.stop:
+            return self.stop
+        return dominant_suffix(labels)[0] if len(labels) > 1 else None
+
+
+def without_stop(label: str, stop: str | None) -> str:
+    """The label as a class name: without the stop sequence it ends with (kept when it is all)."""
+    return label[: -len(stop)] if stop and label.endswith(stop) and len(label) > len(stop) else label
 
 
 def label_key(label: str) -> str:

@@ -46,6 +46,7 @@ class RunResult:
     rules: dict[str, type[Rule]]  # the rules that ran, by code
     errors: list[str] = field(default_factory=list)  # usage and I/O problems
     opt_in_skipped: list[str] = field(default_factory=list)  # opt-in rules not selected, by code
+    model: str | None = None  # the configured model (None: the default), for inference advice
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -138,7 +139,7 @@ class Linter:
         if stdin_filename:
             displays["-"] = stdin_filename
         files, errors = expand_paths(paths)
-        result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped)
+        result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped, self.settings.model)
         states: dict[str, Any] | None = None
         paired = validation is not None
         for path in files:

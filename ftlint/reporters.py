@@ -48,7 +48,9 @@ def _fix_mark(d: Diagnostic, opts: ReportOptions) -> str:
     return "[*] " if applicable else ""
 
 
-def describe_conventions(f: FileResult) -> str:
+def describe_conventions(f: FileResult, model: str | None = None) -> str:
+    """One line: the file's records, format, task, separator, stop, and what to pass at
+    inference time with `model` (see `Conventions.inference`)."""
     c = f.conventions
     parts = [f"{f.records:,} records", c.format]
     if c.format == "prompt-completion":
@@ -59,9 +61,24 @@ def describe_conventions(f: FileResult) -> str:
         parts.append(sep)
         if c.task == "generation":
             parts.append(f"stop {show(c.stop)} ({c.stop_source}, {c.stop_share:.0%})" if c.stop else "no common stop sequence")
-        elif c.task == "classification":
-            parts.append(f"at inference: max_tokens=1, logprobs={len(c.classes)}")
+        elif c.task == "classification" and c.classes:
+            parts.append(_classifier_inference(c.inference(model), len(c.classes)))
     return escape_controls(f"{f.path}: " + ", ".join(parts))
+
+
+def _classifier_inference(inference: dict[str, Any], classes: int) -> str:
+    """`at inference: max_tokens=N, logprobs=K[, stop "..."]`, with why when it is not simply
+    1 and the number of classes."""
+    tokens = inference["max_tokens"]
+    text = f"at inference: max_tokens={tokens}"
+    if tokens > 1:
+        text += f" (the longest label's tokens under {inference['encoding']})"
+    text += f", logprobs={inference['logprobs']}"
+    if inference["logprobs"] < classes:
+        text += f" (the completions API's maximum: the top {inference['logprobs']} of {classes} classes)"
+    if "stop" in inference:
+        text += f", stop {show(inference['stop'][0])}"
+    return text
 
 
 def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
@@ -80,7 +97,7 @@ def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         return
     for f in result.files:
         if not f.error:
-            out.write(describe_conventions(f) + "\n")
+            out.write(describe_conventions(f, result.model) + "\n")
         if f.fixed:
             done = ", ".join(f"{code} ×{n}" for code, n in sorted(f.fixed.items()))
             out.write(escape_controls(f"{f.path}: fixed {sum(f.fixed.values())} ({done})") + "\n")
@@ -164,7 +181,7 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         "version": opts.version,
         "files": [
             {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
-             "conventions": f.conventions.to_json(), "fixed": f.fixed, "removed_to": f.removed_to}
+             "conventions": f.conventions.to_json(result.model), "fixed": f.fixed, "removed_to": f.removed_to}
             for f in result.files
         ],
         "errors": result.errors,

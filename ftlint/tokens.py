@@ -16,12 +16,14 @@ import base64
 import functools
 import gzip
 import hashlib
+import itertools
 import os
+import string
 import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
     import tiktoken
@@ -170,6 +172,33 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
     """
     encode = encoding.encode_ordinary
     return [len(encode(text)) for text in texts]
+
+
+def numbers_are_single_tokens(encoding: tiktoken.Encoding) -> bool:
+    """Whether a number after a space (" 1") is one token: so in r50k_base and p50k_base (the
+    legacy guide's models), not in cl100k_base and o200k_base, where the space before a digit
+    is a token of its own (" 2" is [" ", "2"])."""
+    return len(encoding.encode_ordinary(" 1")) == 1
+
+
+def single_token_labels(encoding: tiktoken.Encoding, count: int, taken: Iterable[str] = ()) -> list[str]:
+    """Up to `count` short class labels, each one token under `encoding` with the leading space
+    that completions start with, none of them a label in `taken` (compared stripped): numbers
+    " 1", " 2", ... where those are single tokens, else capital letters " A" ... " Z" and then
+    pairs " AA", " AB", ..., each kept only if the vocabulary has it as one token."""
+    used = {label.strip() for label in taken}
+    if numbers_are_single_tokens(encoding):
+        candidates: Iterable[str] = (str(n) for n in range(1, 10_000))
+    else:
+        letters = string.ascii_uppercase
+        candidates = itertools.chain(letters, (a + b for a, b in itertools.product(letters, repeat=2)))
+    labels = []
+    for core in candidates:
+        if len(labels) == count:
+            break
+        if core not in used and len(encoding.encode_ordinary(" " + core)) == 1:
+            labels.append(" " + core)
+    return labels
 
 
 # --- Models --------------------------------------------------------------------------------------

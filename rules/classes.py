@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl
+from ftlint import tokens
 from ftlint.conventions import label_key
 from ftlint.reader import Batch
 from ftlint.text import show
@@ -366,7 +367,9 @@ class PreferNumericLabels(ClassRule):
     When a classification dataset has at least `min-classes` classes (default 10) and some of
     its labels encode to more than one token (under the model's encoding; the default model
     is `davinci`, set `model` in the config or `--model`), suggests once, on line 1, mapping
-    the classes to numbers ` 1`, ` 2`, ... instead.
+    the classes to numbers ` 1`, ` 2`, ... instead, or to capital letters ` A`, ` B`, ...
+    under encodings where a space before a digit is a token of its own (cl100k_base,
+    o200k_base: the guide's numbers are r50k_base advice).
 
     ## Why
     OpenAI's fine-tuning guide advises, for many categories (its example: routing emails
@@ -408,10 +411,15 @@ class PreferNumericLabels(ClassRule):
             return
         example = multi[0]
         k = len(encoding.encode_ordinary(example))
+        codes = tokens.single_token_labels(encoding, n)
+        numbers = tokens.numbers_are_single_tokens(encoding)
+        why = "" if numbers else (f"; under {encoding.name} the guide's numbers with a leading space are 2 tokens, "
+                                  "a space before a digit being a token of its own")
         yield self.diagnostic(
             ctx, 1,
             f"{n:,} classes, {len(multi):,} of them several tokens under {model_for(ctx).name} (e.g. {show(example)}: "
-            f"{k} tokens): map the classes to numbers \" 1\" ... \" {n}\" (single tokens) and keep the mapping",
+            f"{k} tokens): map the classes to {'numbers' if numbers else 'capital letters'} {show(codes[0])} ... "
+            f"{show(codes[-1])} (single tokens{why}) and keep the mapping",
         )
 
 

@@ -23,7 +23,7 @@ from ftlint import Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint import tokens
 from ftlint.reader import Batch
 from ftlint.text import show
-from ftlint.conventions import TRAILING_PUNCTUATION
+from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
 from ftlint_rules.classes import MAX_LABELS, LabelStats
 
 if TYPE_CHECKING:
@@ -143,17 +143,22 @@ class LabelNotSingleToken(DatasetRule):
 
     ## What it does
     In a classification dataset, encodes each distinct label (the completion exactly as
-    written, leading space included) with the model's encoding (default model `davinci`,
-    r50k_base; set `model` in the config or `--model`) and reports each label of more than
-    one token once, on its first line, with its split into tokens and, when one is easy to
-    find, a single-token alternative.
+    written, leading space included, without the stop sequence it ends with: ` positive END`
+    is judged as ` positive`) with the model's encoding (default model `davinci`, r50k_base;
+    set `model` in the config or `--model`) and reports each label of more than one token
+    once, on its first line, with its split into tokens and a single-token alternative found
+    in that encoding's vocabulary: the same word respelled (` Positive`), else a short code.
 
     ## Why
     OpenAI's fine-tuning guide has classifiers answer with one token: the labels are single
     tokens, inference uses `max_tokens=1`, and `logprobs` gives each class's probability.
     A label of several tokens needs several generated tokens, its first token may be shared
-    with other labels, and its probability is not read off one token. Numbers with a leading
-    space (` 1`, ` 2`, ...) are single tokens and work well.
+    with other labels, and its probability is not read off one token. The guide's advice,
+    numbers with a leading space (` 1`, ` 2`, ...), holds for its r50k_base models (ada to
+    davinci) and p50k_base; under cl100k_base (`davinci-002`, `babbage-002`, gpt-3.5-turbo)
+    and o200k_base (gpt-4o) a space before a digit is a token of its own (` 2` is
+    `[" ", "2"]`), so there the codes are capital letters with a leading space (` A`, ` B`,
+    ...), each checked to be one token.
 
     ## Example
     ```
@@ -187,32 +192,39 @@ class LabelNotSingleToken(DatasetRule):
         info = model_for(ctx)
         encoding = tokens.get_encoding(info.encoding)
         labels = state.by_first_line()
-        taken = {label.strip() for label in labels}
+        stop = ctx.conventions.label_stop(labels)
+        names = {label: without_stop(label, stop) for label in labels}
+        codes = tokens.single_token_labels(encoding, len(labels), names.values())
         for number, label in enumerate(labels, 1):
-            ids = encoding.encode_ordinary(label)
+            ids = encoding.encode_ordinary(names[label])
             if len(ids) <= 1:
                 continue
-            hint = self._alternative(encoding, label, number, taken)
+            hint = self._alternative(encoding, info.encoding, names[label], codes[number - 1] if number <= len(codes) else None)
             line, column = state.first[label]
+            judged = f" (without the stop {show(stop)})" if names[label] != label else ""
             yield self.diagnostic(
                 ctx, line,
-                f"label {show(label)} is {len(ids)} tokens under {info.name} ({info.encoding}): {_pieces(encoding, ids)}; "
-                f"classifiers need single-token labels (max_tokens=1){hint}",
+                f"label {show(names[label])}{judged} is {len(ids)} tokens under {info.name} ({info.encoding}): "
+                f"{_pieces(encoding, ids)}; classifiers need single-token labels (max_tokens=1){hint}",
                 column=column, pointer="/completion",
             )
 
     @staticmethod
-    def _alternative(encoding: tiktoken.Encoding, label: str, number: int, taken: set[str]) -> str:
-        """A single-token spelling of the same label, else a free number with a leading space."""
+    def _alternative(encoding: tiktoken.Encoding, encoding_name: str, label: str, code: str | None) -> str:
+        """A single-token spelling of the same label, else the class's code from
+        `tokens.single_token_labels` (numbers, or letters where numbers are not single tokens)."""
         core = label.strip()
         bare = core.rstrip(TRAILING_PUNCTUATION).rstrip() or core
         for candidate in (" " + core, " " + bare, " " + bare.lower()):
             if core and candidate != label and len(encoding.encode_ordinary(candidate)) == 1:
                 return f": use {show(candidate)}"
-        candidate = f" {number}"
-        if str(number) not in taken and len(encoding.encode_ordinary(candidate)) == 1:
-            return f": map the class to a number such as {show(candidate)}"
-        return ": map the classes to numbers with a leading space"
+        if tokens.numbers_are_single_tokens(encoding):
+            return f": map the class to a number such as {show(code)}" if code else ": map the classes to numbers with a leading space"
+        why = (f" (under {encoding_name} a space before a digit is a token of its own, so the guide's advice of numbers "
+               f"with a leading space, written for r50k_base models, does not carry over)")
+        if code:
+            return f": map the class to a single-token code such as {show(code)}{why}"
+        return f": map the classes to single-token words or capital letters with a leading space{why}"
 
 
 class SpecialToken(Rule):

@@ -1,5 +1,7 @@
 """Resource bounds (see docs/GUARANTEES.md for the numbers measured): huge lines, deep nesting,
-millions of records and gzip bombs finish in bounded time and memory with a clear diagnostic.
+millions of records and gzip bombs finish in bounded memory with a clear diagnostic. Their
+time is benchmarks/limits.py's (ratios to a floor measured in the same run): wall-clock bounds
+flake on a shared machine. The timeouts here only stop a hang.
 
 Each case runs the installed `ftlint` in a subprocess and reads its peak resident memory from
 os.wait4 (ru_maxrss: the largest of the process and the children it waited for), measured by a
@@ -83,13 +85,6 @@ def measure(*args: str, timeout: float = 120, cwd: Path | None = None) -> Measur
         return Measured(code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"), seconds, peak_mb)
 
 
-def measure_cpu(*args: str, timeout: float = 120) -> float:
-    """User + system CPU seconds of `ftlint ARGS` (steadier than wall time on a busy machine)."""
-    code, _, cpu = _run_measured(args, timeout, subprocess.DEVNULL, subprocess.DEVNULL)
-    assert code in (0, 1), f"ftlint {' '.join(args)} exited {code}"
-    return cpu
-
-
 def report(case: str, m: Measured) -> None:
     """Shown with -rP / -s: the numbers docs/GUARANTEES.md quotes."""
     print(f"{case}: exit {m.code}, {m.seconds:.1f} s, peak RSS {m.peak_mb:.0f} MB")
@@ -112,7 +107,6 @@ def test_200_mb_line_is_ft012_with_bounded_memory(tmp_path):
     assert f"{path}:3:" in m.stdout and "FT001" in m.stdout  # the lines after it are still read, numbered right
     assert "Traceback" not in m.stderr
     assert m.peak_mb < 300
-    assert m.seconds < 60
 
 
 def test_max_line_bytes_is_configurable(tmp_path, capsys):
@@ -142,19 +136,17 @@ def test_fix_beside_a_100_mb_line_has_bounded_memory(tmp_path, jobs):
     assert m.code == 1 and "fixed 1 (FT004" in m.stdout, m.stderr
     assert fixed_size == size - 1  # the long line was copied, only the "." cut
     assert m.peak_mb < 300
-    assert m.seconds < 60
 
 
-def test_fix_cost_is_linear_in_the_number_of_fixes(tmp_path):
-    """--fix of a file where every line needs a fix (CRLF endings: FT010) costs about one more
-    check and one rewrite, not time quadratic in the fixes of a block. CPU time, not wall time."""
+def test_fix_of_every_line(tmp_path):
+    """--fix of a file where every line needs a fix (CRLF endings: FT010) fixes them all (its
+    cost against a check is benchmarks/limits.py's)."""
     path = tmp_path / "crlf.jsonl"
-    path.write_bytes(b"".join(b'{"prompt": "Review %d: crisp sound ->", "completion": " positive"}\r\n' % i for i in range(20_000)))
-    check = measure_cpu("check", str(path), "--isolated", "--select", "FT0", "--jobs", "1")
-    fix = measure_cpu("check", str(path), "--isolated", "--select", "FT0", "--jobs", "1", "--fix")
-    print(f"20,000 CRLF lines: check {check:.1f} s CPU, --fix {fix:.1f} s CPU")
-    assert b"\r" not in path.read_bytes()
-    assert fix < 3 * check + 1
+    lines = [b'{"prompt": "Review %d: crisp sound ->", "completion": " positive"}' % i for i in range(20_000)]
+    path.write_bytes(b"".join(line + b"\r\n" for line in lines))
+    m = measure("check", str(path), "--isolated", "--select", "FT0", "--jobs", "1", "--fix")
+    assert m.code == 0, m.stderr
+    assert path.read_bytes() == b"".join(line + b"\n" for line in lines)
 
 
 # --- deep nesting ------------------------------------------------------------------------------
@@ -180,7 +172,6 @@ def test_deep_nesting_is_a_clear_diagnostic(tmp_path):
     for line in (2, 3, 4):
         assert found[(line, "FT001")] == "invalid JSON: nesting too deep to parse"
     assert not {c for (line, c) in found if line in (1, 6) and c.startswith("FT0")}
-    assert m.seconds < 30
     for command in (["conventions"], ["tokens", "--jobs", "1"]):
         other = measure(*command, str(path), "--isolated", timeout=60)
         assert other.code == 0 and "Traceback" not in other.stderr, (command, other.stderr)
@@ -223,7 +214,6 @@ def test_millions_of_tiny_records(tmp_path):
     report(f"{RECORDS:,} records", m)
     assert m.code in (0, 1) and "Traceback" not in m.stderr, m.stderr
     assert m.peak_mb < 1024
-    assert m.seconds < 120
 
 
 def test_a_million_empty_objects(tmp_path):
@@ -265,7 +255,6 @@ def test_gzip_bomb(tmp_path, kind):
         code = "FT005" if kind == "newlines" else "FT012"
         assert f"{path}:1:1: {code} " in m.stdout
     assert m.peak_mb < 300
-    assert m.seconds < 120
 
 
 def test_compressible_but_real_gzip_is_read(tmp_path):
@@ -285,4 +274,3 @@ def test_a_million_blank_lines(tmp_path):
     assert m.code == 0, m.stderr
     assert m.stdout.count("FT005") == 1 and "1,000,000 blank lines (1-1,000,000)" in m.stdout
     assert m.peak_mb < 300
-    assert m.seconds < 60

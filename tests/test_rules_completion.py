@@ -154,8 +154,27 @@ def test_entity_order() -> None:
     assert _run(EntityOrder(), completions, _ctx("classification"), prompts=prompts) == []
 
 
-def test_odd_values_do_not_crash() -> None:
-    completions = ["", " ", None, "\ufffd", " END", "END", " ,\n,", " a, b, c", "\n\n\n"]
-    for task, stop in (("generation", " END"), ("generation", "\n"), ("generation", None), ("classification", None)):
-        for rule in (MissingLeadingWhitespace(), StopMissing(), StopInconsistent(), StopInBody(), EntityOrder()):
-            _run(rule, completions, _ctx(task, stop), prompts=["a, b, c", "", None, "x", "y", "z", ",", "a b c", "\n"])
+# (task, stop) -> the (line, code) each rule must report on ODD_COMPLETIONS: empty and
+# whitespace-only completions are FT103's, None is FT102's, so no rule here reports them.
+ODD_COMPLETIONS = ["", " ", None, "\ufffd", " END", "END", " ,\n,", " a, b, c", "\n\n\n"]
+ODD_EXPECTED = {
+    ("generation", " END"): [(4, "FT301"), (6, "FT301"), (4, "FT302"), (6, "FT302"), (7, "FT302"), (8, "FT302")],
+    ("generation", "\n"): [(4, "FT301"), (6, "FT301"), (4, "FT302"), (6, "FT302"), (7, "FT302"), (8, "FT302"),
+                           (5, "FT303"), (7, "FT304")],  # " END" is another stop (FT303), not a missing one
+    ("generation", None): [(4, "FT301"), (6, "FT301"), (1, "FT302")],  # one "no common stop sequence"
+    ("classification", None): [(4, "FT301"), (6, "FT301")],
+}
+
+
+@pytest.mark.parametrize("task, stop", list(ODD_EXPECTED))
+def test_odd_values_give_exactly_the_expected_findings(task, stop) -> None:
+    found = []
+    for rule in (MissingLeadingWhitespace(), StopMissing(), StopInconsistent(), StopInBody(), EntityOrder()):
+        found += _run(rule, ODD_COMPLETIONS, _ctx(task, stop), prompts=["a, b, c", "", None, "x", "y", "z", ",", "a b c", "\n"])
+    assert [(d.location.line, d.code) for d in found] == ODD_EXPECTED[task, stop]
+    messages = {(d.location.line, d.code): d.message for d in found}
+    assert messages[4, "FT301"] == 'completion "\ufffd" does not start with a space; the guide asks for a leading whitespace'
+    if stop == " END":
+        assert messages[6, "FT302"].startswith('completion ends with "END", a variant of the stop sequence " END"')
+    if stop is None and task == "generation":
+        assert messages[1, "FT302"].startswith("no common stop sequence")

@@ -156,7 +156,7 @@ def test_rules_only_for_prompt_completion() -> None:
         assert not cls().applies_to("preference")
 
 
-def test_odd_values_do_not_crash() -> None:
+def test_odd_values_give_exactly_the_expected_findings() -> None:
     lines = [
         '{"prompt": "\\ud800 broken ->", "completion": "\\ufffd"}',
         '{"prompt": "", "completion": " ham", "": 1}',
@@ -164,5 +164,12 @@ def test_odd_values_do_not_crash() -> None:
         "[1, 2]",
         "not json",
     ]
-    for rule in (MissingKey(), WrongType(), EmptyCompletion(), UnexpectedKey()):
-        list(rule.check(_batch(lines), _ctx()))
+    found = [(d.code, d.location.line, d.location.column, d.message)
+             for rule in (MissingKey(), WrongType(), EmptyCompletion(), UnexpectedKey()) for d in rule.check(_batch(lines), _ctx())]
+    # lines 4-5 are not objects: the engine's FT001/FT002, no schema rule's; "\ufffd" is a completion
+    assert found == [
+        ("FT102", 3, 2, '"prompt" is an object, not a string'),
+        ("FT102", 3, 32, '"completion" is an array, not a string'),
+        ("FT104", 2, 12, 'unexpected key "": the API ignores or rejects keys other than "prompt" and "completion"; '
+                         "remove it or list it in allowed-keys"),
+    ]

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ftlint.cli import main, unescape
@@ -123,6 +123,7 @@ def test_classify_prefers_the_own_separator() -> None:
     assert classify("Review: great", SEP, label_lines=True)[0] == "append"
 
 
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(st.text(alphabet="ab #\n->.ENDS:", max_size=30), st.sampled_from([SEP, " ->", "\nSupported:", " END", "\n", "###"]))
 def test_complete_always_ends_with_one_separator(text: str, sep: str) -> None:
     if text.endswith(sep):

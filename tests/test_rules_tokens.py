@@ -254,19 +254,6 @@ def test_special_token_escaped_in_json_still_found():
     assert d.location.line == 1 and d.location.column == 2  # the key's column: the raw spells it escaped
 
 
-def test_performance_of_the_fast_paths():
-    """FT401 and FT403 on 100k ordinary records stay well under a second each."""
-    import time
-
-    records = _records(seed=3, n=2000)
-    batch = _batch([{"prompt": r["prompt"][:300], "completion": r["completion"][:100]} for r in records])
-    start = time.perf_counter()
-    for _ in range(50):
-        assert list(TooManyTokens().check(batch, _ctx())) == []
-        assert list(SpecialToken().check(batch, _ctx())) == []
-    assert time.perf_counter() - start < 2.0
-
-
 def test_cli_on_file(tmp_path: Path, capsys):
     path = tmp_path / "train.jsonl"
     path.write_text(

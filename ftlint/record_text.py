@@ -166,3 +166,63 @@ def fields(record: dict | None, fmt: str | None = None) -> Iterator[Field]:
                 yield Field("/" + key, kind, role, value)
             elif type(value) is list:
                 yield from _messages(value, "/" + key, kind)
+
+
+MAX_PREFIXES = 32  # earlier prompts of one conversation remembered per record (the latest ones)
+
+
+def conversation_prefixes(record: dict | None, separator: str | None, fmt: str | None = None) -> list[str]:
+    """The prompt texts that earlier rows of the same conversation would have, when a dataset
+    trains a chatbot one row per turn (each row's prompt is the conversation so far): for a
+    conversation, its messages up to each earlier assistant message; for a prompt-completion
+    record, its prompt up to each earlier occurrence of the separator (that one included).
+    At most the last `MAX_PREFIXES`."""
+    if record is None:
+        return []
+    fmt = fmt or detect_format(record)
+    if fmt == "prompt-completion":
+        prompt = record.get("prompt")
+        if type(prompt) is not str or not separator:
+            return []
+        prefixes = []
+        at = prompt.find(separator)
+        while 0 <= at < len(prompt) - len(separator):
+            prefixes.append(prompt[: at + len(separator)])
+            at = prompt.find(separator, at + 1)
+        return prefixes[-MAX_PREFIXES:]
+    if fmt == "chat":
+        messages = record.get("messages")
+        last = _last_assistant(messages)
+        ends = [k for k in range(1, last) if type(messages[k]) is dict and messages[k].get("role") == "assistant"]
+        return [text for text in map(_canonical, (messages[:k] for k in ends[-MAX_PREFIXES:])) if text is not None]
+    return []
+
+
+def _dialogue(messages: Any) -> str | None:
+    """The words of a conversation: its messages' contents, system messages left out."""
+    if type(messages) is not list:
+        return None
+    return "\n".join(text for m in messages if type(m) is dict and m.get("role") != "system"
+                     for text in [_content(m)] if text is not None)
+
+
+def similarity_texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str | None]:
+    """(prompt, answer) as the near-duplicate rules compare them: like `texts`, but a
+    conversation's prompt is only the words of its messages (contents, no JSON keys or roles)
+    and without system messages, which are usually the same in every record and would make
+    any two short conversations look alike."""
+    if record is None:
+        return None, None
+    fmt = fmt or detect_format(record)
+    prompt, answer = texts(record, fmt)
+    if prompt is None or fmt == "prompt-completion":
+        return prompt, answer
+    if fmt == "chat":
+        messages = record.get("messages")
+        last = _last_assistant(messages)
+        return _dialogue(messages[:last] if last >= 0 else messages), answer
+    given = record.get("input")
+    if type(given) is dict:
+        return _dialogue(given.get("messages")), answer
+    original = record.get("prompt")
+    return (original if type(original) is str else _dialogue(original)), answer

@@ -1,0 +1,236 @@
+"""Near-duplicate detection for the FT603/FT611/FT613 rules and `ftlint split`: MinHash
+signatures (rensa) of normalised texts, and the pairs of similar records found by LSH.
+
+Normalisation: Unicode NFKC, case folded, then only letters, digits, marks and symbols are
+kept (Unicode categories L, N, M, S): whitespace and punctuation are dropped entirely, so
+"Great movie!!" and "great  movie" are the same text, and "don't" equals "dont".
+
+Shingles: overlapping character 5-grams of the normalised text (a text shorter than 5
+characters is one shingle). Character n-grams catch both kinds of real near-copy: a changed
+word in a text of 50 words changes about 10 of its ~250 shingles (Jaccard about 0.92), while
+case, space and punctuation edits vanish in normalisation (Jaccard 1). Word shingles would
+lose a whole window of shingles per changed word; shorter n-grams make unrelated texts look
+alike.
+
+Signatures: 128 MinHash values per text (rensa's R-MinHash), of which only the lowest 4 bits
+are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two values per
+byte. Two texts with Jaccard similarity J agree on one 4-bit value with probability
+J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); at J = 0.9
+its standard error is 0.028 (0.027 with whole 32-bit values). The same 64 bytes, read as 16
+little-endian uint32, are the LSH band keys: 16 bands of 8 values. Two texts become candidates
+when they share a band; with J = 0.85 that happens with probability 0.996, with J = 0.5 with
+probability 0.09, and for unrelated texts (J < 0.1) almost never. Each candidate pair is then
+checked with the estimate: similar means estimated J >= the threshold.
+
+Copies whose signatures are equal (same normalised text, almost always) are grouped first:
+every group is represented by its first record, and only representatives are compared, so a
+thousand copies of one text cost one comparison. In a band, a representative is compared with
+at most `WINDOW` representatives before it that share the band key.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+
+SHINGLE = 3  # characters per shingle
+NUM_PERM = 128  # MinHash values per text
+BITS = 4  # bits kept of each value
+ROWS = 8  # values per LSH band: 8 x 4 bits = one uint32 band key
+BANDS = NUM_PERM // ROWS
+SIGNATURE_BYTES = NUM_PERM * BITS // 8
+SEED = 1_234_567  # fixed: signatures of two runs (a training and a validation file) must agree
+WINDOW = 64  # a representative is compared with at most this many earlier ones per band key
+DEFAULT_THRESHOLD = 0.85
+
+_KEPT_CATEGORIES = frozenset("LNMS")
+_ASCII_KEPT = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in range(128)])
+_MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_STEP = np.uint64(0x9E3779B97F4A7C15)
+_ZERO_NIBBLES = np.array([((b & 15) == 0) + ((b >> 4) == 0) for b in range(256)], dtype=np.uint8)
+
+
+def _kept(codepoints: np.ndarray) -> np.ndarray:
+    """Which code points are letters, digits, marks or symbols."""
+    if not len(codepoints) or codepoints.max() < 128:
+        return _ASCII_KEPT.take(codepoints)
+    keep = np.zeros(len(codepoints), dtype=bool)
+    ascii_ = codepoints < 128
+    keep[ascii_] = _ASCII_KEPT.take(codepoints[ascii_])
+    others = np.flatnonzero(~ascii_)
+    unique, inverse = np.unique(codepoints[others], return_inverse=True)
+    flags = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()])
+    keep[others] = flags[inverse]
+    return keep
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place: spreads the n-gram codes over 64 bits."""
+    values ^= values >> np.uint64(30)
+    values *= _MIX_1
+    values ^= values >> np.uint64(27)
+    values *= _MIX_2
+    values ^= values >> np.uint64(31)
+    return values
+
+
+def shingles(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes of each text, flat (uint64), and the row offsets (len(texts) + 1,
+    uint64): text i has hashes[offsets[i]:offsets[i + 1]], none when it normalises to nothing."""
+    if not texts:
+        return np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.uint64)
+    # each text NFKC-normalised (ASCII needs none) and case-folded, joined by NUL: never kept
+    normalised = "\0".join([(t if t.isascii() else unicodedata.normalize("NFKC", t)).casefold() for t in texts])
+    if normalised.count("\0") != len(texts) - 1:  # a text holds a NUL itself
+        normalised = "\0".join([(t if t.isascii() else unicodedata.normalize("NFKC", t)).casefold().replace("\0", "")
+                                 for t in texts])
+    codepoints = np.frombuffer(normalised.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = _kept(codepoints)
+    ends = np.append(np.flatnonzero(codepoints == 0), len(codepoints))
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    lengths = kept_before[ends] - kept_before[np.concatenate(([0], ends[:-1] + 1))]
+    chars = codepoints[keep].astype(np.uint64)
+    del codepoints, keep, kept_before
+    # the code of the shingle starting at each character, then only those inside one text
+    codes = chars[: max(len(chars) - SHINGLE + 1, 0)].copy()
+    for k in range(1, SHINGLE):
+        codes *= _STEP
+        codes += chars[k : len(chars) - SHINGLE + 1 + k]
+    inside = np.ones(len(codes), dtype=bool)
+    text_ends = np.cumsum(lengths)
+    for k in range(1, SHINGLE):  # the last SHINGLE - 1 starts of each text run into the next
+        at = text_ends - k
+        inside[at[(lengths >= k) & (at < len(codes))]] = False
+    counts = np.maximum(lengths - SHINGLE + 1, 0)
+    short = np.flatnonzero((lengths > 0) & (lengths < SHINGLE))
+    if len(short):  # a text shorter than a shingle is one shingle
+        codes, inside, counts = _with_short(codes, inside, counts, chars, text_ends, lengths, short)
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
+    return _mix(codes[inside]), offsets
+
+
+def _with_short(codes, inside, counts, chars, text_ends, lengths, short):
+    """Insert one shingle for each text in `short` (shorter than a shingle) at its place."""
+    short_codes = np.zeros(len(short), dtype=np.uint64)
+    first = text_ends[short] - lengths[short]
+    for k in range(SHINGLE):
+        short_codes *= _STEP
+        short_codes += np.where(k < lengths[short], chars[np.minimum(first + k, len(chars) - 1)], 0)
+    # codes[inside] of the texts before each short text: its insertion point in the kept codes
+    counts = counts.copy()
+    counts[short] = 1
+    kept_codes = codes[inside]
+    at = np.cumsum(np.maximum(lengths - SHINGLE + 1, 0))[short]
+    merged = np.insert(kept_codes, at, short_codes)
+    return merged, np.ones(len(merged), dtype=bool), counts
+
+
+def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(signatures, valid): one row of `SIGNATURE_BYTES` uint8 per text (see the module's
+    docstring), and whether the text has any shingle (None and texts of only spaces and
+    punctuation have none: their rows are zeros and must not be compared)."""
+    from rensa import RMinHash
+
+    present = [i for i, t in enumerate(texts) if t is not None]
+    result = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
+    valid = np.zeros(len(texts), dtype=bool)
+    if not present:
+        return result, valid
+    hashes, offsets = shingles([texts[i] for i in present])
+    nonempty = np.flatnonzero(offsets[1:] > offsets[:-1])
+    if not len(nonempty):
+        return result, valid
+    # texts without shingles own no hashes: their rows are simply left out (rensa's digest of
+    # an empty set would be a signature like any other)
+    offsets = np.concatenate(([0], offsets[nonempty + 1])).astype(np.uint64)
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
+    values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
+    packed = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
+    rows = np.asarray(present)[nonempty]
+    result[rows] = packed
+    valid[rows] = True
+    return result, valid
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of the texts of signature rows a[i] and b[i]."""
+    equal = _ZERO_NIBBLES[a ^ b].sum(axis=1, dtype=np.int64) / NUM_PERM
+    chance = 1 / (1 << BITS)
+    return np.clip((equal - chance) / (1 - chance), 0.0, 1.0)
+
+
+def _row_keys(rows: np.ndarray, salt: np.ndarray | None) -> np.ndarray:
+    """A 64-bit hash of each signature row (and its salt)."""
+    words = np.ascontiguousarray(rows).view(np.uint64)
+    key = np.zeros(len(rows), dtype=np.uint64) if salt is None else salt.astype(np.uint64, copy=True)
+    for k in range(words.shape[1]):
+        key *= _STEP
+        key += words[:, k]
+        _mix(key)
+    return key
+
+
+def representatives(sigs: np.ndarray, valid: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
+    """For each record, the index of the first record with an equal signature (and equal
+    salt), -1 for records that are not compared (`valid` False)."""
+    rep = np.full(len(sigs), -1, dtype=np.int64)
+    index = np.flatnonzero(valid)
+    if not len(index):
+        return rep
+    keys = _row_keys(sigs[index], None if salt is None else salt[index])
+    order = np.argsort(keys, kind="stable")  # equal keys stay in file order
+    rows = sigs[index[order]]
+    start = np.ones(len(order), dtype=bool)
+    start[1:] = (keys[order][1:] != keys[order][:-1]) | (rows[1:] != rows[:-1]).any(axis=1)
+    if salt is not None:
+        salts = salt[index[order]]
+        start[1:] |= salts[1:] != salts[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+    rep[index[order]] = index[order[first]]
+    return rep
+
+
+def similar_pairs(
+    sigs: np.ndarray, rep: np.ndarray, threshold: float, salt: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(earlier, later, similarity): the pairs of representatives (see `representatives`)
+    whose estimated similarity is at least `threshold`, found through the LSH bands, sorted by
+    later then earlier record. With `salt` (a uint64 per record), only records with equal
+    salts are paired."""
+    reps = np.flatnonzero(rep == np.arange(len(rep)))
+    empty = np.empty(0, dtype=np.int64)
+    if len(reps) < 2:
+        return empty, empty, np.empty(0)
+    bands = np.ascontiguousarray(sigs[reps]).view(np.uint32)
+    if salt is not None:
+        bands = bands ^ (salt[reps] & np.uint64(0xFFFFFFFF)).astype(np.uint32)[:, None]
+    found = []
+    for band in range(BANDS):
+        keys = bands[:, band]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        shared = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # positions after an equal key
+        if not len(shared):
+            continue
+        start = np.ones(len(order), dtype=bool)
+        start[1:] = ordered[1:] != ordered[:-1]
+        run_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
+        depth = shared - run_first[shared]  # how many earlier members the run has
+        for back in range(1, min(WINDOW, int(depth.max())) + 1):
+            at = shared[depth >= back]
+            found.append(order[at - back] * len(reps) + order[at])
+    if not found:
+        return empty, empty, np.empty(0)
+    codes = np.unique(np.concatenate(found))
+    earlier, later = reps[codes // len(reps)], reps[codes % len(reps)]
+    swap = earlier > later
+    earlier[swap], later[swap] = later[swap], earlier[swap]
+    sims = np.concatenate([similarity(sigs[earlier[k:k + (1 << 16)]], sigs[later[k:k + (1 << 16)]])
+                           for k in range(0, len(earlier), 1 << 16)])
+    keep = sims >= threshold
+    if salt is not None:
+        keep &= salt[earlier] == salt[later]
+    earlier, later, sims = earlier[keep], later[keep], sims[keep]
+    order = np.lexsort((earlier, later))
+    return earlier[order], later[order], sims[order]

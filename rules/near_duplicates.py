@@ -1,0 +1,390 @@
+"""Near-duplicate rules (FT603, FT611, FT613): records whose texts are almost the same, found
+with MinHash signatures and LSH (see `ftlint.minhash` for the normalisation, the shingles and
+the accuracy of the estimate).
+
+Each rule keeps its own `Sketches` state: per compared record its line number, a 64-byte
+signature (128 MinHash values of 4 bits, which are also its 16 LSH band keys) and the 64-bit
+hashes of its exact prompt and answer texts (so that exact copies stay FT601/FT602/FT610's
+findings), never the text: 84 bytes a record. Batches are kept as numpy arrays in file order
+and `merge` appends the later partition's, so partitions merge in any tree. Signatures are
+computed once per batch and shared by the rules (`Batch.derived`).
+
+These rules cost more than all the others together (about 3 CPU seconds per 100,000 records
+of 350 bytes, most of it in computing signatures), so they run only when selected: `--select
+ALL`, their codes or names, or a prefix that covers them (`FT6`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import ClassVar
+
+import numpy as np
+from xxhash import xxh3_64_intdigest
+
+from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
+from ftlint import minhash
+from ftlint.reader import Batch
+from ftlint.record_text import answer_texts, conversation_prefixes, prompt_texts, similarity_texts
+
+MAX_NAMED = 5  # lines named in one message
+
+
+def _hash(text: str | None) -> int:
+    return 0 if text is None else xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def _line_numbers(batch: Batch) -> np.ndarray:
+    lines = batch.lines
+    return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
+
+
+def _exact_keys(batch: Batch) -> np.ndarray:
+    """n x 2 uint64: the hash of each record's prompt text and of its answer text."""
+    return np.array([list(map(_hash, prompt_texts(batch))), list(map(_hash, answer_texts(batch)))],
+                    dtype=np.uint64).T.copy()
+
+
+def _similarity_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
+    """The prompt and answer texts compared (see `record_text.similarity_texts`)."""
+    if all(type(v) is dict and "prompt" in v and "completion" in v for v in batch.values):
+        return prompt_texts(batch), answer_texts(batch)  # prompt-completion: the columns themselves
+    pairs = [similarity_texts(v) for v in batch.values]
+    return [p for p, _ in pairs], [a for _, a in pairs]
+
+
+def _prompt_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    return minhash.signatures(batch.derived(_similarity_texts)[0])
+
+
+def _whole_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Signatures of the prompt and answer texts together (records without an answer: none)."""
+    prompts, answers = batch.derived(_similarity_texts)
+    return minhash.signatures([None if p is None or a is None else p + "\n" + a for p, a in zip(prompts, answers)])
+
+
+def _conversation_prefixes(batch: Batch, separator: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(line, hash) of every earlier-turn prompt of the batch's records (see
+    `record_text.conversation_prefixes`): usually none, and cheap to rule out."""
+    if separator:
+        prompts = batch.texts("prompt")
+        possible = [i for i, (count, ends) in enumerate(zip(map(str.count, prompts, repeat(separator)),
+                                                              batch.ending_with("prompt", separator)))
+                    if count > ends]
+    else:
+        possible = []
+    possible += [i for i, v in enumerate(batch.values) if type(v) is dict and type(v.get("messages")) is list]
+    owners, hashes = [], []
+    for i in possible:
+        for text in conversation_prefixes(batch.values[i], separator):
+            owners.append(batch.lines[i])
+            hashes.append(_hash(text))
+    return np.array(owners, dtype=np.int64), np.array(hashes, dtype=np.uint64)
+
+
+@dataclass
+class Sketches:
+    """Mergeable state: per compared record its line, signature and exact hashes (prompt,
+    answer), as per-batch numpy arrays in file order; for FT603 also the hashes of earlier-turn
+    prompts with their owners' lines. `path` is the file's displayed name."""
+
+    path: str = ""
+    lines: list[np.ndarray] = field(default_factory=list)
+    sigs: list[np.ndarray] = field(default_factory=list)
+    keys: list[np.ndarray] = field(default_factory=list)
+    prefix_lines: list[np.ndarray] = field(default_factory=list)
+    prefix_hashes: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, batch: Batch, ctx: Context, sigs: np.ndarray, valid: np.ndarray) -> None:
+        self.path = self.path or ctx.path
+        if valid.any():
+            self.lines.append(batch.derived(_line_numbers)[valid])
+            self.sigs.append(sigs[valid])
+            self.keys.append(batch.derived(_exact_keys)[valid])
+
+    def merge(self, later: Sketches) -> Sketches:
+        self.path = self.path or later.path
+        self.lines += later.lines
+        self.sigs += later.sigs
+        self.keys += later.keys
+        self.prefix_lines += later.prefix_lines
+        self.prefix_hashes += later.prefix_hashes
+        return self
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lines, signatures, exact keys) of the whole file, concatenated anew on each call."""
+        if not self.lines:
+            return (np.empty(0, np.uint32), np.empty((0, minhash.SIGNATURE_BYTES), np.uint8),
+                    np.empty((0, 2), np.uint64))
+        return np.concatenate(self.lines), np.concatenate(self.sigs), np.concatenate(self.keys)
+
+    def conversation_pairs(self) -> set[tuple[int, int]]:
+        """(line, prompt hash) of every earlier-turn prompt of a record."""
+        if not self.prefix_lines:
+            return set()
+        return set(zip(np.concatenate(self.prefix_lines).tolist(), np.concatenate(self.prefix_hashes).tolist()))
+
+
+def _first_occurrences(keys: np.ndarray) -> np.ndarray:
+    """Whether each row of `keys` (n x 2 hashes) is the first with its value."""
+    combined = keys[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ keys[:, 1]
+    order = np.argsort(combined, kind="stable")
+    first = np.ones(len(keys), dtype=bool)
+    first[order[1:]] = combined[order[1:]] != combined[order[:-1]]
+    return first
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The options of the near-duplicate rules."""
+
+    threshold: float = minhash.DEFAULT_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            from ftlint.api import ConfigError
+
+            raise ConfigError(f"option threshold must be above 0 and at most 1, not {self.threshold}")
+
+
+def _named(lines_and_sims: list[tuple[int, float]]) -> str:
+    shown = ", ".join(f"{line:,} ({sim:.2f})" for line, sim in lines_and_sims[:MAX_NAMED])
+    more = len(lines_and_sims) - MAX_NAMED
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
+class NearDuplicateRule(DatasetRule):
+    """Base of the near-duplicate rules: a `Sketches` state, a similarity threshold."""
+
+    opt_in: ClassVar[bool] = True  # costly: only when selected
+    Options = Threshold
+
+    def new_state(self) -> Sketches:
+        return Sketches()
+
+    def merge(self, a: Sketches, b: Sketches) -> Sketches:
+        return a.merge(b)
+
+
+class NearDuplicate(NearDuplicateRule):
+    """Records are near-copies of an earlier record.
+
+    ## What it does
+    Finds clusters of records whose text (prompt and answer together) is almost the same:
+    estimated Jaccard similarity at or above `threshold` (default 0.85) between the character
+    3-grams of the normalised texts (Unicode NFKC, case folded, without spaces and
+    punctuation). Each cluster is reported once, on the line of its first record, naming the
+    others with their estimated similarity to it; every member is similar to that first record.
+    Typical finds: a text with a word or two changed, a copy with different case, spacing or
+    punctuation, a trailing space or URL.
+
+    Not reported here: exact copies (FT601 reports them) and, for classification, records
+    with different labels (FT613 reports near-identical prompts with different labels: for
+    classification, near-copies must have the same label). Rows that extend one conversation
+    (a chatbot trained one row per turn, where each row's prompt is the conversation so far
+    and so begins with the earlier rows' prompts) are not near-duplicates of each other.
+
+    The estimate comes from 128 MinHash values: a pair at the threshold is found with
+    probability about 0.5, a pair 0.05 above it almost always.
+
+    ## Why
+    A near-copy weighs its example more than the others, like an exact copy, and is the usual
+    trace of scraped pages with boilerplate, re-exported data or augmentation gone wrong. It
+    is also how validation sets leak (FT611).
+
+    ## Example
+    ```
+    {"prompt": "Great movie, loved the cast!\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "great movie loved the cast\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Line 1 is reported: line 2 is a near-copy of it (similarity 1.00 after normalisation).
+
+    ## Fix
+    Keep the first record of each cluster and drop the others (unsafe: it changes the
+    dataset). The dropped records are written to `<name>.removed.jsonl` with their line numbers.
+
+    ## Options
+    - `threshold`: the estimated Jaccard similarity from which records are near-duplicates.
+    """
+
+    code = "FT603"
+    name = "near-duplicate"
+    severity = Severity.WARNING
+
+    def observe(self, state: Sketches, batch: Batch, ctx: Context) -> None:
+        classification = ctx.conventions.task == "classification"
+        state.add(batch, ctx, *batch.derived(_prompt_signatures if classification else _whole_signatures))
+        separator = ctx.conventions.separator
+        owners, hashes = _conversation_prefixes(batch, separator)
+        if len(owners):
+            state.prefix_lines.append(owners)
+            state.prefix_hashes.append(hashes)
+
+    def report(self, state: Sketches, ctx: Context) -> Iterator[Diagnostic]:
+        lines, sigs, keys = state.arrays()
+        # for classification the signature is the prompt's and the label must be equal
+        salt = keys[:, 1] if ctx.conventions.task == "classification" else None
+        rep = minhash.representatives(sigs, _first_occurrences(keys), salt)
+        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold, salt)
+        conversations = state.conversation_pairs()
+        prompts = keys[:, 0].tolist()
+        line_list = lines.tolist()
+        leader: dict[int, tuple[int, float]] = {}  # member -> (first record of its cluster, similarity)
+        for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
+            if j in leader or i in leader:
+                continue  # j already joined an earlier cluster; i is not a cluster's first record
+            if (line_list[j], prompts[i]) in conversations or (line_list[i], prompts[j]) in conversations:
+                continue  # j's prompt is i's conversation continued (or the other way round)
+            leader[j] = (i, sim)
+        members: dict[int, list[tuple[int, float]]] = {}  # first record -> [(member, similarity)]
+        for k, (first, sim) in leader.items():
+            members.setdefault(first, []).append((k, sim))
+        copies = np.flatnonzero((rep >= 0) & (rep != np.arange(len(rep))))
+        for k, r in zip(copies.tolist(), rep[copies].tolist()):  # the same signature as an earlier record r
+            first, sim = leader.get(r, (r, 1.0))
+            members.setdefault(first, []).append((k, sim))
+        for first in sorted(members):
+            group = sorted(members[first])
+            named = [(line_list[k], sim) for k, sim in group]
+            fix = Fix(f"Keep line {line_list[first]:,}, drop its {len(group):,} near-copies",
+                      tuple(Edit(line, "drop") for line, _ in named), Applicability.UNSAFE)
+            what = "a near-copy" if len(group) == 1 else f"{len(group):,} near-copies"
+            yield self.diagnostic(
+                ctx, line_list[first],
+                f"{what} of this record (estimated similarity): line{'s' if len(group) > 1 else ''} "
+                f"{_named(named)}; each copy weighs the example more: keep one",
+                fix=fix, related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),
+            )
+
+
+class ValidationNearLeak(NearDuplicateRule):
+    """A validation example's prompt is a near-copy of a training prompt.
+
+    ## What it does
+    With `--validation`, reports each validation record whose prompt text has an estimated
+    Jaccard similarity at or above `threshold` (default 0.85) with the prompt text of a
+    training record (normalised and compared as in FT603), naming the most similar training
+    line. Exact copies of a training prompt are FT610's finding, not this rule's.
+
+    ## Why
+    OpenAI's fine-tuning guide requires the training and validation files to be mutually
+    exclusive. A validation prompt that differs from a training prompt only in case,
+    punctuation or a word is not new to the model: the validation loss and accuracy measure
+    memorisation and look better than the model is. `ftlint split` makes a split without it.
+
+    ## Example
+    Training file, line 8:
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Validation file, line 1:
+    ```
+    {"prompt": "review: a warm funny film!\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    Validation line 1 is reported, naming training line 8.
+
+    ## Fix
+    Drop the record from the validation file (unsafe: it changes the validation set). The
+    dropped record is written to `<validation name>.removed.jsonl` with its line number.
+
+    ## Options
+    - `threshold`: the estimated Jaccard similarity from which prompts are near-copies.
+    """
+
+    code = "FT611"
+    name = "validation-near-leak"
+    severity = Severity.ERROR
+    pair_only = True
+
+    def observe(self, state: Sketches, batch: Batch, ctx: Context) -> None:
+        state.add(batch, ctx, *batch.derived(_prompt_signatures))
+
+    def report_pair(self, train: Sketches, validation: Sketches, ctx: Context) -> Iterator[Diagnostic]:
+        train_lines, train_sigs, train_keys = train.arrays()
+        lines, sigs, keys = validation.arrays()
+        if not len(train_lines) or not len(lines):
+            return
+        n = len(train_lines)
+        all_sigs = np.concatenate([train_sigs, sigs])
+        rep = minhash.representatives(all_sigs, np.ones(len(all_sigs), dtype=bool))
+        earlier, later, similarity = minhash.similar_pairs(all_sigs, rep, self.options.threshold)
+        best: dict[int, tuple[float, int]] = {}  # validation representative -> (-similarity, training record)
+        for i, j, sim in zip(earlier.tolist(), later.tolist(), similarity.tolist()):
+            if i < n <= j:
+                best[j] = min(best.get(j, (1.0, n)), (-sim, i))
+        exact = np.isin(keys[:, 0], train_keys[:, 0])  # FT610's
+        for k, r in enumerate(rep[n:].tolist()):
+            match = (-1.0, r) if r < n else best.get(r)
+            if match is None or exact[k]:
+                continue
+            line, train_line = int(lines[k]), int(train_lines[match[1]])
+            fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
+            yield self.diagnostic(
+                ctx, line,
+                f"prompt is a near-copy of training line {train_line:,} (estimated similarity "
+                f"{-match[0]:.2f}): the validation metrics would overstate the model; drop it from the "
+                f"validation file or re-split with `ftlint split`",
+                fix=fix, related=(Location(train.path, train_line),),
+            )
+
+
+class ConflictingNearDuplicates(NearDuplicateRule):
+    """Near-identical prompts have different labels.
+
+    ## What it does
+    For classification datasets, reports each record whose prompt text is a near-copy
+    (estimated Jaccard similarity at or above `threshold`, default 0.85, normalised and
+    compared as in FT603) of an earlier record's prompt with a different label, naming up to
+    five such earlier lines. Identical prompts with different labels are FT602's finding.
+
+    ## Why
+    Two texts that differ only in case, punctuation or a word rarely deserve different
+    classes: one of the labels is usually wrong (label noise), and the model learns that the
+    label is a coin toss for such inputs. Sometimes the changed word is the point ("good" /
+    "not good"): then the pair is right and teaches the model what matters.
+
+    ## Example
+    ```
+    {"prompt": "The plot is thin but the cast is great.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "the plot is thin, but the cast is great!\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+    Line 2 is reported: line 1 has a near-identical prompt with another label.
+
+    ## Fix
+    None automatic: decide which label is right and relabel or delete the other records.
+
+    ## Options
+    - `threshold`: the estimated Jaccard similarity from which prompts are near-copies.
+    """
+
+    code = "FT613"
+    name = "conflicting-near-duplicates"
+    severity = Severity.WARNING
+
+    def observe(self, state: Sketches, batch: Batch, ctx: Context) -> None:
+        if ctx.conventions.task == "classification":
+            state.add(batch, ctx, *batch.derived(_prompt_signatures))
+
+    def report(self, state: Sketches, ctx: Context) -> Iterator[Diagnostic]:
+        lines, sigs, keys = state.arrays()
+        labels = keys[:, 1]
+        rep = minhash.representatives(sigs, np.ones(len(lines), dtype=bool), labels)
+        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold)
+        conflicts: dict[int, list[tuple[int, float]]] = {}
+        for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
+            if labels[i] != labels[j] and keys[i, 0] != keys[j, 0]:
+                conflicts.setdefault(j, []).append((int(lines[i]), sim))
+        for j in sorted(conflicts):
+            named = conflicts[j]
+            yield self.diagnostic(
+                ctx, int(lines[j]),
+                f"prompt is a near-copy of line{'s' if len(named) > 1 else ''} {_named(named)} (estimated "
+                f"similarity) with a different label: one of the labels is probably wrong",
+                pointer="/completion", related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),
+            )
+
+
+@hookimpl
+def ftlint_get_rules() -> list[type[Rule]]:
+    return [NearDuplicate, ValidationNearLeak, ConflictingNearDuplicates]

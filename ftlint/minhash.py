@@ -43,25 +43,25 @@ SIGNATURE_BYTES = NUM_PERM * BITS // 8
 SEED = 1_234_567  # fixed: signatures of two runs (a training and a validation file) must agree
 WINDOW = 64  # a representative is compared with at most this many earlier ones per band key
 DEFAULT_THRESHOLD = 0.85
+CHUNK = 4096  # texts signed at once
 
 _KEPT_CATEGORIES = frozenset("LNMS")
 _ASCII_KEPT = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in range(128)])
 _MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
+_CODE_BITS = np.uint64(21)  # bits of a Unicode code point
+assert SHINGLE * 21 <= 64
 _ZERO_NIBBLES = np.array([((b & 15) == 0) + ((b >> 4) == 0) for b in range(256)], dtype=np.uint8)
 
 
 def _kept(codepoints: np.ndarray) -> np.ndarray:
     """Which code points are letters, digits, marks or symbols."""
-    if not len(codepoints) or codepoints.max() < 128:
-        return _ASCII_KEPT.take(codepoints)
-    keep = np.zeros(len(codepoints), dtype=bool)
-    ascii_ = codepoints < 128
-    keep[ascii_] = _ASCII_KEPT.take(codepoints[ascii_])
-    others = np.flatnonzero(~ascii_)
-    unique, inverse = np.unique(codepoints[others], return_inverse=True)
-    flags = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()])
-    keep[others] = flags[inverse]
+    keep = _ASCII_KEPT.take(np.minimum(codepoints, 127))  # 127 (DEL) is not kept
+    others = np.flatnonzero(codepoints > 127)
+    if len(others):
+        unique, inverse = np.unique(codepoints[others], return_inverse=True)
+        flags = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()])
+        keep[others] = flags[inverse]
     return keep
 
 
@@ -87,16 +87,17 @@ def shingles(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
                                  for t in texts])
     codepoints = np.frombuffer(normalised.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     keep = _kept(codepoints)
-    ends = np.append(np.flatnonzero(codepoints == 0), len(codepoints))
-    kept_before = np.concatenate(([0], np.cumsum(keep)))
-    lengths = kept_before[ends] - kept_before[np.concatenate(([0], ends[:-1] + 1))]
-    chars = codepoints[keep].astype(np.uint64)
-    del codepoints, keep, kept_before
-    # the code of the shingle starting at each character, then only those inside one text
-    codes = chars[: max(len(chars) - SHINGLE + 1, 0)].copy()
+    # the kept characters of each text: each text and its NUL (never kept), then a sentinel
+    starts = np.concatenate(([0], np.flatnonzero(codepoints == 0) + 1))
+    lengths = np.add.reduceat(np.append(keep, False), starts, dtype=np.int64)
+    chars = codepoints[keep]
+    del codepoints, keep
+    # the shingle starting at each character, its code points side by side in 63 bits (exact),
+    # then only the shingles inside one text
+    codes = chars[: max(len(chars) - SHINGLE + 1, 0)].astype(np.uint64)
     for k in range(1, SHINGLE):
-        codes *= _STEP
-        codes += chars[k : len(chars) - SHINGLE + 1 + k]
+        codes <<= _CODE_BITS
+        codes |= chars[k : len(chars) - SHINGLE + 1 + k]
     inside = np.ones(len(codes), dtype=bool)
     text_ends = np.cumsum(lengths)
     for k in range(1, SHINGLE):  # the last SHINGLE - 1 starts of each text run into the next
@@ -107,7 +108,7 @@ def shingles(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(short):  # a text shorter than a shingle is one shingle
         codes, inside, counts = _with_short(codes, inside, counts, chars, text_ends, lengths, short)
     offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
-    return _mix(codes[inside]), offsets
+    return codes[inside], offsets
 
 
 def _with_short(codes, inside, counts, chars, text_ends, lengths, short):
@@ -115,8 +116,8 @@ def _with_short(codes, inside, counts, chars, text_ends, lengths, short):
     short_codes = np.zeros(len(short), dtype=np.uint64)
     first = text_ends[short] - lengths[short]
     for k in range(SHINGLE):
-        short_codes *= _STEP
-        short_codes += np.where(k < lengths[short], chars[np.minimum(first + k, len(chars) - 1)], 0)
+        short_codes <<= _CODE_BITS
+        short_codes |= np.where(k < lengths[short], chars[np.minimum(first + k, len(chars) - 1)], 0).astype(np.uint64)
     # codes[inside] of the texts before each short text: its insertion point in the kept codes
     counts = counts.copy()
     counts[short] = 1
@@ -130,27 +131,31 @@ def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
     """(signatures, valid): one row of `SIGNATURE_BYTES` uint8 per text (see the module's
     docstring), and whether the text has any shingle (None and texts of only spaces and
     punctuation have none: their rows are zeros and must not be compared)."""
-    from rensa import RMinHash
-
-    present = [i for i, t in enumerate(texts) if t is not None]
     result = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
     valid = np.zeros(len(texts), dtype=bool)
-    if not present:
-        return result, valid
-    hashes, offsets = shingles([texts[i] for i in present])
-    nonempty = np.flatnonzero(offsets[1:] > offsets[:-1])
-    if not len(nonempty):
-        return result, valid
-    # texts without shingles own no hashes: their rows are simply left out (rensa's digest of
-    # an empty set would be a signature like any other)
-    offsets = np.concatenate(([0], offsets[nonempty + 1])).astype(np.uint64)
-    matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
-    values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
-    packed = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
-    rows = np.asarray(present)[nonempty]
-    result[rows] = packed
-    valid[rows] = True
+    present = [i for i, t in enumerate(texts) if t is not None]
+    for start in range(0, len(present), CHUNK):  # chunks: the temporaries stay small
+        rows = present[start : start + CHUNK]
+        packed, has_shingles = _packed_signatures([texts[i] for i in rows])
+        result[rows] = packed
+        valid[rows] = has_shingles
     return result, valid
+
+
+def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    from rensa import RMinHash
+
+    hashes, offsets = shingles(texts)
+    packed = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
+    nonempty = offsets[1:] > offsets[:-1]
+    if nonempty.any():
+        # texts without shingles own no hashes and are left out (rensa's digest of an empty
+        # set would look like any other signature)
+        offsets = np.concatenate(([0], offsets[1:][nonempty])).astype(np.uint64)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
+        values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
+        packed[nonempty] = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
+    return packed, nonempty
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:

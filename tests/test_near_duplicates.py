@@ -1,0 +1,245 @@
+"""Near-duplicate rules (FT603, FT611, FT613) and their MinHash machinery, on real text with
+planted near-copies (tests/data/near_duplicate_texts.jsonl: VADER tweets and editorial
+passages of 50-80 words)."""
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftlint import api, minhash
+from ftlint.conventions import Conventions
+from ftlint.reader import parse_lines
+from ftlint.rule import Context
+from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate, ValidationNearLeak
+
+DATA = Path(__file__).parent / "data"
+SEP = "\n\n###\n\n"
+
+
+def _texts() -> tuple[list[str], list[str]]:
+    rows = [json.loads(line) for line in (DATA / "near_duplicate_texts.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [r["text"] for r in rows if r["source"] == "vader-tweets"], [r["text"] for r in rows if r["source"] == "vader-nyt"]
+
+
+def _reference_shingles(text: str) -> set[str]:
+    """The shingle set by the documented definition, written independently of ftlint.minhash."""
+    kept = "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if unicodedata.category(c)[0] in "LNMS")
+    return {kept[i : i + 3] for i in range(max(len(kept) - 2, 1))} if kept else set()
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = _reference_shingles(a), _reference_shingles(b)
+    return len(x & y) / len(x | y)
+
+
+def _surface_edit(rng: random.Random, text: str) -> str:
+    """A copy differing in case, spacing or punctuation (two edits)."""
+    edits = [str.upper, str.lower, lambda s: s.replace(" ", "  "), lambda s: s.rstrip(".!?") + "!!",
+             lambda s: re.sub(r"[,.!?']", "", s), lambda s: " " + s + "  ", lambda s: s.replace(", ", " , ")]
+    for edit in rng.sample(edits, 2):
+        text = edit(text)
+    return text
+
+
+def _word_edit(rng: random.Random, text: str, vocabulary: list[str]) -> str:
+    """A copy with one or two words replaced by other words of the corpus."""
+    words = text.split()
+    for at in rng.sample(range(len(words)), rng.choice([1, 2])):
+        words[at] = rng.choice([w for w in vocabulary if w != words[at]])
+    return " ".join(words)
+
+
+def _planted(seed: int = 15) -> tuple[list[str], list[str], list[tuple[int, int]]]:
+    """(originals, copies, planted): 100 long passages with a word or two changed and 100
+    tweets with case, spacing or punctuation edits; planted[k] = (original index, copy index)."""
+    tweets, passages = _texts()
+    rng = random.Random(seed)
+    vocabulary = sorted({w for p in passages for w in p.split()})
+    originals = tweets + passages
+    copies, planted = [], []
+    for k in rng.sample(range(len(tweets)), 100):
+        planted.append((k, len(copies)))
+        copies.append(_surface_edit(rng, tweets[k]))
+    for k in rng.sample(range(len(passages)), 100):
+        planted.append((len(tweets) + k, len(copies)))
+        copies.append(_word_edit(rng, passages[k], vocabulary))
+    return originals, copies, planted
+
+
+def _record(text: str) -> dict:
+    """A generation record: the text's first half as the prompt, its second half as the answer."""
+    words = text.split(" ")
+    half = len(words) // 2
+    return {"prompt": " ".join(words[:half]) + SEP, "completion": " " + " ".join(words[half:]) + " END"}
+
+
+def _question(text: str) -> dict:
+    """A record whose prompt is the whole text (FT611 compares prompts)."""
+    return {"prompt": text + SEP, "completion": " " + text.split()[0] + " END"}
+
+
+def _write(path: Path, records: list[dict]) -> str:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return str(path)
+
+
+def test_near_duplicate_finds_planted_copies_and_joins_nothing_dissimilar(tmp_path: Path) -> None:
+    originals, copies, planted = _planted()
+    texts = originals + copies
+    order = list(range(len(texts)))
+    random.Random(1).shuffle(order)  # copies before and after their originals
+    line_of = {k: line for line, k in enumerate(order, 1)}
+    path = _write(tmp_path / "train.jsonl", [_record(texts[k]) for k in order])
+    result = api.check([path], select=["FT603"])
+    clusters = [d for d in result.diagnostics if d.code == "FT603"]
+    member_of = {}
+    for d in clusters:
+        for edit in d.fix.edits:
+            member_of[edit.line] = d.location.line
+    text_at = {line: texts[k] for k, line in line_of.items()}
+    found = 0
+    for original, copy in planted:
+        a, b = line_of[original], line_of[len(originals) + copy]
+        first = min(a, b)
+        found += member_of.get(max(a, b)) == first or member_of.get(a) == member_of.get(b) is not None
+    assert found >= 0.95 * len(planted), f"{found} of {len(planted)} planted near-copies found"
+    for member, first in member_of.items():  # every member is really similar to its cluster's first
+        similarity = _jaccard(text_at[member], text_at[first])
+        assert similarity >= 0.7, (similarity, text_at[first], text_at[member])
+
+
+def test_validation_near_leak_finds_planted_copies(tmp_path: Path) -> None:
+    originals, copies, planted = _planted(seed=16)
+    train = _write(tmp_path / "train.jsonl", [_question(t) for t in originals])
+    fresh = [_question(f"Entirely new text number {k}: " + "unrelated words " * (k % 7)) for k in range(20)]
+    valid = _write(tmp_path / "valid.jsonl", [_question(t) for t in copies] + fresh)
+    result = api.check([train], validation=valid, select=["FT610", "FT611"])
+    leaks = {d.location.line: d.related[0].line for d in result.diagnostics if d.code == "FT611"}
+    exact = {d.location.line for d in result.diagnostics if d.code == "FT610"}
+    found = sum(1 for original, copy in planted if leaks.get(copy + 1) == original + 1 or copy + 1 in exact)
+    assert found >= 0.95 * len(planted), f"{found} of {len(planted)} planted leaks found"
+    assert not set(leaks) & exact  # one cause, one finding
+    assert all(line <= len(copies) for line in leaks)  # the fresh records did not leak
+    for line, train_line in leaks.items():
+        assert _jaccard(copies[line - 1], originals[train_line - 1]) >= 0.7
+
+
+def _agent_rows(turns: list[tuple[str, str]], summary: str) -> list[dict]:
+    """The guide's chatbot recipe: one row per agent turn, the prompt is the conversation so far."""
+    rows, so_far = [], f"Summary: {summary}{SEP}"
+    for customer, agent in turns:
+        so_far += f"Customer: {customer}\nAgent:"
+        rows.append({"prompt": so_far, "completion": f" {agent}\n"})
+        so_far += f" {agent}\n"
+    return rows
+
+
+def test_rows_extending_one_conversation_are_not_near_duplicates(tmp_path: Path) -> None:
+    _, passages = _texts()
+    turns = [("My order has not arrived.", "Sorry! The number?"), ("It is 4411.", "Thanks."),
+             ("Will it come soon?", "Tomorrow."), ("Great, thank you.", "You are welcome.")]
+    rows = _agent_rows(turns, " ".join(passages[:3]))
+    # without the exemption, consecutive rows would be near-duplicates: the test can fail
+    sigs, _ = minhash.signatures([r["prompt"] + "\n" + r["completion"] for r in rows])
+    assert minhash.similarity(sigs[1:2], sigs[2:3])[0] >= 0.85
+    messages = [{"role": "system", "content": "You are a helpful assistant."}]
+    chat = []
+    for (customer, agent), passage in zip(turns, passages[3:]):
+        messages = messages + [{"role": "user", "content": f"{customer} {passage}" if len(messages) == 1 else customer},
+                               {"role": "assistant", "content": agent}]
+        chat.append({"messages": messages})
+    for name, records in (("agent.jsonl", rows), ("chat.jsonl", chat)):
+        result = api.check([_write(tmp_path / name, records)], select=["FT603"])
+        assert [d for d in result.diagnostics if d.code == "FT603"] == [], name
+    # a row that repeats a turn with another answer is still a near-duplicate
+    copy = dict(rows[2], completion=" Tomorrow morning.\n")
+    result = api.check([_write(tmp_path / "copy.jsonl", rows + [copy])], select=["FT603"])
+    assert [(d.location.line, [e.line for e in d.fix.edits]) for d in result.diagnostics if d.code == "FT603"] == [(3, [5])]
+
+
+def test_conflicting_near_duplicates_on_real_reviews(tmp_path: Path) -> None:
+    tweets, _ = _texts()
+    records = [{"prompt": t + SEP, "completion": " positive" if k % 2 else " negative"} for k, t in enumerate(tweets[:60])]
+    records.append({"prompt": tweets[4].upper() + "!" + SEP, "completion": " positive"})  # line 5 is negative
+    records.append({"prompt": tweets[7].lower() + SEP, "completion": " positive"})  # same label: FT603's
+    records.append({"prompt": tweets[9] + SEP, "completion": " negative"})  # identical prompt: FT602's
+    result = api.check([_write(tmp_path / "train.jsonl", records)], select=["FT602", "FT603", "FT613"])
+    found = sorted((d.code, d.location.line) for d in result.diagnostics)
+    assert found == [("FT602", 63), ("FT603", 8), ("FT613", 61)]
+
+
+def _batches(records: list[dict], size: int) -> list:
+    raws = [json.dumps(r).encode() for r in records]
+    return [parse_lines(raws[k : k + size], k + 1, "t.jsonl") for k in range(0, len(raws), size)]
+
+
+@pytest.mark.parametrize("rule_class", [NearDuplicate, ConflictingNearDuplicates])
+def test_state_merges_across_partitions(rule_class: type) -> None:
+    originals, copies, _ = _planted()
+    records = [{"prompt": t + SEP, "completion": " positive" if len(t) % 3 else " negative"} for t in originals + copies]
+    ctx = Context("t.jsonl", Conventions(format="prompt-completion", task="classification", separator=SEP))
+    rule = rule_class()
+    whole = rule.new_state()
+    for batch in _batches(records, len(records)):
+        rule.observe(whole, batch, ctx)
+    parts = []
+    for batch in _batches(records, 97):
+        state = rule.new_state()
+        rule.observe(state, batch, ctx)
+        parts.append(state)
+    # a tree of merges, as partitions would merge: ((p0 p1) (p2 p3)) ...
+    while len(parts) > 1:
+        parts = [rule.merge(parts[k], parts[k + 1]) if k + 1 < len(parts) else parts[k] for k in range(0, len(parts), 2)]
+    expected = list(rule.report(whole, ctx))
+    assert expected and list(rule.report(parts[0], ctx)) == expected
+    assert sum(a.nbytes for a in parts[0].sigs) == 64 * len(records)  # no text kept: 64 bytes a record
+
+
+def test_normalisation_makes_surface_edits_identical() -> None:
+    texts = ["Great movie, loved the CAST!", "great  movie loved the cast", "ｇｒｅａｔ movie: loved the cast...",
+             "Great movie, hated the cast!", "", "  ...  ", None]
+    sigs, valid = minhash.signatures(texts)
+    assert valid.tolist() == [True, True, True, True, False, False, False]
+    assert (sigs[0] == sigs[1]).all() and (sigs[0] == sigs[2]).all()
+    assert minhash.similarity(sigs[0:1], sigs[3:4])[0] < 0.85
+
+
+def test_similarity_estimates_exact_jaccard() -> None:
+    tweets, passages = _texts()
+    rng = random.Random(3)
+    vocabulary = sorted({w for p in passages for w in p.split()})
+    pairs = [(p, _word_edit(rng, p, vocabulary)) for p in passages[:100]] + [(a, b) for a, b in zip(tweets[:100], tweets[100:200])]
+    sigs, _ = minhash.signatures([t for pair in pairs for t in pair])
+    estimates = minhash.similarity(sigs[0::2], sigs[1::2])
+    errors = estimates - np.array([_jaccard(a, b) for a, b in pairs])
+    assert abs(errors.mean()) < 0.01 and errors.std() < 0.04
+
+
+def test_shingles_follow_the_documented_definition() -> None:
+    rng = random.Random(0)
+    for alphabet in ("ab c.d,Ｅé😀 !\0\x7f", "abc d", "ab\u0301ß"):
+        for _ in range(200):
+            texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(9))) for _ in range(rng.randrange(8))]
+            hashes, offsets = minhash.shingles(texts)
+            assert len(offsets) == len(texts) + 1
+            for k, text in enumerate(texts):
+                kept = "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if unicodedata.category(c)[0] in "LNMS")
+                grams = [kept[i : i + 3] for i in range(max(len(kept) - 2, 1))] if kept else []
+                codes = [sum(ord(c) << 21 * (2 - i) for i, c in enumerate(g)) for g in grams]
+                assert hashes[int(offsets[k]) : int(offsets[k + 1])].tolist() == codes, (texts, k)
+
+
+def test_threshold_option_is_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from ftlint.cli import main
+
+    path = _write(tmp_path / "train.jsonl", [_record("a text long enough to compare " * 3)])
+    config = tmp_path / "ftlint.toml"
+    config.write_text("[rules.near-duplicate]\nthreshold = 1.5\n", encoding="utf-8")
+    assert main(["check", path, "--select", "FT603", "--config", str(config)]) == 2
+    assert "threshold must be above 0 and at most 1" in capsys.readouterr().err

@@ -37,6 +37,7 @@ DATA = ROOT / "benchmarks" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 SEP, STOP = "\n\n###\n\n", " END"
 BLOCK = 1000  # every defect is planted once per block of this many lines: 0.1% each
+NEAR_DUPLICATES = "ftlint check + near-duplicates"
 CI_RECORDS, CI_ROUNDS, CI_MAX_RATIO = 50_000, 3, 15.0  # a gross regression only: measured 5-9x
 FTLINT = [sys.executable, "-m", "ftlint"]
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -276,6 +277,8 @@ def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool 
             ]
             if kind == "generation" and not check_only:
                 rows += [
+                    (NEAR_DUPLICATES, [*FTLINT, "check", file, "--extend-select", "FT603,FT611,FT613", "--exit-zero", "-q",
+                                       "--format", "json", "-o", REPORT], {}),
                     ("ftlint check --fix --diff", [*FTLINT, "check", file, "--fix", "--diff", "--exit-zero"], {}),
                     ("ftlint tokens", [*FTLINT, "tokens", file, "--format", "json"], {"keep": True}),
                     ("tiktoken, 1 process", [sys.executable, "-c", TIKTOKEN_SINGLE, file], {"keep": True}),
@@ -350,6 +353,13 @@ def growth(steps: list[dict]) -> dict[str, float]:
             for (row, kind), rss in by.items() if len(rss) == 2 and row.startswith("ftlint")}
 
 
+def near_duplicate_bytes(steps: list[dict]) -> dict[str, float]:
+    """Peak RSS the near-duplicate rules add per record: their row minus `ftlint check`'s."""
+    rss = {(s["row"], s["records"]): s["result"]["peak_rss_mb"] * 2**20 for s in steps if s["kind"] == "generation"}
+    return {f"{n:,} records": (rss[(NEAR_DUPLICATES, n)] - rss[("ftlint check", n)]) / n
+            for (row, n) in rss if row == NEAR_DUPLICATES and ("ftlint check", n) in rss}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=1_000_000, help="records per file (default 1,000,000)")
@@ -359,6 +369,7 @@ def main() -> int:
     parser.add_argument("--peer-openai", metavar="PYTHON", help="python of a venv with openai==0.28.1, pandas, numpy")
     parser.add_argument("--check-only", action="store_true", help="only the parse floor and ftlint check rows")
     parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
+    parser.add_argument("--only", action="append", metavar="ROW", help="only the rows with this name (repeatable; the parse floor always runs)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()
     if args.ci:
@@ -366,6 +377,8 @@ def main() -> int:
     sizes = [args.records] + ([args.also] if args.also else [])
     load_before = os.getloadavg()
     steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only)
+    if args.only:
+        steps = [s for s in steps if s["row"] in args.only or s["row"] == "parse floor"]
     run_all(steps, args.repeat)
     for written in DATA.glob("*_prepared*.jsonl"):  # what openai's prepare_data -q wrote beside the files
         written.unlink()
@@ -376,6 +389,7 @@ def main() -> int:
         "rows": [{"row": s["row"], "file": s["path"].name, "records": s["records"], "file_bytes": s["path"].stat().st_size,
                   "command": " ".join(a if "\n" not in a else "<script>" for a in s["cmd"]), **s["result"]} for s in steps],
         "rss_bytes_per_record": growth(steps),
+        "near_duplicates_rss_bytes_per_record": near_duplicate_bytes(steps),
     }
     output = args.output or default_output(sizes, args.check_only, args.peer_openai is not None)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -383,6 +397,8 @@ def main() -> int:
     print(table(steps) + "\n")
     for name, per_record in report["rss_bytes_per_record"].items():
         print(f"peak RSS growth, {name}: {per_record:,.0f} bytes per record")
+    for name, per_record in report["near_duplicates_rss_bytes_per_record"].items():
+        print(f"peak RSS added by the near-duplicate rules at {name}: {per_record:,.0f} bytes per record")
     print(f"{report['machine']}\nload average {load_before[0]:.2f} before, {report['load_average']['after'][0]:.2f} after; "
           f"results in {output}")
     if args.ci:

@@ -239,3 +239,26 @@ def similar_pairs(
     earlier, later, sims = earlier[keep], later[keep], sims[keep]
     order = np.lexsort((earlier, later))
     return earlier[order], later[order], sims[order]
+
+
+def most_similar(reference: np.ndarray, sigs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of `sigs`, the index of the most similar row of `reference` (the earliest
+    among equals) with estimated similarity at least `threshold`, -1 if none, and that
+    similarity (FT611's comparison of a validation file with its training file)."""
+    n = len(reference)
+    match, best = np.full(len(sigs), -1, dtype=np.int64), np.zeros(len(sigs))
+    if not n or not len(sigs):
+        return match, best
+    both = np.concatenate([reference, sigs])
+    rep = representatives(both, np.ones(len(both), dtype=bool))
+    earlier, later, sims = similar_pairs(both, rep, threshold)
+    found: dict[int, tuple[float, int]] = {}  # representative -> (-similarity, reference row)
+    for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
+        if i < n <= j:
+            found[j] = min(found.get(j, (0.0, n)), (-sim, i))
+    for k, r in enumerate(rep[n:].tolist()):
+        if r < n:  # the same signature as a reference row
+            match[k], best[k] = r, 1.0
+        elif r in found:
+            match[k], best[k] = found[r][1], -found[r][0]
+    return match, best

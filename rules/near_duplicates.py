@@ -153,7 +153,7 @@ def _named(lines_and_sims: list[tuple[int, float]]) -> str:
 class NearDuplicateRule(DatasetRule):
     """Base of the near-duplicate rules: a `Sketches` state, a similarity threshold."""
 
-    opt_in: ClassVar[bool] = True  # costly: only when selected
+    opt_in = True  # costly: only when selected
     Options = Threshold
 
     def new_state(self) -> Sketches:
@@ -299,27 +299,15 @@ class ValidationNearLeak(NearDuplicateRule):
     def report_pair(self, train: Sketches, validation: Sketches, ctx: Context) -> Iterator[Diagnostic]:
         train_lines, train_sigs, train_keys = train.arrays()
         lines, sigs, keys = validation.arrays()
-        if not len(train_lines) or not len(lines):
-            return
-        n = len(train_lines)
-        all_sigs = np.concatenate([train_sigs, sigs])
-        rep = minhash.representatives(all_sigs, np.ones(len(all_sigs), dtype=bool))
-        earlier, later, similarity = minhash.similar_pairs(all_sigs, rep, self.options.threshold)
-        best: dict[int, tuple[float, int]] = {}  # validation representative -> (-similarity, training record)
-        for i, j, sim in zip(earlier.tolist(), later.tolist(), similarity.tolist()):
-            if i < n <= j:
-                best[j] = min(best.get(j, (1.0, n)), (-sim, i))
+        match, similarity = minhash.most_similar(train_sigs, sigs, self.options.threshold)
         exact = np.isin(keys[:, 0], train_keys[:, 0])  # FT610's
-        for k, r in enumerate(rep[n:].tolist()):
-            match = (-1.0, r) if r < n else best.get(r)
-            if match is None or exact[k]:
-                continue
-            line, train_line = int(lines[k]), int(train_lines[match[1]])
+        for k in np.flatnonzero((match >= 0) & ~exact).tolist():
+            line, train_line = int(lines[k]), int(train_lines[match[k]])
             fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
                 f"prompt is a near-copy of training line {train_line:,} (estimated similarity "
-                f"{-match[0]:.2f}): the validation metrics would overstate the model; drop it from the "
+                f"{similarity[k]:.2f}): the validation metrics would overstate the model; drop it from the "
                 f"validation file or re-split with `ftlint split`",
                 fix=fix, related=(Location(train.path, train_line),),
             )

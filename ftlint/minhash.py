@@ -29,6 +29,7 @@ at most `WINDOW` representatives before it that share the band key.
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Sequence
 
@@ -43,10 +44,9 @@ SIGNATURE_BYTES = NUM_PERM * BITS // 8
 SEED = 1_234_567  # fixed: signatures of two runs (a training and a validation file) must agree
 WINDOW = 64  # a representative is compared with at most this many earlier ones per band key
 DEFAULT_THRESHOLD = 0.85
-CHUNK = 4096  # texts signed at once
+CHUNK = 1024  # texts signed at once
 
 _KEPT_CATEGORIES = frozenset("LNMS")
-_ASCII_KEPT = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in range(128)])
 _MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
 _CODE_BITS = np.uint64(21)  # bits of a Unicode code point
@@ -56,13 +56,18 @@ _ZERO_NIBBLES = np.array([((b & 15) == 0) + ((b >> 4) == 0) for b in range(256)]
 
 def _kept(codepoints: np.ndarray) -> np.ndarray:
     """Which code points are letters, digits, marks or symbols."""
-    keep = _ASCII_KEPT.take(np.minimum(codepoints, 127))  # 127 (DEL) is not kept
-    others = np.flatnonzero(codepoints > 127)
-    if len(others):
-        unique, inverse = np.unique(codepoints[others], return_inverse=True)
-        flags = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()])
-        keep[others] = flags[inverse]
-    return keep
+    if len(codepoints) and codepoints.max() > 0xFFFF:  # beyond the Basic Multilingual Plane (emoji)
+        keep = _bmp_kept().take(np.minimum(codepoints, 0xFFFF))
+        beyond = np.flatnonzero(codepoints > 0xFFFF)
+        unique, inverse = np.unique(codepoints[beyond], return_inverse=True)
+        keep[beyond] = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()], dtype=bool)[inverse]
+        return keep
+    return _bmp_kept().take(codepoints)
+
+
+@functools.cache
+def _bmp_kept() -> np.ndarray:
+    return np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in range(0x10000)], dtype=bool)
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -185,12 +190,15 @@ def representatives(sigs: np.ndarray, valid: np.ndarray, salt: np.ndarray | None
         return rep
     keys = _row_keys(sigs[index], None if salt is None else salt[index])
     order = np.argsort(keys, kind="stable")  # equal keys stay in file order
-    rows = sigs[index[order]]
+    keys = keys[order]
     start = np.ones(len(order), dtype=bool)
-    start[1:] = (keys[order][1:] != keys[order][:-1]) | (rows[1:] != rows[:-1]).any(axis=1)
+    start[1:] = keys[1:] != keys[:-1]
+    same = np.flatnonzero(~start[1:])  # equal keys: confirm the rows (and salts) are equal too
+    earlier, later = index[order[same]], index[order[same + 1]]
+    differ = (sigs[earlier] != sigs[later]).any(axis=1)
     if salt is not None:
-        salts = salt[index[order]]
-        start[1:] |= salts[1:] != salts[:-1]
+        differ |= salt[earlier] != salt[later]
+    start[same[differ] + 1] = True
     first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
     rep[index[order]] = index[order[first]]
     return rep

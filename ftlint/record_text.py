@@ -16,6 +16,7 @@ when the record has no such text (a missing or wrongly typed field: the schema r
 """
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any, Iterator, NamedTuple
 
 import orjson
@@ -226,6 +227,22 @@ def similarity_texts(record: dict | None, fmt: str | None = None) -> tuple[str |
         return _dialogue(given.get("messages")), answer
     original = record.get("prompt")
     return (original if type(original) is str else _dialogue(original)), answer
+
+
+def conversation_prefixes_of(batch: Batch, separator: str | None) -> list[tuple[int, str]]:
+    """(index, text) of the `conversation_prefixes` of a batch's records: usually none, and
+    ruled out at C speed for prompts without the separator before their end."""
+    if batch.derived(_prompt_completion_only):
+        if not separator:
+            return []
+        prompts = batch.texts("prompt")
+        counts = list(map(str.count, prompts, repeat(separator)))
+        if sum(counts) == sum(batch.ending_with("prompt", separator)):
+            return []
+        candidates = [i for i, (count, ends) in enumerate(zip(counts, batch.ending_with("prompt", separator))) if count > ends]
+    else:
+        candidates = range(len(batch))
+    return [(i, text) for i in candidates for text in conversation_prefixes(batch.values[i], separator)]
 
 
 def _batch_similarity_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:

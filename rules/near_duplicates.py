@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import ClassVar
 
 import numpy as np
@@ -26,7 +25,7 @@ from xxhash import xxh3_64_intdigest
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint import minhash
 from ftlint.reader import Batch
-from ftlint.record_text import answer_texts, conversation_prefixes, prompt_texts, similarity_texts_of
+from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_texts, similarity_texts_of
 
 MAX_NAMED = 5  # lines named in one message
 
@@ -58,25 +57,6 @@ def _whole_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Signatures of the prompt and answer texts together (records without an answer: none)."""
     prompts, answers = similarity_texts_of(batch)
     return minhash.signatures([None if p is None or a is None else p + "\n" + a for p, a in zip(prompts, answers)])
-
-
-def _conversation_prefixes(batch: Batch, separator: str | None) -> tuple[np.ndarray, np.ndarray]:
-    """(line, hash) of every earlier-turn prompt of the batch's records (see
-    `record_text.conversation_prefixes`): usually none, and cheap to rule out."""
-    if separator:
-        prompts = batch.texts("prompt")
-        possible = [i for i, (count, ends) in enumerate(zip(map(str.count, prompts, repeat(separator)),
-                                                              batch.ending_with("prompt", separator)))
-                    if count > ends]
-    else:
-        possible = []
-    possible += [i for i, v in enumerate(batch.values) if type(v) is dict and type(v.get("messages")) is list]
-    owners, prefixes = [], []
-    for i in possible:
-        for text in conversation_prefixes(batch.values[i], separator):
-            owners.append(batch.lines[i])
-            prefixes.append(text)
-    return np.array(owners, dtype=np.int64), np.array(_hashes(prefixes), dtype=np.uint64)
 
 
 @dataclass
@@ -181,8 +161,8 @@ class NearDuplicate(NearDuplicateRule):
     (a chatbot trained one row per turn, where each row's prompt is the conversation so far
     and so begins with the earlier rows' prompts) are not near-duplicates of each other.
 
-    The estimate comes from 128 MinHash values: a pair at the threshold is found with
-    probability about 0.5, a pair 0.05 above it almost always.
+    The estimate comes from 128 MinHash values (standard error about 0.03 near 0.85): a pair
+    exactly at the threshold is found about half the time, a pair 0.05 above it 19 times in 20.
 
     ## Why
     A near-copy weighs its example more than the others, like an exact copy, and is the usual
@@ -211,11 +191,10 @@ class NearDuplicate(NearDuplicateRule):
     def observe(self, state: Sketches, batch: Batch, ctx: Context) -> None:
         classification = ctx.conventions.task == "classification"
         state.add(batch, ctx, *batch.derived(_prompt_signatures if classification else _whole_signatures))
-        separator = ctx.conventions.separator
-        owners, hashes = _conversation_prefixes(batch, separator)
-        if len(owners):
-            state.prefix_lines.append(owners)
-            state.prefix_hashes.append(hashes)
+        prefixes = conversation_prefixes_of(batch, ctx.conventions.separator)
+        if prefixes:
+            state.prefix_lines.append(np.array([batch.lines[i] for i, _ in prefixes], dtype=np.int64))
+            state.prefix_hashes.append(np.array(_hashes([text for _, text in prefixes]), dtype=np.uint64))
 
     def report(self, state: Sketches, ctx: Context) -> Iterator[Diagnostic]:
         lines, sigs, keys = state.arrays()

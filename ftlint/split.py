@@ -22,7 +22,7 @@ import random
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import orjson
@@ -77,6 +77,17 @@ class _Records:
         self.whole_valid.append(valid)
 
 
+def _lines(stream: Any) -> Iterator[bytes]:
+    """The lines of a binary stream (plain or gzip), each with its newline (the last maybe without)."""
+    rest = b""
+    while block := stream.read(1 << 20):
+        *whole, rest = (rest + block).split(b"\n")
+        for line in whole:
+            yield line + b"\n"
+    if rest:
+        yield rest
+
+
 def _read(path: str, separator: str | None, max_line_bytes: int) -> _Records:
     from ftlint.reader import open_binary
 
@@ -84,7 +95,7 @@ def _read(path: str, separator: str | None, max_line_bytes: int) -> _Records:
     pending_lines: list[int] = []
     pending: list[dict] = []
     with open_binary(path) as stream:
-        for number, raw in enumerate(stream, 1):
+        for number, raw in enumerate(_lines(stream), 1):
             if not raw.strip():
                 continue
             if len(raw) > max_line_bytes:
@@ -231,7 +242,7 @@ def split(path: str, fraction: float, seed: int, stratify: bool, force: bool, se
     with temporary_file(f".{name}.train.", ".tmp", str(folder)) as (train_fd, train_tmp), \
             temporary_file(f".{name}.valid.", ".tmp", str(folder)) as (valid_fd, valid_tmp):
         with open_binary(path) as stream, os.fdopen(train_fd, "wb") as train_out, os.fdopen(valid_fd, "wb") as valid_out:
-            for number, raw in enumerate(stream, 1):
+            for number, raw in enumerate(_lines(stream), 1):
                 if raw.strip():
                     (valid_out if number in to_valid else train_out).write(raw if raw.endswith(b"\n") else raw + b"\n")
         os.replace(train_tmp, train_path)

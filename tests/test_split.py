@@ -85,6 +85,18 @@ def test_split_is_deterministic_per_seed(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] != outputs[2]
 
 
+def test_gzip_input(tmp_path: Path) -> None:
+    import gzip
+
+    lines, _ = _dataset()
+    source = tmp_path / "d.jsonl.gz"
+    source.write_bytes(gzip.compress(b"".join(lines)))
+    assert _split(source) == 0
+    written = (tmp_path / "d.train.jsonl").read_bytes().splitlines(keepends=True)
+    written += (tmp_path / "d.valid.jsonl").read_bytes().splitlines(keepends=True)
+    assert sorted(written) == sorted(lines)
+
+
 def test_no_stratify(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     lines, _ = _dataset()
     source = tmp_path / "d.jsonl"

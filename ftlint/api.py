@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
     "InferenceRequest", "Job", "JobEvent", "JobRequest", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "dataset_stats", "describe_stats", "fix", "hyperparameter_advice", "label_key", "load_config", "registry",
+    "check_text", "dataset_stats", "describe_stats", "fix", "fix_text", "hyperparameter_advice", "label_key", "load_config", "registry",
     "submit_backends",
 ]
 
@@ -183,3 +183,42 @@ def fix(
     result = linter.run(list(paths), validation=validation)
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
     return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff))
+
+
+def check_text(
+    content: bytes | str, filename: str, *, settings: Settings | None = None, model: str | None = None,
+) -> CheckResult:
+    """Lint an in-memory dataset (an editor's unsaved buffer) as if it were the file `filename`:
+    diagnostics name `filename`, and the config's per-file ignores match it."""
+    from ftlint.tempfiles import temporary_directory
+
+    settings = _settings(settings, {"model": model})
+    linter = Linter(registry().rules, settings)
+    with temporary_directory(prefix="ftlint-text-") as folder:
+        copy = _write_copy(folder, content, filename)
+        return CheckResult(linter.run([copy], displays={copy: filename}))
+
+
+def fix_text(
+    content: bytes | str, filename: str, *, settings: Settings | None = None, unsafe: bool = False,
+    select: Sequence[str] | None = None,
+) -> bytes:
+    """`content` with safe fixes (and unsafe ones with `unsafe`) applied, as bytes; `select`
+    limits them to those rules. Nothing on disk changes and nothing is set aside: the caller
+    keeps the original (an editor: its undo)."""
+    from ftlint.fixes import apply_fixes
+    from ftlint.tempfiles import temporary_directory
+
+    settings = _settings(settings, {"select": list(select) if select is not None else None})
+    linter = Linter(registry().rules, settings)
+    minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
+    with temporary_directory(prefix="ftlint-text-") as folder:
+        copy = _write_copy(folder, content, filename)
+        apply_fixes(linter, linter.run([copy]), minimum, diff_out=None)
+        return Path(copy).read_bytes()
+
+
+def _write_copy(folder: str, content: bytes | str, filename: str) -> str:
+    copy = str(Path(folder) / (Path(filename).name or "buffer.jsonl"))
+    Path(copy).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return copy

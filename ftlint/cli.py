@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from ftlint import __version__
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
@@ -15,7 +15,7 @@ from ftlint.diagnostics import Applicability
 from ftlint.engine import Linter
 from ftlint.plugins import PluginError, Registry, load_plugins
 from ftlint.reader import collector_paused
-from ftlint.reporters import ReportOptions, describe_conventions, dumps_json
+from ftlint.reporters import ReportOptions, describe_conventions, dumps_json, render_statistics, render_statistics_json
 from ftlint.text import escape_controls
 
 EXIT_USAGE = 2
@@ -54,6 +54,16 @@ def _convention_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stdin-filename", metavar="NAME", help="the name to report for standard input ('-')")
 
 
+def _walk_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-respect-gitignore", dest="respect_gitignore", action="store_false", default=None,
+                        help="in directories, also check the datasets .gitignore files ignore")
+
+
+def _output_format(parser: argparse.ArgumentParser, choices: list[str]) -> None:
+    parser.add_argument("--output-format", "--format", dest="format", default="text", choices=choices,
+                        help="output format (--format is an alias)")
+
+
 def build_parser(registry: Registry) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ftlint", description="Lint LLM fine-tuning datasets (JSONL).")
     parser.add_argument("--version", action="version", version=f"ftlint {__version__}")
@@ -65,24 +75,25 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
     _convention_options(check)
     _input_options(check)
-    check.add_argument("--select", type=_codes, help="rule codes, prefixes or names to enable (comma-separated; ALL: every rule, opt-in ones included)")
-    check.add_argument("--extend-select", type=_codes, help="codes, prefixes or names to enable in addition")
-    check.add_argument("--ignore", type=_codes, help="codes, prefixes or names to disable")
-    check.add_argument("--format", default="text", choices=sorted(registry.reporters), help="output format")
+    check.add_argument("--select", type=_codes, action="extend", help="rule codes, prefixes or names to enable (comma-separated or repeated; ALL: every rule, opt-in ones included)")
+    check.add_argument("--extend-select", type=_codes, action="extend", help="codes, prefixes or names to enable in addition")
+    check.add_argument("--ignore", type=_codes, action="extend", help="codes, prefixes or names to disable")
+    _output_format(check, sorted(registry.reporters))
     check.add_argument("--output-file", "-o", metavar="FILE", help="write the report here instead of standard output")
-    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--statistics", action="store_true", help="print only the count of findings per rule (JSON with --output-format json)")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
     check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
-    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing (exit 1 if there are any)")
+    _walk_options(check)
     check.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
                        help="processes for large files (default: the usable CPUs)")
     _common_options(check)
     check.set_defaults(handler=cmd_check)
 
     rules = sub.add_parser("rules", help="list every rule, plugins' included")
-    rules.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    _output_format(rules, ["text", "json", "markdown"])
     _common_options(rules)
     rules.set_defaults(handler=cmd_rules)
 
@@ -95,14 +106,16 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     conventions.add_argument("paths", nargs="+", metavar="FILE")
     _convention_options(conventions)
     _input_options(conventions)
-    conventions.add_argument("--format", choices=["text", "json"], default="text")
+    _output_format(conventions, ["text", "json"])
+    _walk_options(conventions)
     _common_options(conventions)
     conventions.set_defaults(handler=cmd_conventions)
 
     count = sub.add_parser("tokens", help="exact token totals per file, for cost estimates (all cores)")
     count.add_argument("paths", nargs="+", metavar="FILE")
     count.add_argument("--model", help="base model whose encoding counts (default: from config, else davinci)")
-    count.add_argument("--format", choices=["text", "json"], default="text")
+    _output_format(count, ["text", "json"])
+    _walk_options(count)
     count.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N")
     _input_options(count)
     _common_options(count)
@@ -110,6 +123,20 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
     registry.manager.hook.ftlint_add_commands(subparsers=sub)
     return parser
+
+
+PROGRESS_DELAY = 2.0  # seconds before a run shows its progress bar
+
+
+def progress_bar() -> Any:
+    """A progress bar on standard error for runs longer than PROGRESS_DELAY, only when standard
+    error is a terminal (never in output that programs read); None otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc="ftlint: checking", unit="B", unit_scale=True, unit_divisor=1024, delay=PROGRESS_DELAY,
+                leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -124,7 +151,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = load_settings(find_config(Path.cwd()))
     overrides = {
         key.replace("_", "-"): getattr(args, key)
-        for key in ("select", "extend_select", "ignore", "model", "task", "separator", "stop", "max_stream_bytes")
+        for key in ("select", "extend_select", "ignore", "model", "task", "separator", "stop", "max_stream_bytes",
+                    "respect_gitignore")
         if getattr(args, key, None) is not None
     }
     apply(settings, overrides, where="command line")
@@ -148,24 +176,34 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     linter = Linter(registry.rules, settings, jobs=args.jobs)
+    linter.progress = progress_bar()
     for message in linter.selection.warnings:
         print(f"ftlint: warning: {escape_controls(message)}", file=sys.stderr)
     # Paused collector: a run can hold a million diagnostics, which every collection would
     # traverse again while the reports and renderers make millions more small objects.
     with collector_paused():
-        result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
+        try:
+            result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
+        finally:
+            if linter.progress is not None:
+                linter.progress.close()
         registry.manager.hook.ftlint_run_finished(result=result)
         if args.fix or args.diff:
             from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
             result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None)
+        for message in result.notes:
+            print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
         for message in result.errors + [f.error for f in result.files if f.error]:
             print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
-        if args.diff:
-            return result.exit_code(args.exit_zero)
-        opts = ReportOptions(statistics=args.statistics, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
+        if args.diff:  # as ruff: 1 when there are changes to make, or error-level findings remain
+            pending = any(f.fixed for f in result.files)
+            return max(result.exit_code(args.exit_zero), int(pending and not args.exit_zero))
+        opts = ReportOptions(quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
         render = registry.reporters[args.format]
+        if args.statistics:
+            render = render_statistics_json if args.format == "json" else render_statistics
         if args.output_file:
             with open(args.output_file, "w", encoding="utf-8", errors="surrogateescape") as out:
                 render(result, out, opts)
@@ -212,14 +250,25 @@ def cmd_rule(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def _walked(paths: list[str], settings: Settings) -> tuple[list[str], list[str]]:
+    """The files named or found below the directories named; says what the walks left out."""
+    from ftlint.engine import expand_paths
+
+    notes: list[str] = []
+    files, errors = expand_paths(paths, settings, notes)
+    for message in notes:
+        print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
+    return files, errors
+
+
 def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
     from ftlint import conventions
-    from ftlint.engine import FileResult, expand_paths
+    from ftlint.engine import FileResult
     from ftlint.reader import sample_records
     from ftlint.sources import readable_path
 
     settings = settings_from(args)
-    files, errors = expand_paths(args.paths)
+    files, errors = _walked(args.paths, settings)
     found = {}
     for path in files:
         try:
@@ -243,14 +292,13 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
-    from ftlint.engine import expand_paths
     from ftlint.sources import readable_path
     from ftlint.token_totals import token_totals
     from ftlint.tokens import DEFAULT_MODEL, EncodingUnavailable
 
     settings = settings_from(args)
     model = settings.model or DEFAULT_MODEL
-    files, errors = expand_paths(args.paths)
+    files, errors = _walked(args.paths, settings)
     report = {}
     for path in files:
         try:

@@ -41,6 +41,9 @@ class Settings:
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES  # standard input and pipes are spooled up to this
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # rule name -> options
     prices: dict[str, float] = field(default_factory=dict)  # model -> USD per 1M training tokens (ftlint.stats)
+    exclude: list[str] = field(default_factory=list)  # gitignore-style patterns left out of directory walks
+    extend_exclude: list[str] = field(default_factory=list)  # more of them, added to exclude
+    respect_gitignore: bool = True  # directory walks leave out what .gitignore files ignore
     source: str | None = None  # the file the settings came from
 
     def conventions(self) -> dict[str, Any]:
@@ -49,6 +52,7 @@ class Settings:
 
 _KEYS = {f.name.replace("_", "-"): f.name for f in dataclasses.fields(Settings) if f.name != "source"}
 _CODE_LISTS = ("select", "extend_select", "ignore", "external")
+_PATTERN_LISTS = ("exclude", "extend_exclude")
 _CHOICES = {"task": ("classification", "generation"), "format": ("prompt-completion", "chat", "preference")}
 
 
@@ -103,6 +107,10 @@ def apply(settings: Settings, table: dict[str, Any], where: str) -> None:
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value.values()
         ):
             raise ConfigError(f"{where}: prices must map model names to USD per 1M training tokens (numbers)")
+        elif name in _PATTERN_LISTS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{where}: {key} must be a list of path patterns")
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise ConfigError(f"{where}: {key} must be true or false")
         elif name == "max_line_bytes" and not (isinstance(value, int) and value > 0):
             raise ConfigError(f"{where}: max-line-bytes must be a positive integer")
         elif name == "max_stream_bytes":

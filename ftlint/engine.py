@@ -8,7 +8,6 @@ import os
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ftlint import conventions as conv_mod
@@ -21,6 +20,7 @@ from ftlint.reader import (
 )
 from ftlint.rule import Context, DatasetRule, Rule
 from ftlint.sources import readable_path
+from ftlint.walk import walk
 
 DATASET_SUFFIXES = (".jsonl", ".jsonl.gz")
 REMOVED_SUFFIX = ".removed.jsonl"  # written by --fix; never linted as a dataset
@@ -47,6 +47,7 @@ class RunResult:
     errors: list[str] = field(default_factory=list)  # usage and I/O problems
     opt_in_skipped: list[str] = field(default_factory=list)  # opt-in rules not selected, by code
     model: str | None = None  # the configured model (None: the default), for inference advice
+    notes: list[str] = field(default_factory=list)  # what directory walks left out
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -60,26 +61,47 @@ class RunResult:
         return 0
 
 
-def expand_paths(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Files to lint: files as given, directories searched for *.jsonl(.gz). Returns (files, errors)."""
+def expand_paths(paths: Iterable[str], settings: Settings | None = None, notes: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Files to lint: files as given, directories walked (`ftlint.walk`: the exclude settings and
+    .gitignore files apply below them). Returns (files, errors); what a walk left out is said in
+    `notes`."""
+    settings = settings or Settings()
+    base = os.path.dirname(settings.source) if settings.source else os.getcwd()
     files, errors = [], []
     for path in paths:
         if path == "-":
             files.append(path)
         elif os.path.isdir(path):
-            found = sorted(
-                str(p) for p in Path(path).rglob("*")
-                if p.is_file() and p.name.endswith(DATASET_SUFFIXES) and not p.name.endswith(REMOVED_SUFFIX)
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not found:
-                errors.append(f"{path}: directory holds no *.jsonl files")
-            files.extend(found)
+            found = walk(path, is_dataset, settings.exclude + settings.extend_exclude, base, settings.respect_gitignore)
+            why = [f"{n:,} ignored by .gitignore" for n in [found.ignored] if n] + [f"{n:,} by the exclude settings" for n in [found.excluded] if n]
+            skipped = f"skipped {found.ignored + found.excluded:,} dataset{'s' if found.ignored + found.excluded != 1 else ''} ({', '.join(why)})"
+            if why and found.files and notes is not None:
+                notes.append(f"{path}: {skipped}; a dataset named on the command line is always checked"
+                             + (", and --no-respect-gitignore walks git-ignored ones" if found.ignored else ""))
+            if not found.files:
+                errors.append(f"{path}: directory holds no *.jsonl files" + (f" to check: {skipped}" if why else ""))
+            files.extend(found.files)
         elif os.path.exists(path):
             files.append(path)
         else:
             errors.append(f"{path}: no such file or directory")
     return files, errors
+
+
+def _total_size(paths: list[str]) -> int | None:
+    """The bytes a run will read, or None when that cannot be foretold (a compressed file, a
+    stream, a file that is not there)."""
+    try:
+        if any(p == "-" or not os.path.isfile(p) or is_gzip(p) for p in paths):
+            return None
+        return sum(map(os.path.getsize, paths))
+    except OSError:
+        return None
+
+
+def is_dataset(name: str) -> bool:
+    """Whether a directory walk takes this file name for a dataset (not what --fix set aside)."""
+    return name.endswith(DATASET_SUFFIXES) and not name.endswith(REMOVED_SUFFIX)
 
 
 @dataclass
@@ -129,6 +151,11 @@ class Linter:
         codes = sorted(selected)
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
+        self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Parallel workers get the linter without the progress bar, which stays here."""
+        return {**self.__dict__, "progress": None}
 
     def run(
         self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
@@ -138,13 +165,20 @@ class Linter:
         displays = dict(displays or {})
         if stdin_filename:
             displays["-"] = stdin_filename
-        files, errors = expand_paths(paths)
-        result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped, self.settings.model)
+        notes: list[str] = []
+        files, errors = expand_paths(paths, self.settings, notes)
+        result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped, self.settings.model, notes)
         states: dict[str, Any] | None = None
         paired = validation is not None
+        if self.progress is not None:
+            self.progress.total = _total_size(files + ([validation] if validation is not None else []))
+        read = 0
         for path in files:
             file_result, states = self.lint_file(path, displays.get(path), paired=paired)
             result.files.append(file_result)
+            if self.progress is not None and self.progress.total:  # what parallel workers read, at once
+                read += os.path.getsize(path)
+                self.progress.update(max(0, read - self.progress.n))
         if validation is not None:
             if len(files) != 1:
                 result.errors.append("--validation needs exactly one training file")
@@ -241,6 +275,8 @@ class Linter:
                     scan.content_lines += len(batch) + sum(1 for i in batch.issues if i.code == "FT012")
                     scan.last_line = line - 1
                     self._check_batch(batch, ctx, active, scan.states, scan.broken, scan.diagnostics)
+                    if self.progress is not None:
+                        self.progress.update(len(block) + 1 if block is not None else sum(r if type(r) is int else len(r) + 1 for r in raws))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             scan.error = _describe(ctx.path, error)
         return scan

@@ -2,6 +2,7 @@
 the `ftlint_get_reporters` hook."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -33,7 +34,6 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 @dataclass
 class ReportOptions:
-    statistics: bool = False
     quiet: bool = False
     unsafe_fixes: bool = False
     version: str = ""
@@ -88,11 +88,6 @@ def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     for d in diagnostics:
         loc = d.location
         out.write(escape_controls(f"{loc.path}:{loc.line}:{loc.column}: {d.code} [{d.severity.value}] {_fix_mark(d, opts)}{d.message}") + "\n")
-    if opts.statistics:
-        counts = Counter(d.code for d in diagnostics)
-        fixable = {d.code for d in diagnostics if _fix_mark(d, opts)}
-        for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            out.write(f"{n:>6}\t{code}\t{'[*] ' if code in fixable else '    '}{result.rules[code].name if code in result.rules else 'internal-error'}\n")
     if opts.quiet:
         return
     for f in result.files:
@@ -114,6 +109,26 @@ def render_text(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         out.write(f"[*] {safe} fixable with `--fix`.\n")
     if unsafe:
         out.write(f"{unsafe} more fixable with `--fix --unsafe-fixes` (they change content; review with --diff).\n")
+
+
+def statistics(result: RunResult, opts: ReportOptions) -> list[dict[str, Any]]:
+    """Findings per rule, most first: code, name, count, fixable (by the fixes asked for)."""
+    counts = Counter(d.code for d in result.diagnostics)
+    fixable = {d.code for d in result.diagnostics if _fix_mark(d, opts)}
+    return [{"code": code, "name": result.rules[code].name if code in result.rules else "internal-error",
+             "count": n, "fixable": code in fixable}
+            for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def render_statistics(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """`--statistics`: only the counts per rule (as ruff), `count<TAB>code<TAB>[*] name`."""
+    for row in statistics(result, opts):
+        out.write(f"{row['count']:>6}\t{row['code']}\t{'[*] ' if row['fixable'] else '    '}{row['name']}\n")
+
+
+def render_statistics_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """`--statistics --output-format json`: the counts per rule as a JSON array."""
+    out.write(dumps_json(statistics(result, opts)) + "\n")
 
 
 def _count(n: int, severity: Severity) -> str:
@@ -314,6 +329,26 @@ def _junit_error(name: str, message: str, kind: str) -> str:
             f'      <error message={quoteattr(xml_text(message))} type="{kind}"/>\n    </testcase>\n')
 
 
+GITLAB_SEVERITY = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
+
+
+def render_gitlab(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """GitLab Code Quality JSON (`artifacts: reports: codequality:`): one issue per finding. The
+    fingerprint hashes the path, code, message and the occurrence of that triple, not the line,
+    so a finding keeps its identity when lines move above it."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    issues = []
+    for d in result.diagnostics:
+        key = (d.location.path, d.code, d.message)
+        seen[key] += 1
+        fingerprint = hashlib.sha256("\0".join((*key, str(seen[key]))).encode("utf-8", "surrogatepass")).hexdigest()
+        issues.append({"type": "issue", "check_name": d.code, "description": f"{d.code} {d.name}: {d.message}",
+                       "categories": ["Bug Risk"], "severity": GITLAB_SEVERITY[d.severity], "fingerprint": fingerprint,
+                       "location": {"path": d.location.path, "lines": {"begin": d.location.line}}})
+    out.write(dumps_json(issues) + "\n")
+
+
 @hookimpl
 def ftlint_get_reporters() -> dict[str, Callable[..., None]]:
-    return {"text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif, "junit": render_junit}
+    return {"text": render_text, "json": render_json, "github": render_github, "sarif": render_sarif, "junit": render_junit,
+            "gitlab": render_gitlab}

@@ -29,7 +29,7 @@ from ftlint.config import ConfigError, Settings, apply, find_config, load_settin
 from ftlint.conventions import Conventions, label_key
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult
-from ftlint.stats import dataset_stats, hyperparameter_advice
+from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
     "InferenceRequest", "Job", "JobEvent", "JobRequest", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "check_text", "dataset_stats", "describe_stats", "fix", "fix_text", "hyperparameter_advice", "label_key", "load_config", "registry",
+    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key", "load_config", "registry",
     "submit_backends",
 ]
 

@@ -238,6 +238,20 @@ def dataset_stats(
     return result
 
 
+def example_tokens(path: str, *, model: str, settings: Settings | None = None) -> dict[int, int]:
+    """Tokens of each example by its line number, counted as `dataset_stats` counts them (for the
+    HTML report's histogram and the GX suite's token column); `model`: `DatasetStats.model`."""
+    settings = settings or Settings()
+    encode = tokens.get_encoding(tokens.resolve_model(model).encoding).encode_ordinary
+    found: dict[int, int] = {}
+    with open_binary(path) as stream, collector_paused():
+        for batch in iter_batches(stream, path, settings.max_line_bytes):
+            for line, record in zip(batch.lines, batch.values):
+                if record is not None:
+                    found[line] = _example_tokens(record, conventions_mod.detect_format(record), encode)
+    return found
+
+
 def estimate_cost(billed_tokens_per_epoch: int, examples: int, model: str, settings: Settings | None = None,
                   n_epochs: int | None = None) -> CostEstimate:
     """The training cost of `billed_tokens_per_epoch` over the given epochs, else the API's."""

@@ -1,0 +1,31 @@
+"""`ftlint gx`: the dataset's checks as a Great Expectations suite, validated with GX and shown in
+Data Docs (install ftlint[gx]). GX takes seconds to import: it is imported only when this
+command runs, never by `ftlint check`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ftlint import hookimpl
+
+
+@hookimpl
+def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gx", help="write the dataset's checks as a Great Expectations suite, validate it with GX, build Data Docs (ftlint[gx])")
+    parser.add_argument("path", metavar="FILE", help="the dataset (JSONL)")
+    parser.add_argument("--suite-out", required=True, metavar="FILE", help="where to write the Expectation Suite (JSON)")
+    parser.add_argument("--docs", metavar="DIR", help="build GX Data Docs of the suite and the validation here")
+    parser.add_argument("--model", help="base model, for the token limit (default: from config, else by format)")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: nearest ftlint.toml or pyproject.toml)")
+    parser.add_argument("--isolated", action="store_true", help="ignore all config files")
+    parser.set_defaults(handler=lambda args, *_: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from ftlint_plugins.gx.suite import run_gx
+    except ImportError as error:
+        print(f"ftlint: error: `ftlint gx` needs {error.name}: pip install 'ftlint[gx]'", file=sys.stderr)
+        return 2
+    return run_gx(args)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -175,13 +176,19 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
         raise UsageError(f"--fix and --diff need regular files, not standard input or a pipe ({streams[0]})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    _refuse_outputs_over_inputs(args)
     linter = Linter(registry.rules, settings, jobs=args.jobs)
     linter.progress = progress_bar()
     for message in linter.selection.warnings:
         print(f"ftlint: warning: {escape_controls(message)}", file=sys.stderr)
+    held = contextlib.nullcontext(None)
+    if args.fix and not args.diff:
+        from ftlint.fixes import guard
+
+        held = guard(args.paths, args.validation)  # before the files are read: locks, identities
     # Paused collector: a run can hold a million diagnostics, which every collection would
     # traverse again while the reports and renderers make millions more small objects.
-    with collector_paused():
+    with collector_paused(), held as locks:
         try:
             result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
         finally:
@@ -192,7 +199,7 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
             from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None)
+            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks)
         for message in result.notes:
             print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
         for message in result.errors + [f.error for f in result.files if f.error]:
@@ -210,6 +217,23 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
         else:
             render(result, sys.stdout, opts)
         return result.exit_code(args.exit_zero)
+
+
+def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
+    """A report written over a dataset, or a training file checked (and fixed) as its own
+    validation file, destroys data: both are usage errors."""
+    from ftlint.engine import expand_paths
+
+    inputs, _ = expand_paths([p for p in args.paths if p != "-"])
+    if args.validation and os.path.exists(args.validation):
+        for path in inputs:
+            if os.path.samefile(path, args.validation):
+                raise UsageError(f"--validation {args.validation} is the training file {path}; give the validation file")
+        inputs.append(args.validation)
+    if args.output_file and os.path.exists(args.output_file):
+        for path in inputs:
+            if os.path.samefile(path, args.output_file):
+                raise UsageError(f"--output-file {args.output_file} is the input file {path}; the report would overwrite it")
 
 
 def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:

@@ -1,20 +1,34 @@
-"""Applying fixes without losing data.
+"""Applying fixes without losing data (docs/GUARANTEES.md, section 1).
 
-- Only the lines a fix touches change; every other line is copied byte for byte.
-- A changed record is re-serialized with `ensure_ascii=False`, keys in their order.
-- Everything a fix removes (a dropped record, a removed line, text cut from a line or from a
-  value) is appended to `<name>.removed.jsonl` beside the file, with its original line number
-  and the rule: a dropped record as it was dropped, cut text as the exact original line.
-- Fixes are applied on a copy, re-checked, and applied again until nothing applicable is left
-  (at most MAX_ROUNDS); then the copy replaces the original atomically (os.replace), with the
-  original's permissions. `<name>.removed.jsonl` is appended to first; if the replace fails,
-  the append is undone. With --diff nothing is written: the diff is printed instead.
+- A fix changes only what it names. Lines no fix touches are copied byte for byte. A record-level
+  fix (`set`, `drop`) edits the raw bytes of the line's first JSON value (`ftlint.jsonedit`):
+  every byte it does not name stays (numbers as written, duplicate keys, escapes, invalid
+  UTF-8, whatever follows the value on the line). Where that is impossible the fix is not
+  applied and its finding says why.
+- Line-level fixes go first: a line with one (split concatenated objects, cut trailing text,
+  remove a BOM or a CR) gets no record-level fix in the same round, so a record-level fix
+  always acts on one object.
+- Everything a fix removes (a dropped record, text cut from a line or from a value) is put in
+  `<name>.removed.jsonl` beside the file as the exact original line, with its line number.
+- Fixes are applied on a copy, re-checked, and applied again until nothing changes (at most
+  MAX_ROUNDS rounds, far more than any real line needs; reaching it is an error naming the
+  line). Each file is re-checked with its own conventions (a validation file with its training
+  file's).
+- Commit: the files to fix are locked (flock) and their identity noted before they are read;
+  a file that changed since is refused. The fixed copy is staged beside the target (through a
+  symbolic link), given the original's mode and owner, fsynced; `<name>.removed.jsonl` is
+  appended to (entries of an interrupted commit of the same content replaced, not repeated)
+  and fsynced; then the staged copy replaces the target atomically. If anything fails, the
+  append is undone. With --diff nothing is written: the diff is printed instead.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import fcntl
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -23,31 +37,45 @@ import tempfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Iterable, TextIO
 
 import orjson
 
+from ftlint import tempfiles
+from ftlint.conventions import Conventions
 from ftlint.diagnostics import Applicability, Diagnostic, Edit
-from ftlint.engine import Linter, RunResult
-from ftlint.reader import BLOCK_BYTES, diagnose, iter_raw_lines, open_binary
+from ftlint.engine import FileResult, Linter, RunResult, expand_paths
+from ftlint.jsonedit import Inexact, drop_value, realign, set_value
+from ftlint.reader import BLOCK_BYTES, is_gzip, iter_raw_lines, open_binary
 from ftlint.text import escape_controls
 
-MAX_ROUNDS = 8
+MAX_ROUNDS = 1000
 REMOVED_SUFFIX = ".removed.jsonl"
+LINE_LEVEL = "replace-line"
+
+
+class FixError(OSError):
+    """A file ftlint will not fix (locked by another run, changed since it was read, too many
+    rounds): exit 2, the file untouched."""
 
 
 @dataclass
 class _Work:
     """A file being fixed: its working copy and, per current line, the original line number."""
 
-    original: str
+    original: str  # the path as given (reported)
+    target: str  # the file written: the path with symbolic links resolved
     copy: str
     max_line_bytes: int
+    run_id: str = ""  # digest of the original bytes: marks this content's entries in <name>.removed.jsonl
     origin: array | None = None  # None: not rewritten yet, line k is original line k
     fixed: Counter = field(default_factory=Counter)
-    removed: list[tuple[int, bytes]] = field(default_factory=list)  # dropped records: (original line, entry)
-    cut: dict[int, tuple[int, str]] = field(default_factory=dict)  # original lines first -> (last, rules) that lost text
+    aside: dict[int, tuple[int, str, bool]] = field(default_factory=dict)  # original first line -> (last line, rules, a record dropped)
+    refused: dict[tuple[int, str], str] = field(default_factory=dict)  # (original line, code) -> why its fix was not applied
+    changed: bool = False  # the last round changed the copy
+
+    def original_line(self, line: int) -> int:
+        return line if self.origin is None else self.origin[line - 1]
 
 
 def removed_path(path: str) -> str:
@@ -59,15 +87,96 @@ def applicable(d: Diagnostic, minimum: Applicability) -> bool:
     return d.fix is not None and d.fix.applicability is not Applicability.DISPLAY_ONLY and d.fix.applicability >= minimum
 
 
-def _select(diagnostics: list[Diagnostic], minimum: Applicability) -> dict[int, list[tuple[Diagnostic, Edit]]]:
+# --- the files being fixed: locks and identities ------------------------------------------------
+
+@dataclass
+class _Held:
+    target: str
+    handle: int
+    identity: tuple[int, int, int, int]  # device, inode, size, mtime (ns)
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class FixGuard:
+    """Exclusive advisory locks (flock on each file itself: no lock file) and the identity of
+    every file to fix, taken before the files are read. A second `ftlint --fix` on one of them
+    is refused at once; a file that changed afterwards (size, mtime, inode) is not written."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, _Held] = {}
+
+    def hold(self, path: str) -> None:
+        target = os.path.realpath(path)
+        if target in self.held or not os.path.isfile(target):
+            return
+        handle = os.open(target, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                os.close(handle)
+                raise FixError(f"{path}: another ftlint --fix is fixing this file; not fixed") from None
+            # no lock support on this file system: other writers are still detected at commit
+        self.held[target] = _Held(target, handle, _identity(os.fstat(handle)))
+
+    def changed(self, path: str) -> str | None:
+        """Why `path` may not be written now, or None."""
+        held = self.held.get(os.path.realpath(path))
+        if held is None:
+            return None
+        try:
+            now = _identity(os.stat(held.target))
+        except OSError as error:
+            return f"{path}: {error.strerror}; not fixed"
+        if now != held.identity:
+            return f"{path}: the file changed while it was being fixed (by another program?); not fixed, run ftlint again"
+        return None
+
+    def close(self) -> None:
+        for held in self.held.values():
+            with contextlib.suppress(OSError):
+                os.close(held.handle)  # releases the lock
+        self.held.clear()
+
+    def __enter__(self) -> "FixGuard":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def guard(paths: Iterable[str], validation: str | None = None) -> FixGuard:
+    """Lock the files a fix run will read (directories: the datasets inside) and note their
+    identity; raises FixError when another ftlint --fix holds one of them."""
+    files, _ = expand_paths([p for p in paths if p != "-"])
+    held = FixGuard()
+    try:
+        for path in [*files, *([validation] if validation else [])]:
+            held.hold(path)
+    except BaseException:
+        held.close()
+        raise
+    return held
+
+
+# --- one round of fixes -------------------------------------------------------------------------
+
+def _select(work: _Work, diagnostics: list[Diagnostic], minimum: Applicability) -> dict[int, list[tuple[Diagnostic, Edit]]]:
     """Non-conflicting fixes, whole fixes only: edits on one line conflict unless all are `set`
-    on different pointers. Skipped fixes are picked up in the next round."""
+    on different pointers. Line-level edits are taken before record-level ones, so a line is
+    split or cleaned before any fix touches its record. Fixes refused before are not taken
+    again; skipped fixes are picked up in the next round."""
     taken: dict[int, list[tuple[Diagnostic, Edit]]] = {}  # first line of an edit -> its edits
     covered: dict[int, list[Edit]] = {}  # every line an accepted edit touches -> those edits
-    for d in diagnostics:
-        if not applicable(d, minimum):
-            continue
+    wanted = [d for d in diagnostics if applicable(d, minimum) and d.fix.edits]  # type: ignore[union-attr]
+    wanted.sort(key=lambda d: d.fix.edits[0].op != LINE_LEVEL)  # type: ignore[union-attr]
+    for d in wanted:
         edits = d.fix.edits  # type: ignore[union-attr]
+        if (work.original_line(edits[0].line), d.code) in work.refused:
+            continue
         if any(_conflicts(e, covered.get(line, [])) for e in edits for line in range(e.line, e.line + e.span)):
             continue
         for e in edits:
@@ -82,48 +191,62 @@ def _conflicts(edit: Edit, others: list[Edit]) -> bool:
                or edit.pointer.startswith(o.pointer + "/") or o.pointer.startswith(edit.pointer + "/") for o in others)
 
 
-def _parse(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return diagnose(raw, 0)[0]
+def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array | range, work: _Work) -> list[bytes]:
+    """The new lines for `raw` (the current lines an edit spans; `origins`: their original line
+    numbers). What the edits remove is noted in `work` for <name>.removed.jsonl, what cannot
+    be done exactly is refused (noted with the reason)."""
+    first = edits[0][1]
+    reason = ", ".join(f"{d.code} {d.name}" for d, _ in edits)
+    if first.op == LINE_LEVEL:
+        new_lines = list(realign(raw, first.value))
+        if raw.strip() and _significant(b"".join(new_lines)) != _significant(raw):
+            _note_aside(work, origins, reason, dropped=False)
+        work.fixed[edits[0][0].code] += 1
+        return _changed(work, raw, new_lines)
+    if first.op == "drop":
+        try:
+            rest = drop_value(raw)
+        except Inexact as error:
+            work.refused[(origins[0], edits[0][0].code)] = str(error)
+            return [raw]
+        _note_aside(work, origins, reason, dropped=True)
+        work.fixed[edits[0][0].code] += 1
+        return _changed(work, raw, [] if rest is None else [rest])
+    line, cutting = raw, []
+    for d, edit in edits:
+        try:
+            line, cut = set_value(line, edit.pointer, edit.value)
+        except Inexact as error:
+            work.refused[(origins[0], d.code)] = str(error)
+            continue
+        work.fixed[d.code] += 1
+        if cut:
+            cutting.append(f"{d.code} {d.name}")
+    if cutting:
+        _note_aside(work, origins, ", ".join(cutting), dropped=False)
+    return _changed(work, raw, [line])
 
 
-def _set_pointer(value: Any, pointer: str, new: Any) -> Any:
-    """Set the value at `pointer`; return the value it replaced (None if there was none)."""
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
-    target = value
-    for part in parts[:-1]:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    last = parts[-1]
-    if isinstance(target, list):
-        old, target[int(last)] = target[int(last)], new
-    else:
-        old, target[last] = target.get(last), new
-    return old
+def _changed(work: _Work, raw: bytes, new_lines: list[bytes]) -> list[bytes]:
+    if new_lines != [raw]:
+        work.changed = True
+    return new_lines
 
 
-def _loses_text(old: Any, new: Any) -> bool:
-    """Whether `new` in place of `old` loses anything: more than whitespace changed or text
-    added after the old text (a separator or stop appended or completed, a space prepended)."""
-    if isinstance(old, str) and isinstance(new, str):
-        return not "".join(new.split()).startswith("".join(old.split()))
-    return old is not None and old != new
+def _note_aside(work: _Work, origins: array | range, reason: str, dropped: bool) -> None:
+    """Note that an edit removed something from these original lines; they are read back from
+    the original file when committing, so the entry holds them exactly, however many rounds
+    edited them before."""
+    first, last = min(origins), max(origins)
+    if first in work.aside:
+        before_last, before, was_dropped = work.aside[first]
+        last, reason, dropped = max(last, before_last), before if reason in before else f"{before}, {reason}", dropped or was_dropped
+    work.aside[first] = (last, reason, dropped)
 
 
-def _aside(line: int, reason: str, raw: bytes, whole_record: bool) -> bytes:
-    """One line of <name>.removed.jsonl: where it was, why, and the original content: the
-    record itself when a whole record was dropped, else the exact original line."""
-    entry: dict[str, Any] = {"line": line, "removed_by": reason}
-    text = raw.decode("utf-8", "replace")
-    value = _parse(raw) if whole_record and text.encode() == raw else None
-    if isinstance(value, dict):
-        entry["record"] = value
-    else:
-        entry["raw"] = text
-        if text.encode() != raw:
-            entry["raw_hex"] = raw.hex()
-    return json.dumps(entry, ensure_ascii=False).encode()
+def _significant(raw: bytes) -> bytes:
+    """A line's content without whitespace, BOM and CR: what a fix must not lose silently."""
+    return b"".join(raw.replace(b"\xef\xbb\xbf", b"").split())
 
 
 def _lines(path: str, max_line_bytes: int):
@@ -203,116 +326,169 @@ def _emit(out: Any, origin: array, new_lines: list[bytes], source_line: int, new
         origin.append(source_line)
 
 
-def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array | range, work: _Work) -> list[bytes]:
-    """The new lines for `raw` (the current lines an edit spans; `origins`: their original line
-    numbers). What the edits lose is noted in `work` for <name>.removed.jsonl."""
-    for d, _ in edits:
-        work.fixed[d.code] += 1
-    reason = ", ".join(f"{d.code} {d.name}" for d, _ in edits)
-    first = edits[0][1]
-    if first.op == "drop":
-        work.removed.append((origins[0], _aside(origins[0], reason, raw, whole_record=True)))
-        return []
-    if first.op == "replace-line":
-        new_lines = list(first.value)
-        if raw.strip() and _significant(b"".join(new_lines)) != _significant(raw):
-            _note_cut(work, origins, reason)
-        return new_lines
-    value = _parse(raw)
-    cutting = [d for d, edit in edits if _loses_text(_set_pointer(value, edit.pointer, edit.value), edit.value)]
-    if cutting:
-        _note_cut(work, origins, ", ".join(f"{d.code} {d.name}" for d in cutting))
-    suffix = b"\r" if raw.endswith(b"\r") else b""
-    prefix = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
-    return [prefix + json.dumps(value, ensure_ascii=False).encode() + suffix]
-
-
-def _note_cut(work: _Work, origins: array | range, reason: str) -> None:
-    """Note that an edit lost text from these original lines; they are read back from the
-    original file when committing, so the entry holds them exactly, however many rounds
-    edited them before."""
-    first, last = min(origins), max(origins)
-    if first in work.cut:
-        before_last, before = work.cut[first]
-        last, reason = max(last, before_last), before if reason in before else f"{before}, {reason}"
-    work.cut[first] = (last, reason)
+def _entry(line: int, reason: str, raw: bytes, dropped: bool, run_id: str) -> bytes:
+    """One line of <name>.removed.jsonl: where it was, why, the fix run, and the original line
+    byte for byte: a dropped record that is exactly one JSON object is embedded as it was
+    written ("record"), anything else is "raw" text, plus "raw_hex" when it is not UTF-8."""
+    head = {"line": line, "removed_by": reason, "fix_run": run_id}
+    if dropped and raw == raw.strip():
+        with contextlib.suppress(orjson.JSONDecodeError, UnicodeDecodeError):
+            if isinstance(orjson.loads(raw), dict):
+                raw.decode("utf-8")
+                return json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "record": ' + raw + b"}"
+    text = raw.decode("utf-8", "replace")
+    head["raw"] = text
+    if text.encode() != raw:
+        head["raw_hex"] = raw.hex()
+    return json.dumps(head, ensure_ascii=False).encode()
 
 
 def _removed_entries(work: _Work) -> bytes:
     """The lines to append to <name>.removed.jsonl, in original line order."""
-    entries = list(work.removed)
-    if work.cut:
-        wanted = {n for first, (last, _) in work.cut.items() for n in range(first, last + 1)}
-        lines = {n: raw for n, raw in zip(range(1, max(wanted) + 1), _lines(work.original, work.max_line_bytes)) if n in wanted}
-        for first, (last, reason) in work.cut.items():
-            raw = b"\n".join(lines[n] for n in range(first, last + 1))
-            entries.append((first, _aside(first, reason, raw, whole_record=False)))
-    entries.sort(key=lambda entry: entry[0])
-    return b"".join(entry + b"\n" for _, entry in entries)
+    if not work.aside:
+        return b""
+    wanted = {n for first, (last, _, _) in work.aside.items() for n in range(first, last + 1)}
+    lines = {n: raw for n, raw in zip(range(1, max(wanted) + 1), _lines(work.target, work.max_line_bytes)) if n in wanted}
+    entries = []
+    for first, (last, reason, dropped) in sorted(work.aside.items()):
+        raw = b"\n".join(lines[n] if type(lines[n]) is bytes else b"" for n in range(first, last + 1))
+        entries.append(_entry(first, reason, raw, dropped, work.run_id) + b"\n")
+    return b"".join(entries)
 
 
-def _significant(raw: bytes) -> bytes:
-    """A line's content without whitespace, BOM and CR: what a fix must not lose silently."""
-    return b"".join(raw.replace(b"\xef\xbb\xbf", b"").split())
-
-
-def _pinned(linter: Linter, result: RunResult) -> Linter:
-    """A linter whose conventions are those first inferred, so fixing cannot shift them."""
+def _pinned(linter: Linter, conv: Conventions) -> Linter:
+    """A linter whose conventions are `conv` (a file's, as first inferred), so that fixing
+    cannot shift them."""
     settings = linter.settings
-    if result.files:
-        conv = result.files[0].conventions
-        settings = dataclasses.replace(
-            settings,
-            format=settings.format or (conv.format if conv.format != "unknown" else None),
-            task=settings.task or conv.task,
-            separator=settings.separator if settings.separator is not None else conv.separator,
-            stop=settings.stop if settings.stop is not None else conv.stop,
-        )
+    settings = dataclasses.replace(
+        settings,
+        format=settings.format or (conv.format if conv.format != "unknown" else None),
+        task=settings.task or conv.task,
+        separator=settings.separator if settings.separator is not None else conv.separator,
+        stop=settings.stop if settings.stop is not None else conv.stop,
+    )
     return Linter(linter.rule_classes, settings, linter.jobs)
 
 
-def apply_fixes(linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None) -> RunResult:
-    """Fix every file of the run (see module docstring); return the result of the final check."""
+def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, FileResult, FileResult | None]]:
+    """How the copies are re-checked: each training file alone with its own conventions, or
+    the training file with its validation file, both with the training file's conventions."""
+    validation = next((f for f in files if f.role == "validation"), None)
+    trains = [f for f in files if f.role == "train"]
+    if validation is not None and len(trains) == 1:
+        return [(_pinned(linter, trains[0].conventions), trains[0], validation)]
+    return [(_pinned(linter, f.conventions), f, None) for f in trains]
+
+
+def apply_fixes(
+    linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None, held: FixGuard | None = None,
+) -> RunResult:
+    """Fix every file of the run (see module docstring); return the result of the final check.
+    `held`: the locks and identities taken before the check read the files (see `guard`);
+    without it they are taken now."""
     files = [f for f in result.files if not f.error]
     if not any(applicable(d, minimum) for f in files for d in f.diagnostics):
         return result
-    for f in files:
-        if diff_out is None and _read_only(f.path):
-            result.errors.append(f"{f.path}: file is read-only; not fixed")
+    if diff_out is None:
+        for f in files:
+            if _read_only(f.path):
+                result.errors.append(f"{f.path}: file is read-only; not fixed")
+                return result
+    own_guard = held is None and diff_out is None
+    if own_guard:
+        try:
+            held = guard([f.path for f in files if f.role == "train"], next((f.path for f in files if f.role == "validation"), None))
+        except FixError as error:
+            result.errors.append(str(error))
             return result
-    linter = _pinned(linter, result)
-    with tempfile.TemporaryDirectory(prefix="ftlint-fix-") as scratch:
+    try:
+        return _fix(linter, result, files, minimum, diff_out, held)
+    finally:
+        if own_guard and held is not None:
+            held.close()
+
+
+def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Applicability,
+         diff_out: TextIO | None, held: FixGuard | None) -> RunResult:
+    groups = _groups(linter, files)
+    with tempfiles.temporary_directory(prefix="ftlint-fix-") as scratch:
         works: dict[str, _Work] = {}
         for i, f in enumerate(files):
-            copy = os.path.join(scratch, f"{i}-{Path(f.path).name}")
-            shutil.copy2(f.path, copy)
-            works[f.path] = _Work(f.path, copy, linter.settings.max_line_bytes)
-        current = result
+            copy = os.path.join(scratch, f"{i}-{os.path.basename(f.path)}")
+            target = os.path.realpath(f.path)
+            works[f.path] = _Work(f.path, target, copy, linter.settings.max_line_bytes, run_id=_copy_and_digest(target, copy))
+        current = {f.path: f for f in files}
+        errors: list[str] = []
         for _ in range(MAX_ROUNDS):
-            pending = {f.path: _select(f.diagnostics, minimum) for f in current.files if f.path in works}
-            if not any(pending.values()):
-                break
+            pending = {path: _select(works[path], f.diagnostics, minimum) for path, f in current.items()}
             for path, taken in pending.items():
+                works[path].changed = False
                 if taken:
                     _rewrite(works[path], taken)
-            displays = {w.copy: w.original for w in works.values()}
-            copies = [works[f.path].copy for f in files if f.role == "train"]
-            validation = next((works[f.path].copy for f in files if f.role == "validation"), None)
-            current = linter.run(copies, validation=validation, displays=displays)
+            if not any(w.changed for w in works.values()):
+                break
+            current, errors = _recheck(groups, works)
+        else:
+            lines = sorted({w.original_line(line) for path, taken in pending.items() if works[path].changed for line in taken})
+            result.errors.append(f"{next(p for p in pending if works[p].changed)}: fixes of line {lines[0]:,} still change it after "
+                                 f"{MAX_ROUNDS:,} rounds; nothing written (please report this bug)")
+            return result
         if diff_out is not None:
             for work in works.values():
                 _write_diff(work, diff_out)
         else:
-            for work in works.values():
-                _commit(work)
-    inferred = {f.path: f.conventions for f in files}
-    for f in current.files:
-        f.conventions = inferred.get(f.path, f.conventions)
-        work = works.get(f.path)
-        if work is not None and work.fixed:
+            _commit_all(list(works.values()), held)
+    return _final(result, files, current, errors, works, diff_out is None)
+
+
+def _copy_and_digest(source: str, copy: str) -> str:
+    """Copy a file; return a digest of its content (decompressed), which marks this content's
+    entries in <name>.removed.jsonl."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as src, open(copy, "wb") as out:
+        while block := src.read(1 << 20):
+            digest.update(block)
+            out.write(block)
+    if is_gzip(copy):
+        digest = hashlib.sha256()
+        with open_binary(copy) as src:
+            while block := src.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _recheck(groups: list[tuple[Linter, FileResult, FileResult | None]], works: dict[str, _Work]) -> tuple[dict[str, FileResult], list[str]]:
+    displays = {w.copy: w.original for w in works.values()}
+    checked: dict[str, FileResult] = {}
+    errors: list[str] = []
+    for pinned, train, validation in groups:
+        run = pinned.run([works[train.path].copy], validation=works[validation.path].copy if validation else None, displays=displays)
+        checked.update((f.path, f) for f in run.files)
+        errors.extend(run.errors)
+    return checked, errors
+
+
+def _final(result: RunResult, files: list[FileResult], current: dict[str, FileResult], errors: list[str],
+           works: dict[str, _Work], written: bool) -> RunResult:
+    """The final check, with the conventions first inferred, the fixes counted, and each
+    refused fix's reason on the finding that stays."""
+    final = RunResult([], result.rules, result.errors + errors)
+    for original in result.files:
+        f = current.get(original.path, original)
+        work = works.get(original.path)
+        if work is not None:
+            f.conventions = original.conventions
             f.fixed = dict(work.fixed)
-            f.removed_to = removed_path(f.path) if (work.removed or work.cut) and diff_out is None else None
-    return current
+            f.removed_to = removed_path(f.path) if work.aside and written and work.fixed else None
+            if work.refused:
+                f.diagnostics = [_with_reason(d, work) for d in f.diagnostics]
+        final.files.append(f)
+    return final
+
+
+def _with_reason(d: Diagnostic, work: _Work) -> Diagnostic:
+    why = work.refused.get((work.original_line(d.location.line), d.code))
+    return d if why is None else d._replace(message=f"{d.message} (fix not applied: it could not keep the line exact: {why})")
 
 
 def _read_only(path: str) -> bool:
@@ -321,45 +497,125 @@ def _read_only(path: str) -> bool:
     return not os.access(path, os.W_OK) or not stat.S_IMODE(os.stat(path).st_mode) & 0o222
 
 
-def _commit(work: _Work) -> None:
-    """Append what was removed to <name>.removed.jsonl (fsynced first, so a removal is never
-    lost), then replace the original atomically, keeping its permissions. If anything fails,
-    the append is undone: both files are left as they were."""
-    if not work.fixed:
+# --- commit ---------------------------------------------------------------------------------------
+
+def _commit_all(works: list[_Work], held: FixGuard | None) -> None:
+    """Write every fixed file, after checking that none changed since it was read."""
+    if held is not None:
+        for work in works:
+            if work.fixed and (why := held.changed(work.original)):
+                raise FixError(why)
+    for work in works:
+        _commit(work, held)
+
+
+def _commit(work: _Work, held: FixGuard | None) -> None:
+    """Stage the fixed copy beside the target (mode and owner kept, fsynced), append what was
+    removed to <name>.removed.jsonl (fsynced), then replace the target atomically. If
+    anything fails, the append is undone: both files are left as they were."""
+    if work.origin is None or not work.fixed:
         return
-    entries = _removed_entries(work) if work.removed or work.cut else b""
+    entries = _removed_entries(work)
     aside_path = removed_path(work.original)
-    aside_size = os.path.getsize(aside_path) if os.path.exists(aside_path) else None  # None: no such file yet
+    before = os.stat(work.target)
     staged = None
+    undo: tuple[int, bytes] | None = None
     try:
-        if entries:
-            with open(aside_path, "ab") as aside:
-                aside.write(entries)
-                aside.flush()
-                os.fsync(aside.fileno())
-        handle, staged = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(work.original)), prefix=".ftlint-fix-")
+        handle, staged = tempfile.mkstemp(dir=os.path.dirname(work.target), prefix=".ftlint-fix-")
+        tempfiles.register(staged)
         with os.fdopen(handle, "wb") as out, open(work.copy, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
+            os.fchmod(out.fileno(), stat.S_IMODE(before.st_mode))
+            _keep_owner(out.fileno(), before)
             os.fsync(out.fileno())
-        os.chmod(staged, stat.S_IMODE(os.stat(work.original).st_mode))
-        os.replace(staged, work.original)
-    except BaseException:
-        if staged is not None and os.path.exists(staged):
-            os.unlink(staged)
         if entries:
-            _undo_append(aside_path, aside_size)
+            undo = _append_entries(aside_path, entries, work.run_id)
+        if held is not None and (why := held.changed(work.original)):
+            raise FixError(why)
+        os.replace(staged, work.target)
+        _sync_folder(work.target)
+    except BaseException:
+        if undo is not None:
+            _undo_append(aside_path, undo)
         raise
+    finally:
+        if staged is not None:
+            tempfiles.release(staged)
 
 
-def _undo_append(path: str, size: int | None) -> None:
-    """Restore <name>.removed.jsonl to `size` bytes, or remove it if it did not exist. Best
-    effort: the error that made the commit fail is the one reported."""
+def _keep_owner(handle: int, before: os.stat_result) -> None:
+    """The original's owner and group, as far as this process may set them."""
+    for uid in (before.st_uid, -1):
+        with contextlib.suppress(PermissionError):
+            os.fchown(handle, uid, before.st_gid)
+            return
+
+
+def _sync_folder(path: str) -> None:
     with contextlib.suppress(OSError):
-        if size is None:
+        handle = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+        try:
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+
+
+def _append_entries(path: str, entries: bytes, run_id: str) -> tuple[int, bytes]:
+    """Append to <name>.removed.jsonl, first removing what an interrupted commit of the same
+    content left at its end (its entries, a partly written last one): a rerun never appends
+    twice. Returns what undoes it: (size to truncate to, -1: remove the file; bytes to put back)."""
+    existed = os.path.exists(path)
+    with open(path, "a+b") as aside:
+        size = aside.seek(0, os.SEEK_END)
+        keep = _interrupted_from(aside, size, f'"fix_run": "{run_id}"'.encode(), entries.split(b"\n"))
+        aside.seek(keep)
+        undo = (keep, aside.read()) if existed else (-1, b"")
+        aside.seek(max(keep - 1, 0))
+        lead = b"\n" if keep and aside.read(1) != b"\n" else b""  # never glue an entry to a line of someone else's
+        try:
+            aside.truncate(keep)
+            aside.write(lead + entries)
+            aside.flush()
+            os.fsync(aside.fileno())
+        except BaseException:
+            _undo_append(path, undo)
+            raise
+    return undo
+
+
+def _interrupted_from(aside: Any, size: int, marker: bytes, entries: list[bytes]) -> int:
+    """Where the trailing entries of an interrupted commit of this content (lines with its
+    `marker`, and a partly written last line that starts one of `entries`) begin."""
+    keep, start, buffer = size, size, b""
+    while keep:
+        cut = buffer.rfind(b"\n", 0, len(buffer) - 1) if buffer.endswith(b"\n") else buffer.rfind(b"\n")
+        if cut < 0 and start:
+            begin = max(0, start - (1 << 16))
+            aside.seek(begin)
+            buffer, start = aside.read(start - begin) + buffer, begin
+            continue
+        line = buffer[cut + 1 :]
+        ours = marker in line if line.endswith(b"\n") else any(e.startswith(line) for e in entries)
+        if not ours:
+            return keep
+        keep -= len(line)
+        buffer = buffer[: cut + 1]
+    return keep
+
+
+def _undo_append(path: str, undo: tuple[int, bytes]) -> None:
+    """Put <name>.removed.jsonl back as it was (or remove it if it did not exist). Best
+    effort: the error that made the commit fail is the one reported."""
+    keep, tail = undo
+    with contextlib.suppress(OSError):
+        if keep < 0:
             os.unlink(path)
-        else:
-            os.truncate(path, size)
+            return
+        with open(path, "r+b") as aside:
+            aside.truncate(keep)
+            aside.seek(keep)
+            aside.write(tail)
 
 
 def _write_diff(work: _Work, out: TextIO) -> None:

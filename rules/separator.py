@@ -56,8 +56,8 @@ def variant_cut(text: str, affix: str) -> int | None:
             if at == 0:
                 return 0
             before = end[at - 1]
-            if before.isspace() or core[0].isalnum() != before.isalnum():
-                return at
+            if before.isspace() or core[0].isalnum() != before.isalnum() or (core.isupper() and before.islower()):
+                return at  # "sirEND": an upper-case core glued to a lower-case word is a variant too
             return None
     return None
 
@@ -67,9 +67,10 @@ def complete(text: str, affix: str) -> tuple[str, str]:
 
     - "variant": a variant of the affix ends the text (see `variant_cut`); it is replaced,
       together with the whitespace before it when the affix brings its own leading whitespace.
-    - "partial": the text's last line is the start of an affix that begins with a newline
-      (`"...\nSupported"` for `"\nSupported:"`, `"...\n\n#"` for `"\n\n###\n\n"`;
-      at least two characters, or one symbol); the rest of the affix is appended.
+    - "partial": the text ends with the start of the affix, cut at word boundaries on both
+      sides (`"...\nSupported"` for `"\nSupported:"`, `"...\n\n#"` for `"\n\n###\n\n"`,
+      `"... this text"` for `" text\n\n###\n\n"`; at least two characters, or one
+      symbol): only the rest of the affix is appended, the text is never repeated.
     - "append": the affix is appended, minus the part of its leading whitespace that the text
       already ends with (`"...\n"` + `"\n\n###\n\n"` gives one separator, not three newlines).
     """
@@ -86,7 +87,8 @@ def complete(text: str, affix: str) -> tuple[str, str]:
         if start.isspace():
             return text + affix[k:], "append"
         piece = start.strip()
-        if start[0] == "\n" and "\n" not in piece and (len(piece) >= 2 or not piece.isalnum()):
+        glued = (len(text) > k and text[-k - 1].isalnum() and start[0].isalnum()) or (start[-1].isalnum() and affix[k].isalnum())
+        if not glued and (len(piece) >= 2 or not piece.isalnum()):
             return text + affix[k:], "partial"
     return text + affix, "append"
 
@@ -183,6 +185,12 @@ def value_column(batch, index: int, key: str, offset: int) -> int:
     return batch.column_of(index, key)
 
 
+def repeats(new: str, affix: str) -> bool:
+    """Whether `new`, which ends with `affix`, holds it once more before: a fix that would make
+    it so is not offered (no fix ever adds a second separator or stop sequence)."""
+    return affix in new[:-1]
+
+
 def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, name: str) -> Iterator:
     """FT201/FT302: diagnostics with safe fixes for the values of `key` that do not end with
     `affix` (`name`: "separator" or "stop sequence"); other endings are FT202/FT303's."""
@@ -200,6 +208,9 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
         how, new = classify(text, affix, label_lines=label_lines)
         if how == "other":
             continue  # FT202/FT303
+        fix = Fix(titles[how], (Edit(line, "set", pointer, new),), Applicability.SAFE)
+        if repeats(new, affix):
+            fix = Fix(f"Check the {key}: it already holds the {name} {shown} before its end", (), Applicability.DISPLAY_ONLY)
         if how == "variant":
             cut = variant_cut(text, affix) or 0
             message = (f"{key} ends with {show(text[cut:].lstrip(), 20)}, a variant of the {name} {shown}; "
@@ -210,7 +221,7 @@ def missing_affix(rule: Rule, batch, ctx, key: str, affix: str, share: float, na
             message = appended
         yield rule.diagnostic(
             ctx, line, message, column=value_column(batch, i, key, len(text)), pointer=pointer,
-            fix=Fix(titles[how], (Edit(line, "set", pointer, new),), Applicability.SAFE),
+            fix=fix,
         )
 
 
@@ -241,11 +252,14 @@ def other_affix(rule: Rule, batch, ctx, key: str, affix: str, name: str) -> Iter
             continue
         line = batch.lines[i]
         new = text[: len(text) - len(ending)] + affix
+        fix = Fix(f"Replace {show(ending)} with the {name} {shown}", (Edit(line, "set", pointer, new),), Applicability.UNSAFE)
+        if repeats(new, affix):
+            fix = Fix(f"Check the {key}: it already holds the {name} {shown} before its end", (), Applicability.DISPLAY_ONLY)
         yield rule.diagnostic(
             ctx, line,
             f"{key} ends with {show(ending.strip())} instead of the dataset's {name} {shown}; use one {name} throughout",
             column=value_column(batch, i, key, len(text) - len(ending)), pointer=pointer,
-            fix=Fix(f"Replace {show(ending)} with the {name} {shown}", (Edit(line, "set", pointer, new),), Applicability.UNSAFE),
+            fix=fix,
         )
 
 

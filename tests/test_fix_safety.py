@@ -310,14 +310,17 @@ def test_set_edits_that_only_add_text_put_nothing_aside(tmp_path):
 
 
 @pytest.mark.parametrize(("old", "new", "loses"), [
-    ("a", "a" + SEP, False), ("a\n\n#", "a" + SEP, False), ("a ###", "a" + SEP, False), ("b", " b", False),
-    ("a  ", "a", False), (None, "a", False), (" b END!!", " b END", True), (" b STOP", " b END", True),
-    (" Positive.", " positive", True), ("a", "", True), (1, "1", True), ([1], [1], False),
+    ('"a"', "a" + SEP, False), ('"a\\n\\n#"', "a" + SEP, False), ('"a ###"', "a" + SEP, True), ('"b"', " b", False),
+    ('"a  "', "a", True), (None, "a", False), ('" b END!!"', " b END", True), ('" b STOP"', " b END", True),
+    ('" Positive."', " positive", True), ('"a"', "", True), ("1", "1", True), ("[1]", [1], False),
+    ('"a\xff"', "a\ufffd" + SEP, False), ('"a\xff!"', "a\ufffd", True), ('"a\\ud800!"', "a\ufffd", True),
 ])
-def test_loses_text(old, new, loses):
-    from ftlint.fixes import _loses_text
+def test_set_value_says_when_text_is_cut(old, new, loses):
+    """What a `set` edit removes (whitespace too, or an unreadable byte) goes aside."""
+    from ftlint.jsonedit import set_value
 
-    assert _loses_text(old, new) is loses
+    raw = b'{"k": 1}' if old is None else b'{"v": ' + old.encode("latin-1") + b"}"
+    assert set_value(raw, "/v", new)[1] is loses
 
 
 def test_stop_is_not_content(tmp_path):

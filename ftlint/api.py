@@ -14,6 +14,7 @@ Everything here is stable API: names and signatures change only with a major ver
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 from collections import Counter
@@ -171,8 +172,9 @@ def fix(
     unsafe: bool = False, diff: TextIO | None = None, model: str | None = None, jobs: int = 1,
 ) -> CheckResult:
     """Apply safe fixes (and unsafe ones with `unsafe`) in place, or write them as a unified diff
-    to `diff` and change nothing. Returns the check of the fixed files."""
-    from ftlint.fixes import apply_fixes
+    to `diff` and change nothing. Returns the check of the fixed files. Raises FixError (an
+    OSError) when another `ftlint --fix` is fixing one of the files."""
+    from ftlint.fixes import apply_fixes, guard
     from ftlint.sources import is_stream
 
     streams = [p for p in [*paths, validation or ""] if p and is_stream(p)]
@@ -180,9 +182,10 @@ def fix(
         raise ConfigError(f"fixes need regular files, not standard input or a pipe ({streams[0]})")
     settings = _settings(settings, {"model": model})
     linter = Linter(registry().rules, settings, jobs=jobs)
-    result = linter.run(list(paths), validation=validation)
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
-    return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff))
+    with guard(paths, validation) if diff is None else contextlib.nullcontext(None) as held:  # locked before reading
+        result = linter.run(list(paths), validation=validation)
+        return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff, held=held))
 
 
 def check_text(

@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import errno
 import fcntl
@@ -360,14 +361,15 @@ def _pinned(linter: Linter, conv: Conventions) -> Linter:
     """A linter whose conventions are `conv` (a file's, as first inferred), so that fixing
     cannot shift them."""
     settings = linter.settings
-    settings = dataclasses.replace(
+    pinned = copy.copy(linter)  # the same rules, already selected and configured
+    pinned.settings = dataclasses.replace(
         settings,
         format=settings.format or (conv.format if conv.format != "unknown" else None),
         task=settings.task or conv.task,
         separator=settings.separator if settings.separator is not None else conv.separator,
         stop=settings.stop if settings.stop is not None else conv.stop,
     )
-    return Linter(linter.rule_classes, settings, linter.jobs)
+    return pinned
 
 
 def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, FileResult, FileResult | None]]:
@@ -394,6 +396,10 @@ def apply_fixes(
             if _read_only(f.path):
                 result.errors.append(f"{f.path}: file is read-only; not fixed")
                 return result
+    for v in (f for f in files if f.role == "validation"):
+        if any(t.role == "train" and os.path.samefile(t.path, v.path) for t in files):
+            result.errors.append(f"{v.path}: the validation file is the training file; not fixed")
+            return result
     own_guard = held is None and diff_out is None
     if own_guard:
         try:

@@ -75,6 +75,7 @@ def release(path: str) -> None:
 def temporary_file(prefix: str = "ftlint-", suffix: str = "", dir: str | None = None) -> Iterator[tuple[int, str]]:
     """A new temporary file as (open descriptor, path), removed on leaving the block and on
     any exit of the process. The caller owns (and closes) the descriptor."""
+    _install()  # the handler first: a signal right after the file exists still removes it
     handle, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=dir)
     register(path)
     try:
@@ -86,6 +87,7 @@ def temporary_file(prefix: str = "ftlint-", suffix: str = "", dir: str | None = 
 @contextlib.contextmanager
 def temporary_directory(prefix: str = "ftlint-", dir: str | None = None) -> Iterator[str]:
     """A new temporary folder, removed with its content on leaving the block and on any exit."""
+    _install()
     path = register(tempfile.mkdtemp(prefix=prefix, dir=dir))
     try:
         yield path

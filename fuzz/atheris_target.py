@@ -20,7 +20,8 @@ when a property ftlint guarantees does not hold (see docs/GUARANTEES.md):
   well-formed XML whose `tests`/`failures`/`errors` count its testcases (none failing on an
   exit-0 run), github one `::level title=...,file=...,line=N,col=N::message` line per finding;
 - `--fix --unsafe-fixes` exits 0 or 1 without an internal error, leaves only the file and
-  `<name>.removed.jsonl`, and the fixed file has the same properties (`check_fix`).
+  `<name>.removed.jsonl`, loses nothing (`tests/fixcheck.py`), a second run changes nothing,
+  and the fixed file has the same properties (`check_fix`).
 
 A crashing input is saved by libFuzzer as `crash-<sha1>` in the working directory: copy it to
 tests/regressions/ and `tests/test_fuzz.py::test_regression_inputs` replays it with `check()`.
@@ -40,6 +41,10 @@ import tempfile
 import zlib
 from urllib.parse import unquote_to_bytes
 from xml.etree import ElementTree
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from fixcheck import lost  # noqa: E402  (what "a fix loses nothing" means, shared with the tests)
 
 # Characters that must never reach a terminal raw (the set ftlint.text escapes).
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -172,18 +177,29 @@ def check_formats(path: str, code: int, n_diagnostics: int, *args: str) -> None:
 
 def check_fix(data: bytes, name: str = "fuzz.jsonl") -> None:
     """`--fix --unsafe-fixes` on `data`: exit 0 or 1 (2 only for an unreadable gzip), no internal
-    error, nothing left in the folder but the file and `<name>.removed.jsonl`, and the fixed file
-    lints with the same properties."""
+    error, nothing left in the folder but the file and `<name>.removed.jsonl`, nothing lost
+    (`tests/fixcheck.py`: every string, key and number of the original is in the fixed file or
+    its line, byte for byte, in `<name>.removed.jsonl`), a second run changes nothing, and the
+    fixed file lints with the same properties."""
     with tempfile.TemporaryDirectory(prefix="ftlint-fuzz-") as folder:
         path = os.path.join(folder, name)
+        aside = os.path.join(folder, name.replace(".gz", "").replace(".jsonl", "") + ".removed.jsonl")
         with open(path, "wb") as out:
             out.write(data)
         code, _, stderr = run(path, "--fix", "--unsafe-fixes", "--format", "json")
         assert "internal error" not in stderr and "Traceback" not in stderr, stderr
         assert code in ((0, 1) if content_of(data) is not None else (0, 1, 2)), (code, stderr)
-        assert set(os.listdir(folder)) <= {name, name.replace(".gz", "").replace(".jsonl", "") + ".removed.jsonl"}, os.listdir(folder)
+        assert set(os.listdir(folder)) <= {name, os.path.basename(aside)}, os.listdir(folder)
         with open(path, "rb") as fixed:
             after = fixed.read()
+        removed = open(aside, "rb").read() if os.path.exists(aside) else b""
+        if code != 2:
+            missing = lost(content_of(data) or b"", content_of(after) or b"", removed)
+            assert missing == [], missing
+            run(path, "--fix", "--unsafe-fixes")
+            with open(path, "rb") as again:
+                assert again.read() == after, "a second --fix changed the file"
+            assert (open(aside, "rb").read() if os.path.exists(aside) else b"") == removed, "a second --fix changed <name>.removed.jsonl"
     if code != 2:
         check(after, name)
 
@@ -193,8 +209,7 @@ def test_one_input(data: bytes) -> None:
     check_fix(data)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SEED_DIRS = ("examples", "tests/bad_inputs")  # not tests/regressions: the suite replays those
+SEED_DIRS = ("examples", "tests/bad_inputs", "fuzz/seeds")  # not tests/regressions: the suite replays those
 SEED_BYTES = 4096  # libFuzzer's default -max_len; longer seeds are cut to it
 
 

@@ -386,7 +386,7 @@ def test_sigterm_leaves_no_temporary_files(tmp_path):
     command = [sys.executable, "-m", "ftlint", "check", "--isolated", "--jobs", "1", "--fix", "-q", str(path)]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(scratch.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+    while not [p for p in scratch.rglob("*") if p.is_file()] and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert proc.poll() is None, "the fix ended before its working copy was seen"
     proc.send_signal(signal.SIGTERM)
@@ -530,3 +530,19 @@ def assert_fix_loses_nothing(folder: Path, data: bytes, unsafe: bool) -> None:
 @given(lossless_cases(), st.booleans())
 def test_fix_loses_nothing(tmp_path_factory, data, unsafe):
     assert_fix_loses_nothing(tmp_path_factory.mktemp("fix"), data, unsafe)
+
+
+def test_api_fix_refuses_a_validation_file_that_is_the_training_file(tmp_path):
+    path = dataset(tmp_path, good(12)[3])
+    original = path.read_bytes()
+    result = api.fix([str(path)], validation=str(path), unsafe=True)
+    assert any("is the training file" in e for e in result.errors)
+    assert path.read_bytes() == original and not (tmp_path / "train.removed.jsonl").exists()
+
+
+def test_fix_with_a_rule_ignored(tmp_path):
+    """The later rounds re-check with the same selection (an ignored code is not unknown)."""
+    path = dataset(tmp_path, b'{"prompt":"no separator","completion":"no space END"}\r')
+    code, out, err = run("check", str(path), "--fix", "--ignore", "FT201")
+    assert code in (0, 1), err
+    assert path.read_bytes().splitlines()[-1] == b'{"prompt":"no separator","completion":" no space END"}'

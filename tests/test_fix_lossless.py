@@ -546,3 +546,34 @@ def test_fix_with_a_rule_ignored(tmp_path):
     code, out, err = run("check", str(path), "--fix", "--ignore", "FT201")
     assert code in (0, 1), err
     assert path.read_bytes().splitlines()[-1] == b'{"prompt":"no separator","completion":" no space END"}'
+
+
+def test_a_fix_that_cannot_be_exact_is_refused_and_says_why(tmp_path, monkeypatch):
+    """Where the edit cannot keep the line exact the fix is not applied, the finding stays with
+    the reason, and the other fixes still happen."""
+    import ftlint.fixes as fixes
+    from ftlint.jsonedit import Inexact
+
+    real_set_value = fixes.set_value
+
+    def refuse_prompts(raw, pointer, value):
+        if pointer == "/prompt":
+            raise Inexact("simulated: no exact edit")
+        return real_set_value(raw, pointer, value)
+
+    monkeypatch.setattr(fixes, "set_value", refuse_prompts)
+    path = dataset(tmp_path, b'{"prompt":"no separator","completion":"no space END"}')
+    code, out, err = run("check", str(path), "--fix")
+    assert code == 1, err
+    assert path.read_bytes().splitlines()[-1] == b'{"prompt":"no separator","completion":" no space END"}'
+    assert "FT201" in out and "fix not applied: it could not keep the line exact: simulated: no exact edit" in out
+
+
+@pytest.mark.parametrize(("raw", "pointer"), [
+    (b'{"a":1}', "/b/c"), (b'{"a":[1]}', "/a/3"), (b'{"a":"x"}', "/a/0"), (b'{"a":1}', ""), (b'{"a":', "/a"), (b'{"a" 1}', "/a"),
+])
+def test_set_value_refuses_what_it_cannot_follow(raw, pointer):
+    from ftlint.jsonedit import Inexact, set_value
+
+    with pytest.raises(Inexact):
+        set_value(raw, pointer, "new")

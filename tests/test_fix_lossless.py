@@ -165,6 +165,7 @@ def test_a_fix_that_would_create_an_error_is_never_made(tmp_path):
     path = dataset(tmp_path, b'{"prompt":"no separator","completion":" x END","score":1e400}')
     fixed, _, out = fix_twice(path)
     assert b"1e400" in fixed and b"Infinity" not in fixed
+    assert "FT009" not in out and run("check", str(path))[0] == 0  # no error created: the fixed file passes
 
 
 def test_removed_copy_of_a_dropped_record_is_exact(tmp_path):
@@ -484,7 +485,9 @@ def lossless_cases(draw) -> bytes:
     record and any reader defects of its line."""
     task = draw(st.sampled_from(["generation", "generation", "classification"]))
     if task == "classification":
-        lines = [json.dumps({"prompt": f"Review {i}: fine{SEP}", "completion": [" positive", " negative"][i % 2]}).encode()
+        opinions = ["fine", "great sound", "too loud", "broke", "love it", "meh", "works", "cheap", "ok I guess",
+                    "wow", "bad fit", "slow", "perfect", "returned"]  # endings as varied as real prompts
+        lines = [json.dumps({"prompt": f"Review {i}: {opinions[i]}{SEP}", "completion": [" positive", " negative"][i % 2]}).encode()
                  for i in range(14)]
     else:
         lines = good(14)

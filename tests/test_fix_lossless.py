@@ -392,7 +392,7 @@ def test_sigterm_leaves_no_temporary_files(tmp_path):
     assert proc.poll() is None, "the fix ended before its working copy was seen"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == -signal.SIGTERM
-    assert list(scratch.iterdir()) == []
+    assert list(scratch.rglob("*")) == []
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".ftlint-fix-")]
 
 

@@ -478,7 +478,7 @@ def _final(result: RunResult, files: list[FileResult], current: dict[str, FileRe
            works: dict[str, _Work], written: bool) -> RunResult:
     """The final check, with the conventions first inferred, the fixes counted, and each
     refused fix's reason on the finding that stays."""
-    final = RunResult([], result.rules, result.errors + errors)
+    final = dataclasses.replace(result, files=[], errors=result.errors + errors)  # everything else of the run kept
     for original in result.files:
         f = current.get(original.path, original)
         work = works.get(original.path)

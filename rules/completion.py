@@ -107,10 +107,13 @@ class StopMissing(DatasetRule):
     Safe, and never a second stop sequence:
     - the completion ends with a variant of the stop sequence (its core, here `END`, possibly
       followed by whitespace or one of `.,;!`, as in the second line): the variant is REPLACED;
-    - the completion's last line is the start of a stop sequence that begins with a newline
-      (`"...\\n##"` for `"\\n###"`): the stop sequence is completed;
+    - the completion ends with the start of the stop sequence, at word boundaries (`"...\\n##"`
+      for `"\\n###"`): the stop sequence is completed; an upper-case core glued to a
+      lower-case word (`" it is sirEND"`) is a variant too (`" it is sir END"`);
     - otherwise the stop sequence is appended (the part of its leading whitespace that the
       completion already ends with is not doubled).
+    When the completion already holds the stop sequence before its end (FT304), no fix is
+    offered.
     Without any stop sequence: run `ftlint check FILE --stop ' END' --fix`; with the stop
     sequence configured, this rule appends it to every completion.
     """

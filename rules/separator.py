@@ -288,11 +288,13 @@ class SeparatorMissing(Rule):
     Safe, and never a second separator:
     - the prompt ends with a variant of the separator (its core, here `###`, possibly
       followed by whitespace, as in the second line): the variant is REPLACED by the separator;
-    - the prompt's last line is the start of a separator that begins with a newline
-      (`"...\\nSupported"` for `"\\nSupported:"`): the separator is completed;
+    - the prompt ends with the start of the separator, at word boundaries (`"...\\nSupported"`
+      for `"\\nSupported:"`, `"... this text"` for `" text\\n\\n###\\n\\n"`): the separator
+      is completed, the text never repeated;
     - otherwise the separator is appended. Trailing whitespace of the prompt is kept (FT205
       reports spaces), except the part that the separator itself begins with, which is not
       doubled.
+    When the prompt already holds the separator before its end (FT203), no fix is offered.
     """
 
     code = "FT201"

@@ -48,7 +48,7 @@ def _input_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _convention_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci)")
+    parser.add_argument("--model", help="base model, for token limits and encodings (default: from config, else davinci for prompt-completion files, gpt-4o-mini-2024-07-18 for chat and preference files)")
     parser.add_argument("--task", choices=["classification", "generation"], help="override task inference")
     parser.add_argument("--separator", type=unescape, help=r"the prompt separator, e.g. '\n\n###\n\n' (default: inferred)")
     parser.add_argument("--stop", type=unescape, help=r"the completion stop sequence, e.g. ' END' (default: inferred)")
@@ -114,7 +114,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
     count = sub.add_parser("tokens", help="exact token totals per file, for cost estimates (all cores)")
     count.add_argument("paths", nargs="+", metavar="FILE")
-    count.add_argument("--model", help="base model whose encoding counts (default: from config, else davinci)")
+    count.add_argument("--model", help="base model whose encoding counts (default: from config, else the one `check` assumes: davinci for prompt-completion files, gpt-4o-mini-2024-07-18 for chat and preference files)")
     _output_format(count, ["text", "json"])
     _walk_options(count)
     count.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N")
@@ -316,17 +316,22 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
+    from ftlint import conventions
+    from ftlint.reader import sample_records
     from ftlint.sources import readable_path
     from ftlint.token_totals import token_totals
-    from ftlint.tokens import DEFAULT_MODEL, EncodingUnavailable
+    from ftlint.tokens import EncodingUnavailable, default_model
 
     settings = settings_from(args)
-    model = settings.model or DEFAULT_MODEL
     files, errors = _walked(args.paths, settings)
     report = {}
+    models = set()
     for path in files:
         try:
             with readable_path(path, settings.max_stream_bytes) as local:
+                # the model `check` assumes for the file's format when none is configured
+                fmt = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions()).format
+                model = settings.model or default_model(fmt)
                 totals = token_totals(local, model, max(args.jobs, 1))
         except EncodingUnavailable as error:
             raise UsageError(str(error)) from None
@@ -336,14 +341,15 @@ def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
         except Exception as error:  # noqa: BLE001 - one file's failure must not cost the others their totals
             errors.append(f"{path}: internal error: {type(error).__name__}: {error} (please report it)")
             continue
-        report[path] = totals.to_json()
+        models.add(model)
+        report[path] = {"model": model, **totals.to_json()}
         if args.format == "text":
             print(escape_controls(
                 f"{path}: {totals.records:,} records, {totals.prompt_tokens:,} prompt + {totals.completion_tokens:,} "
                 f"completion = {totals.total:,} tokens ({model}); longest example {totals.longest_example:,} tokens"
             ))
     if args.format == "json":
-        json.dump({"model": model, "files": report}, sys.stdout, indent=2)
+        json.dump({"model": models.pop() if len(models) == 1 else None, "files": report}, sys.stdout, indent=2)
         print()
     for message in errors:
         print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)

@@ -5,14 +5,19 @@ Duplicate, conflict, leakage and near-duplicate rules compare these, so one defi
 every format:
 
 - prompt-completion: `prompt` / `completion`;
-- chat: every message before the last assistant message / that assistant message's content
-  (a conversation with no assistant message has no answer);
-- preference: the `input` messages / the preferred output's content (OpenAI's DPO format), or
-  `prompt` / `chosen` (TRL's).
+- chat: every message before the last assistant message, with the record's `tools` or
+  `functions` when it has them / that assistant message's content, or its tool calls when it
+  has no content (a conversation with no assistant message has no answer);
+- preference: the `input` messages (and its tools) / the preferred output's content (OpenAI's
+  DPO format), or `prompt` / `chosen` (TRL's).
 
-The prompt text of a conversation is a canonical serialisation of its messages (orjson with
-sorted keys), so equal conversations give equal texts whatever their key order. Each is None
-when the record has no such text (a missing or wrongly typed field: the schema rules report it).
+A third text serves the leakage rule: the asked text, what the model is given and never
+trained to write: the prompt for prompt-completion, every message that is not the assistant's
+(with the tools) for conversations.
+
+The text of a conversation is a canonical serialisation of its messages (orjson with sorted
+keys), so equal conversations give equal texts whatever their key order. Each is None when the
+record has no such text (a missing or wrongly typed field: the schema rules report it).
 """
 from __future__ import annotations
 
@@ -52,6 +57,22 @@ def _last_assistant(messages: Any) -> int:
     return -1
 
 
+TOOL_KEYS = ("tools", "functions")
+
+
+def _conversation(messages: Any, record: dict) -> str | None:
+    """The canonical text of messages, with the record's tool definitions when it has any."""
+    if type(messages) is not list:
+        return None
+    tools = {key: record[key] for key in TOOL_KEYS if key in record}
+    return _canonical({"messages": messages, **tools} if tools else messages)
+
+
+def _input_messages(record: dict) -> Any:
+    given = record.get("input")
+    return given.get("messages") if type(given) is dict else None
+
+
 def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str | None]:
     """(prompt text, answer text) of a record; `fmt` is detected when not given."""
     if record is None:
@@ -64,15 +85,14 @@ def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str 
         messages = record.get("messages")
         last = _last_assistant(messages)
         if last < 0:
-            return (_canonical(messages) if type(messages) is list else None), None
-        return _canonical(messages[:last]), _content(messages[last])
+            return _conversation(messages, record), None
+        return _conversation(messages[:last], record), _content(messages[last])
     if fmt == "preference":
         if "input" in record:
             given = record.get("input")
-            messages = given.get("messages") if type(given) is dict else None
             preferred = record.get("preferred_output")
             answer = _content(preferred[-1]) if type(preferred) is list and preferred else None
-            return (_canonical(messages) if type(messages) is list else None), answer
+            return _conversation(_input_messages(record), given if type(given) is dict else {}), answer
         prompt, chosen = record.get("prompt"), record.get("chosen")
         prompt_text = prompt if type(prompt) is str else (_canonical(prompt) if type(prompt) is list else None)
         if type(chosen) is list:
@@ -80,6 +100,31 @@ def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str 
             chosen = _content(chosen[last]) if last >= 0 else None
         return prompt_text, (chosen if type(chosen) is str else None)
     return None, None
+
+
+def asked_text(record: dict | None, fmt: str | None = None) -> str | None:
+    """The asked text of a record (see the module's docstring); `fmt` is detected when not given."""
+    if record is None:
+        return None
+    fmt = fmt or detect_format(record)
+    if fmt == "prompt-completion" or (fmt == "preference" and "input" not in record):
+        prompt = record.get("prompt")
+        if type(prompt) is list:
+            return _canonical([m for m in prompt if not _is_assistant(m)])
+        return prompt if type(prompt) is str else None
+    if fmt == "chat":
+        messages, holder = record.get("messages"), record
+    elif fmt == "preference":
+        messages, holder = _input_messages(record), record.get("input")
+    else:
+        return None
+    if type(messages) is not list:
+        return None
+    return _conversation([m for m in messages if not _is_assistant(m)], holder)
+
+
+def _is_assistant(message: Any) -> bool:
+    return type(message) is dict and message.get("role") == "assistant"
 
 
 def _batch_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
@@ -95,6 +140,10 @@ def _batch_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
 def _prompt_completion_only(batch: Batch) -> bool:
     """Whether no record of the batch is a chat or preference record (counted at C speed)."""
     return all(batch.values_of(key).count(None) == len(batch) for key in ("messages", "input", "chosen"))
+
+
+def _batch_asked(batch: Batch) -> list[str | None]:
+    return [asked_text(record) for record in batch.values]
 
 
 def prompt_texts(batch: Batch) -> list[str | None]:
@@ -255,3 +304,11 @@ def similarity_texts_of(batch: Batch) -> tuple[list[str | None], list[str | None
     if batch.derived(_prompt_completion_only):
         return batch.strings("prompt"), batch.strings("completion")
     return batch.derived(_batch_similarity_texts)
+
+
+def asked_texts(batch: Batch) -> list[str | None]:
+    """The asked text of each record of a batch: for prompt-completion records the very list
+    `prompt_texts` returns (callers may reuse what they computed from it)."""
+    if batch.derived(_prompt_completion_only):
+        return batch.strings("prompt")
+    return batch.derived(_batch_asked)

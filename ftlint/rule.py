@@ -36,10 +36,11 @@ class Context:
 
     @cached_property
     def encoding(self):
-        """The tiktoken encoding of the model (loaded offline on first use)."""
+        """The tiktoken encoding of the model, or of the format's default model (loaded offline on
+        first use)."""
         from ftlint import tokens
 
-        return tokens.get_encoding(tokens.resolve_model(self.model or tokens.DEFAULT_MODEL).encoding)
+        return tokens.get_encoding(tokens.model_for(self.model, self.conventions.format).encoding)
 
 
 class Rule:

@@ -1,17 +1,20 @@
 """Exact token totals of a whole file (what a cost estimate needs), using every core.
 
 Unlike the rules, which tokenize only what could exceed a limit, this counts every text:
-prompt and completion, or each message's content in chat records (the chat template adds a few
-tokens per message, which are not counted).
+prompt and completion; in chat records, what FT708 counts (every message's texts, tool-call
+arguments and tool definitions, with OpenAI's per-message overhead, which is counted with the
+prompt); in preference records, the `input` as the prompt and both outputs as the completion.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from ftlint import tokens
+from ftlint.conventions import detect_format
 from ftlint.reader import RangeReader, collector_paused, is_gzip, iter_batches, open_binary, partition
 
 PARALLEL_MIN_BYTES = 8 << 20
@@ -47,26 +50,33 @@ def _count_range(path: str, encoding_name: str, start: int, end: int) -> Totals:
             for value in batch.values:
                 if value is None:
                     continue
-                asked = answered = 0
-                messages = value.get("messages")
-                if isinstance(messages, list):
-                    for message in messages:
-                        content = message.get("content") if isinstance(message, dict) else None
-                        if isinstance(content, str):
-                            n = len(encode(content))
-                            if message.get("role") == "assistant":
-                                answered += n
-                            else:
-                                asked += n
-                else:
-                    prompt, completion = value.get("prompt"), value.get("completion")
-                    asked = len(encode(prompt)) if isinstance(prompt, str) else 0
-                    answered = len(encode(completion)) if isinstance(completion, str) else 0
+                asked, answered = _count_record(value, encode)
                 totals.records += 1
                 totals.prompt_tokens += asked
                 totals.completion_tokens += answered
                 totals.longest_example = max(totals.longest_example, asked + answered)
     return totals
+
+
+def _count_record(value: dict, encode: Callable[[str], list[int]]) -> tuple[int, int]:
+    """(prompt tokens, completion tokens) of a record of any format."""
+    fmt = detect_format(value)
+    if fmt == "prompt-completion":
+        prompt, completion = value.get("prompt"), value.get("completion")
+        return (len(encode(prompt)) if type(prompt) is str else 0), (len(encode(completion)) if type(completion) is str else 0)
+    if fmt == "chat":
+        messages, holder = value.get("messages"), value
+    elif fmt == "preference" and type(value.get("input")) is dict:
+        holder = value["input"]
+        outputs = [value.get(key) for key in ("preferred_output", "non_preferred_output")]
+        messages = (holder.get("messages") if type(holder.get("messages")) is list else []) + [
+            m for output in outputs if type(output) is list for m in output]
+    else:
+        return 0, 0
+    if type(messages) is not list:
+        return 0, 0
+    counted = tokens.conversation_texts(messages, holder)
+    return counted.overhead + sum(len(encode(t)) for t in counted.asked), sum(len(encode(t)) for t in counted.answered)
 
 
 def token_totals(path: str, model: str, jobs: int = 1) -> Totals:

@@ -201,6 +201,62 @@ def single_token_labels(encoding: tiktoken.Encoding, count: int, taken: Iterable
     return labels
 
 
+# --- Conversations -------------------------------------------------------------------------------
+# OpenAI's counting recipe for chat examples: each message costs its texts plus 3 tokens, a name
+# 1 more, and the reply is primed with 3. Tool definitions are counted as their compact JSON
+# (the API renders them in its own way; the JSON is close and not smaller).
+TOKENS_PER_MESSAGE, TOKENS_PER_NAME, REPLY_PRIMING = 3, 1, 3
+
+
+@dataclass
+class ConversationTexts:
+    """The texts of a conversation that count as tokens: what the model is given (`asked`),
+    what the assistant writes (`answered`), and the fixed `overhead` in tokens."""
+
+    asked: list[str]
+    answered: list[str]
+    overhead: int
+
+
+def conversation_texts(messages: list, tools: dict | None = None) -> ConversationTexts:
+    """The texts of `messages` (every string a message holds but its weight: role, content and
+    content parts, name, tool_call_id, refusal, tool-call and function-call names and
+    arguments) and of the tool definitions in `tools` (a record, or the `input` of preference
+    data, holding `tools` or `functions`)."""
+    import orjson
+
+    counted = ConversationTexts([], [], REPLY_PRIMING)
+    for key in ("tools", "functions"):
+        if tools and key in tools:
+            counted.asked.append(orjson.dumps(tools[key]).decode())
+    for message in messages:
+        if type(message) is not dict:
+            continue
+        texts = counted.answered if message.get("role") == "assistant" else counted.asked
+        counted.overhead += TOKENS_PER_MESSAGE
+        for key, value in message.items():
+            if key == "weight":
+                continue
+            if key == "name" and type(value) is str:
+                counted.overhead += TOKENS_PER_NAME
+            texts.extend(_strings_within(value))
+    return counted
+
+
+_NOT_TEXT = ("type", "id", "image_url")  # a part's kind, a call's id, an image (not counted as text)
+
+
+def _strings_within(value: object) -> list[str]:
+    """Every string within a JSON value (a content string, content parts, tool calls)."""
+    if type(value) is str:
+        return [value]
+    if type(value) is list:
+        return [text for item in value for text in _strings_within(item)]
+    if type(value) is dict:
+        return [text for key, item in value.items() if key not in _NOT_TEXT for text in _strings_within(item)]
+    return []
+
+
 # --- Models --------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -241,6 +297,19 @@ MODELS: dict[str, tuple[str, int, str]] = {
 
 # The prompt/completion format is the legacy guide's: its models are ada..davinci (r50k_base, 2048).
 DEFAULT_MODEL = "davinci"
+# Chat and preference data train today's models; the fine-tuning guide's default is this one.
+CHAT_DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
+
+
+def default_model(fmt: str | None) -> str:
+    """The model assumed when none is configured: davinci for prompt-completion (and unknown)
+    data, gpt-4o-mini-2024-07-18 for chat and preference data."""
+    return CHAT_DEFAULT_MODEL if fmt in ("chat", "preference") else DEFAULT_MODEL
+
+
+def model_for(model: str | None, fmt: str | None) -> ModelInfo:
+    """The configured model, else the format's default (see `default_model`)."""
+    return resolve_model(model or default_model(fmt))
 
 
 def resolve_model(name: str) -> ModelInfo:

@@ -18,10 +18,6 @@ from ftlint.text import show
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 MESSAGE_KEYS = frozenset({"role", "content", "name", "weight", "tool_calls", "tool_call_id", "function_call", "refusal"})
-CHAT_DEFAULT_MODEL = "gpt-4o-mini-2024-07-18"
-# OpenAI's counting recipe for chat examples: each message costs its texts plus 3 tokens, a
-# name 1 more, and the reply is primed with 3.
-TOKENS_PER_MESSAGE, TOKENS_PER_NAME, REPLY_PRIMING = 3, 1, 3
 
 
 def _messages(batch: Batch) -> Iterator[tuple[int, int, list]]:
@@ -312,21 +308,6 @@ class InvalidWeight(Rule):
                     yield self.diagnostic(ctx, line, f"message {k} has weight {show(repr(weight), 20)}; it must be 0 or 1", column=batch.column_of(i, "weight"), pointer=_pointer(k, "weight"))
 
 
-def _texts(messages: list) -> tuple[list[str], int]:
-    """The strings of a conversation that count as tokens, and the fixed overhead."""
-    texts: list[str] = []
-    overhead = REPLY_PRIMING
-    for message in messages:
-        if type(message) is not dict:
-            continue
-        overhead += TOKENS_PER_MESSAGE
-        for key, value in message.items():
-            if type(value) is str and key != "weight":
-                texts.append(value)
-                overhead += TOKENS_PER_NAME if key == "name" else 0
-    return texts, overhead
-
-
 @dataclass(frozen=True)
 class ChatTooManyTokensOptions:
     max_tokens: int = 0  # overrides the model's limit when > 0
@@ -337,7 +318,9 @@ class ChatTooManyTokens(Rule):
 
     ## What it does
     Counts the tokens of every message (OpenAI's recipe: the texts, 3 tokens per message,
-    1 per name, 3 to prime the reply) with the model's encoding and reports conversations over
+    1 per name, 3 to prime the reply; the texts include content parts, tool-call and
+    function-call arguments) and of the record's tool definitions (`tools`, `functions`,
+    counted as their compact JSON) with the model's encoding, and reports conversations over
     the model's limit (option `max-tokens` overrides it). The model is `model` in the config or `--model`; for chat datasets the
     default is gpt-4o-mini-2024-07-18 (o200k_base, 65,536 tokens). Conversations whose UTF-8
     size cannot exceed the limit are never tokenized.
@@ -354,7 +337,7 @@ class ChatTooManyTokens(Rule):
     Options = ChatTooManyTokensOptions
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        info = tokens.resolve_model(ctx.model or CHAT_DEFAULT_MODEL)
+        info = tokens.model_for(ctx.model, "chat")
         limit = self.options.max_tokens or info.max_tokens
         # Tokens <= bytes of the raw line: texts take at least their UTF-8 bytes, and each
         # message's syntax ({"role":...,"content":...}) is longer than its 3-4 overhead tokens.
@@ -366,11 +349,12 @@ class ChatTooManyTokens(Rule):
         for i, line, messages in _messages(batch):
             if len(batch.raws[i]) <= limit and line not in replaced:
                 continue
-            texts, overhead = _texts(messages)
-            if sum(len(t.encode("utf-8", "surrogatepass")) for t in texts) + overhead <= limit:
+            counted = tokens.conversation_texts(messages, batch.values[i])
+            texts = counted.asked + counted.answered
+            if sum(len(t.encode("utf-8", "surrogatepass")) for t in texts) + counted.overhead <= limit:
                 continue
             encode = encode or tokens.get_encoding(info.encoding).encode_ordinary
-            count = overhead + sum(len(encode(t)) for t in texts)
+            count = counted.overhead + sum(len(encode(t)) for t in texts)
             if count > limit:
                 yield self.diagnostic(ctx, line, f"conversation is {count:,} tokens ({info.encoding}), over the {limit:,}-token limit" + ("" if self.options.max_tokens else f" of {info.name}"), pointer="/messages")
 

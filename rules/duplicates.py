@@ -1,5 +1,7 @@
 """Rules for repeated examples (FT6xx): exact duplicates, one prompt with several completions,
-and validation examples that also occur in the training file.
+and validation examples that also occur in the training file, in every format: they compare
+the prompt text, answer text and asked text of ftlint.record_text (for chat: the conversation
+before the last assistant message, that message, and the messages that are not the assistant's).
 
 All three are dataset rules, each with its own state (a `Hashes`): per record only its line
 number and one or two 64-bit hashes, never the text, kept as one numpy array per batch and
@@ -9,15 +11,14 @@ file order. FT610 is `pair_only`: it keeps hashes only when a validation file is
 hashes (see `prompt_pair_keys`, `prompt_keys`; computed once per batch and shared by the rules,
 so FT601 and FT602 hold the same arrays):
 
-- FT601 and FT602 keep the prompt's xxh3_64 and the completion's xxh3_64 seeded with the
+- FT601 and FT602 keep the prompt text's xxh3_64 and the answer text's xxh3_64 seeded with the
   prompt's hash: two uint64 per record. FT601 compares both (128 bits: equal prompt and equal
-  completion), FT602 looks for equal prompts with different pair hashes. Chat records can be
-  added by hashing `messages[:-1]` (orjson with OPT_SORT_KEYS) as the prompt and the last
-  message as the completion.
-- FT610 keeps the prompt's xxh3_64.
+  answer), FT602 looks for equal prompts with different pair hashes.
+- FT610 keeps the asked text's xxh3_64 (for prompt-completion records, the prompt's hash that
+  FT601 and FT602 computed).
 
-Only records whose prompt and completion are strings are compared (FT610: whose prompt is);
-the schema rules report the others.
+Only records that have both texts are compared (FT610: an asked text); the schema rules report
+the others.
 
 Hash collisions: with n distinct prompts the chance that two share a 64-bit prompt hash is about
 n^2 / 2^65: 3e-8 for a million records, 3e-4 for 1e8, 3% for 1e9; FT602 or FT610 would then name
@@ -49,6 +50,7 @@ from xxhash import xxh3_64_intdigest
 
 from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint.reader import Batch
+from ftlint.record_text import answer_texts, asked_texts, prompt_texts
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding
 MEMBERSHIP_CHUNK = 1 << 20  # records looked up at once by `repeated_prompts`
@@ -71,26 +73,29 @@ def _hash_all(texts: list[str], seeds: list[int] | None = None) -> list[int]:
         return list(map(xxh3_64_intdigest, _utf8(texts), seeds))
 
 
-def _strings_mask(batch: Batch, keys: tuple[str, ...]) -> np.ndarray | None:
-    """Which records hold strings under all `keys` (None: all of them)."""
-    columns = [batch.strings(key) for key in keys]
+def _blank_for_none(texts: list[str | None]) -> list[str]:
+    return [t if t is not None else "" for t in texts] if None in texts else texts
+
+
+def _present_mask(columns: list[list[str | None]]) -> np.ndarray | None:
+    """Which records have a text in every column (None: all of them)."""
     if not any(None in column for column in columns):
         return None
-    mask = np.ones(len(batch), dtype=bool)
+    mask = np.ones(len(columns[0]), dtype=bool)
     for column in columns:
         mask &= np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
     return mask
 
 
 def _prompt_hashes(batch: Batch) -> list[int]:
-    """The prompt hash of every record ("" hashed where the prompt is not a string)."""
-    return _hash_all(batch.texts("prompt"))
+    """The hash of every record's prompt text ("" hashed where it has none)."""
+    return _hash_all(_blank_for_none(prompt_texts(batch)))
 
 
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines (see `_line_numbers`) and keys (n x 1 uint64: prompt hash) of the records with a
-    string prompt (computed once per batch)."""
-    return batch.derived(_prompt_keys)
+    """Lines (see `_line_numbers`) and keys (n x 1 uint64: the asked text's hash) of the
+    records with an asked text (computed once per batch)."""
+    return batch.derived(_asked_keys)
 
 
 def _line_numbers(batch: Batch) -> np.ndarray:
@@ -100,35 +105,38 @@ def _line_numbers(batch: Batch) -> np.ndarray:
     return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
 
 
-def _prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+def _asked_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     lines = batch.derived(_line_numbers)
-    keys = np.array(batch.derived(_prompt_hashes), dtype=np.uint64).reshape(-1, 1)
-    mask = _strings_mask(batch, ("prompt",))
+    asked = asked_texts(batch)
+    hashes = batch.derived(_prompt_hashes) if asked is prompt_texts(batch) else _hash_all(_blank_for_none(asked))
+    keys = np.array(hashes, dtype=np.uint64).reshape(-1, 1)
+    mask = _present_mask([asked])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
 
 
 def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines and keys (n x 2: prompt hash, pair hash) of the records with string prompt and
-    completion, computed once per batch. The pair hash is the completion's hash seeded with
-    the prompt's: equal rows mean equal prompts and equal completions (128 bits), and no text
-    can move the boundary between the two strings."""
+    """Lines and keys (n x 2: prompt hash, pair hash) of the records with a prompt text and an
+    answer text (see ftlint.record_text), computed once per batch. The pair hash is the
+    answer's hash seeded with the prompt's: equal rows mean equal prompts and equal answers
+    (128 bits), and no text can move the boundary between the two strings."""
     return batch.derived(_prompt_pair_keys)
 
 
 def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     prompt_hashes = batch.derived(_prompt_hashes)
     lines = batch.derived(_line_numbers)
-    keys = np.array([prompt_hashes, _hash_all(batch.texts("completion"), prompt_hashes)], dtype=np.uint64).T.copy()
-    mask = _strings_mask(batch, ("prompt", "completion"))
+    answers = answer_texts(batch)
+    keys = np.array([prompt_hashes, _hash_all(_blank_for_none(answers), prompt_hashes)], dtype=np.uint64).T.copy()
+    mask = _present_mask([prompt_texts(batch), answers])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
 
 
 def blank_prompt_hashes(ctx: Context) -> np.ndarray:
-    """Hashes of prompts that ask nothing: empty, or only the separator (what FT201's fix makes
-    of an empty prompt). A separator with letters or digits is not one: in a small file with
+    """Hashes of prompts that ask nothing: empty, no message before the answer (`[]`), or only
+    the separator (what FT201's fix makes of an empty prompt). A separator with letters or digits is not one: in a small file with
     repeated prompts, inference can take a whole prompt for the separator."""
     separator = ctx.conventions.separator or ""
-    texts = ["", separator] if separator and not any(ch.isalnum() for ch in separator) else [""]
+    texts = ["", "[]", separator] if separator and not any(ch.isalnum() for ch in separator) else ["", "[]"]
     return np.array(sorted(_hash_all(texts)), dtype=np.uint64)
 
 
@@ -211,11 +219,37 @@ def duplicate_pairs(lines: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np
     return lines[order[later]], lines[order[first[later]]]
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How findings name a format's parts: the whole example, its prompt, its answer, what its
+    asked text occurring elsewhere means, and the JSON pointers of the prompt and the answer."""
+
+    example: str
+    prompt: str
+    answer: str
+    asked_also: str
+    prompt_pointer: str
+    answer_pointer: str
+
+
+WORDING = {
+    "prompt-completion": Wording("prompt and completion", "prompt", "completion", "prompt also occurs", "/prompt", "/completion"),
+    "chat": Wording("conversation", "conversation before the last assistant message", "answer",
+                    "its system, user and tool messages also occur", "/messages", "/messages"),
+    "preference": Wording("input and preferred output", "input", "preferred output",
+                          "its input's system, user and tool messages also occur", "/input", "/preferred_output"),
+}
+
+
+def wording(ctx: Context) -> Wording:
+    return WORDING.get(ctx.conventions.format, WORDING["prompt-completion"])
+
+
 class DuplicateRule(DatasetRule):
     """Base of the FT6xx rules: each rule keeps its own `Hashes` state of `width` hashes per
     record, computed by its `keys_of`."""
 
-    formats = frozenset({"prompt-completion"})
+    formats = frozenset(WORDING)
     width = 2
 
     @staticmethod
@@ -238,7 +272,9 @@ class DuplicateExample(DuplicateRule):
     ## What it does
     Reports each record whose prompt and completion are both exactly equal (after JSON
     parsing; no whitespace or case folding) to those of an earlier record, naming the line of
-    the first occurrence. Other keys are not compared.
+    the first occurrence. Other keys are not compared. For chat, the conversation up to and
+    including its last assistant message is compared (with the record's tools; key order and
+    spacing do not matter); for preference data, the `input` and the preferred output.
 
     ## Why
     A copied example adds no information: it only weighs that example more than the others
@@ -267,11 +303,12 @@ class DuplicateExample(DuplicateRule):
 
     def report(self, state: Hashes, ctx: Context) -> Iterator[Diagnostic]:
         copies, firsts = duplicate_pairs(*state.arrays())
+        example = wording(ctx).example
         for line, first in zip(copies.tolist(), firsts.tolist()):
             fix = Fix(f"Drop the duplicate (line {first:,} is kept)", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
-                f"exact duplicate of line {first:,} (same prompt and completion): a copy only weighs the "
+                f"exact duplicate of line {first:,} (same {example}): a copy only weighs the "
                 f"example more; drop it",
                 fix=fix, related=(Location(ctx.path, first),),
             )
@@ -283,9 +320,11 @@ class ConflictingCompletions(DuplicateRule):
     ## What it does
     Reports each record whose prompt (exactly, after JSON parsing) was already seen with a
     different completion, naming the first line of each earlier completion (up to three).
-    An error for classification datasets, a warning for generation. Records with an empty
-    prompt, or a prompt that is only the separator (when it has no letters or digits, like
-    `\\n\\n###\\n\\n`), are not compared: they ask no question.
+    An error for classification datasets, a warning for generation and chat. Records with an
+    empty prompt, or a prompt that is only the separator (when it has no letters or digits,
+    like `\\n\\n###\\n\\n`), are not compared: they ask no question. For chat, the prompt
+    is the conversation before the last assistant message (with the record's tools) and the
+    completion is that message; for preference data, the `input` and the preferred output.
 
     ## Why
     For a classifier, one input with two labels is a labelling error: the examples cancel out
@@ -324,8 +363,9 @@ class ConflictingCompletions(DuplicateRule):
             return
         classification = ctx.conventions.task == "classification"
         severity = Severity.ERROR if classification else Severity.WARNING
+        words = wording(ctx)
         what, why = (("label", "a labelling error; keep the right label") if classification else
-                     ("completion", "the model learns to average them; keep the right one or make the prompts distinct"))
+                     (words.answer, "the model learns to average them; keep the right one or make the prompts distinct"))
         group_of = np.cumsum(start) - 1
         flagged = np.zeros(int(start.sum()), dtype=bool)
         flagged[group_of[conflict]] = True
@@ -343,9 +383,9 @@ class ConflictingCompletions(DuplicateRule):
                 where = f"line {named}" if others == 1 else f"lines {named}{more}"
                 yield self.diagnostic(
                     ctx, line,
-                    f"same prompt as {where} with a different {what}: {why}",
-                    pointer="/completion", severity=severity,
-                    related=tuple(Location(ctx.path, f, 1, "/completion") for f in earlier),
+                    f"same {words.prompt} as {where} with a different {what}: {why}",
+                    pointer=words.answer_pointer, severity=severity,
+                    related=tuple(Location(ctx.path, f, 1, words.answer_pointer) for f in earlier),
                 )
             firsts.setdefault(pair, line)
 
@@ -357,7 +397,10 @@ class ValidationLeak(DuplicateRule):
     With `--validation`, reports each record of the validation file whose prompt (exactly,
     after JSON parsing) also occurs in the training file, naming the first training line
     with that prompt. Empty prompts and prompts that are only the separator are not compared
-    (as in FT602).
+    (as in FT602). For chat and preference data the prompt is every message that is not the
+    assistant's (system, user and tool messages, in order, with the record's tools): a
+    validation conversation that asks what a training conversation asked is a leak whatever
+    the answers.
 
     ## Why
     OpenAI's fine-tuning guide requires the training and validation files to be mutually
@@ -402,14 +445,15 @@ class ValidationLeak(DuplicateRule):
         unique, first = np.unique(train_prompts[shared], return_index=True)  # first: the earliest occurrence
         at = np.minimum(np.searchsorted(unique, prompts), len(unique) - 1)
         leaks = (unique[at] == prompts) & ~np.isin(prompts, blank_prompt_hashes(ctx))
+        words = wording(ctx)
         for line, train_line in zip(lines[leaks].tolist(), train_lines[shared[first[at[leaks]]]].tolist()):
             fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
-                f"prompt also occurs in the training file (line {train_line:,}): training and validation "
+                f"{words.asked_also} in the training file (line {train_line:,}): training and validation "
                 f"files must be mutually exclusive, or the validation metrics overstate the model; "
                 f"drop it from the validation file",
-                pointer="/prompt", fix=fix, related=(Location(train.path, train_line, 1, "/prompt"),),
+                pointer=words.prompt_pointer, fix=fix, related=(Location(train.path, train_line, 1, words.prompt_pointer),),
             )
 
 

@@ -204,7 +204,9 @@ class UnexpectedKey(Rule):
 
 
 class _CountingRule(DatasetRule):
-    """Counts the records (JSON objects) of a file; only for training files."""
+    """Counts the records (JSON objects) of a file, in every format; only for training files."""
+
+    formats = None
 
     def new_state(self) -> list[int]:
         return [0]
@@ -225,22 +227,21 @@ class TooFewExamples(_CountingRule):
     """The training file has fewer examples than the API accepts.
 
     ## What it does
-    Counts the records of a training file (not a validation file) and reports, on line 1,
-    when there are fewer than `minimum` (default 10, the fine-tuning API's minimum). A file
-    without any record is left to FT011 and the reader's codes.
+    Counts the records of a training file (not a validation file), in every format, and
+    reports, on line 1, when there are fewer than `minimum` (default 10, the fine-tuning API's
+    minimum). A file without any record is left to FT011 and the reader's codes.
 
     ## Why
     The API rejects the job. Even at the minimum, a model learns little; the guide asks for
     a few hundred examples (FT111).
 
     ## Example
-    A training file of 6 labelled reviews.
+    A training file of 6 labelled reviews, or of 5 conversations.
     """
 
     code = "FT110"
     name = "too-few-examples"
     severity = Severity.ERROR
-    formats = FORMATS
     Options = TooFewExamplesOptions
 
     def report(self, state: list[int], ctx) -> Iterator:
@@ -258,6 +259,7 @@ class TooFewExamples(_CountingRule):
 class SmallDatasetOptions:
     classification_minimum: int = 200
     generation_minimum: int = 500
+    conversation_minimum: int = 50
 
 
 class SmallDataset(_CountingRule):
@@ -265,29 +267,42 @@ class SmallDataset(_CountingRule):
 
     ## What it does
     Counts the records of a training file and reports, on line 1, fewer than
-    `classification-minimum` (default 200) for a classification task or fewer than
-    `generation-minimum` (default 500) for a generation task. Not reported below the API
-    minimum of 10 examples, where FT110 applies, nor when the task is unknown.
+    `classification-minimum` (default 200) for a classification task, fewer than
+    `generation-minimum` (default 500) for a generation task, or fewer than
+    `conversation-minimum` (default 50) for chat and preference data. Not reported below the
+    API minimum of 10 examples, where FT110 applies, nor for prompt-completion data whose task
+    is unknown.
 
     ## Why
-    The guide: "at least a few hundred" examples, about 100 per class for classifiers and 500
-    or more for conditional generation; quality grows roughly linearly with each doubling.
+    The legacy guide: "at least a few hundred" examples, about 100 per class for classifiers
+    and 500 or more for conditional generation; quality grows roughly linearly with each
+    doubling. The chat fine-tuning guide: clear improvements typically come from 50 to 100
+    training examples.
 
     ## Example
-    A sentiment classifier trained on 120 reviews, or a product-description generator
-    trained on 300 examples.
+    A sentiment classifier trained on 120 reviews, a product-description generator trained
+    on 300 examples, or a support assistant trained on 30 conversations.
     """
 
     code = "FT111"
     name = "small-dataset"
     severity = Severity.WARNING
-    formats = FORMATS
     Options = SmallDatasetOptions
 
     def report(self, state: list[int], ctx) -> Iterator:
         count = state[0]
+        if ctx.role != "train" or count < API_MINIMUM:
+            return
+        if ctx.conventions.format in ("chat", "preference"):
+            if count < self.options.conversation_minimum:
+                yield self.diagnostic(
+                    ctx, 1,
+                    f"{count} {ctx.conventions.format} examples; the fine-tuning guide sees clear improvements "
+                    f"from 50 to 100 (conversation-minimum {self.options.conversation_minimum})",
+                )
+            return
         task = ctx.conventions.task
-        if ctx.role != "train" or count < API_MINIMUM or task not in ("classification", "generation"):
+        if task not in ("classification", "generation"):
             return
         minimum = self.options.classification_minimum if task == "classification" else self.options.generation_minimum
         if count >= minimum:

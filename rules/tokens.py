@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from itertools import compress, repeat
 from typing import TYPE_CHECKING, Iterator
 
 import numpy
@@ -29,17 +30,15 @@ from ftlint_rules.classes import MAX_LABELS, LabelStats
 if TYPE_CHECKING:
     import tiktoken
 
-DEFAULT_MODEL = tokens.DEFAULT_MODEL  # "davinci": the legacy guide's models, for the legacy format
-
-
 @functools.cache
 def _resolve(name: str) -> tokens.ModelInfo:
     return tokens.resolve_model(name)
 
 
 def model_for(ctx: Context) -> tokens.ModelInfo:
-    """The model whose limits and encoding apply: the configured one, else DEFAULT_MODEL."""
-    return _resolve(ctx.model or DEFAULT_MODEL)
+    """The model whose limits and encoding apply: the configured one, else the format's
+    default (davinci for prompt-completion data, gpt-4o-mini for chat and preference data)."""
+    return _resolve(ctx.model or tokens.default_model(ctx.conventions.format))
 
 
 def encoding_for(ctx: Context) -> tiktoken.Encoding:
@@ -227,14 +226,43 @@ class LabelNotSingleToken(DatasetRule):
         return f": map the classes to single-token words or capital letters with a leading space{why}"
 
 
+# Keys whose strings the model reads or writes, in every format: prompt-completion, chat
+# (messages and tool definitions), OpenAI preference data and TRL's.
+TRAINED_KEYS = ("prompt", "completion", "messages", "tools", "functions", "input",
+                "preferred_output", "non_preferred_output", "chosen", "rejected")
+# A raw line can only hold a special token's text if it holds "<|", or escapes "<" (\u003c)
+# or "|" (\u007c).
+_MAY_HOLD = (b"<|", b"\\u003", b"\\u007")
+
+
+def _strings(value: object, pointer: str) -> Iterator[tuple[str, str]]:
+    """(JSON pointer, text) of every string within a value, in document order."""
+    if type(value) is str:
+        yield pointer, value
+    elif type(value) is list:
+        for k, item in enumerate(value):
+            yield from _strings(item, f"{pointer}/{k}")
+    elif type(value) is dict:
+        for key, item in value.items():
+            yield from _strings(item, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+
+
+def _place(pointer: str) -> str:
+    """How a message names the text at `pointer`: "prompt", or "the text at /messages/1/content"."""
+    return pointer[1:] if pointer in ("/prompt", "/completion") else f"the text at {pointer}"
+
+
 class SpecialToken(Rule):
-    """The prompt or completion contains the text of a special token.
+    """A text the model reads or writes contains the text of a special token.
 
     ## What it does
-    Reports a prompt or completion holding the text of one of the model encoding's special
-    tokens, such as `<|endoftext|>` (every encoding) or `<|fim_prefix|>` and `<|endofprompt|>`
-    (cl100k_base), at the column where it occurs. The model is `model` in the config or
-    `--model` (default `davinci`, r50k_base).
+    Reports each text holding the text of one of the model encoding's special tokens, such as
+    `<|endoftext|>` (every encoding) or `<|fim_prefix|>` and `<|endofprompt|>` (cl100k_base),
+    at the column where it occurs: the prompt and completion, every string of a chat
+    conversation (message content and content parts, names, tool-call and function-call
+    arguments) and of its tool definitions, and the input and outputs of preference data.
+    The model is `model` in the config or `--model` (default `davinci`, r50k_base, for
+    prompt-completion data; gpt-4o-mini-2024-07-18, o200k_base, for chat and preference data).
 
     ## Why
     Tokenizers refuse such text by default (it would become the control token, not the
@@ -244,6 +272,7 @@ class SpecialToken(Rule):
     ## Example
     ```
     {"prompt": "Define: photosynthesis<|endoftext|>\\n\\n###\\n\\n", "completion": " The process by which plants make sugar from light. END"}
+    {"messages": [{"role": "user", "content": "Hi<|endoftext|>"}, {"role": "assistant", "content": "Hello!"}]}
     ```
 
     ## Fix
@@ -253,44 +282,50 @@ class SpecialToken(Rule):
     code = "FT403"
     name = "special-token"
     severity = Severity.ERROR
-    formats = frozenset({"prompt-completion"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        specials: list[str] | None = None
-        for key in ("prompt", "completion"):
-            column = batch.strings(key)
-            if "<|" not in "\x00".join(filter(None, column)):  # one C-speed scan per batch
+        raws = batch.raws
+        candidates = set()
+        for marker in _MAY_HOLD:  # C-speed scans of the raw lines
+            candidates.update(compress(range(len(raws)), map(bytes.__contains__, raws, repeat(marker))))
+        if not candidates:
+            return
+        info = model_for(ctx)
+        specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
+        where = f"{info.encoding} ({info.name})"
+        for i in sorted(candidates):
+            record = batch.values[i]
+            if record is None:
                 continue
-            if specials is None:
-                info = model_for(ctx)
-                specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
-                where = f"{info.encoding} ({info.name})"
-            for i, text in enumerate(column):
-                if text is None or "<|" not in text:
-                    continue
-                found = [(text.find(s), s) for s in specials if s in text]
-                if not found:
-                    continue
-                _, first = min(found)
-                names = " and ".join(show(s) for _, s in sorted(found)[:3])
-                plural = "s" if len(found) > 1 else ""
-                yield self.diagnostic(
-                    ctx, batch.lines[i],
-                    f"{key} contains the special token{plural} {names} of {where}: the API rejects it; "
-                    f"remove it or write it differently",
-                    column=self._column(batch, i, key, first), pointer="/" + key,
-                )
+            searched_from = 0  # where in the raw line the previous text's token was found
+            for key in TRAINED_KEYS:
+                for pointer, text in _strings(record.get(key), "/" + key):
+                    if "<|" not in text:
+                        continue
+                    found = [(text.find(s), s) for s in specials if s in text]
+                    if not found:
+                        continue
+                    _, first = min(found)
+                    names = " and ".join(show(s) for _, s in sorted(found)[:3])
+                    plural = "s" if len(found) > 1 else ""
+                    column, searched_from = self._column(batch, i, key, first, searched_from)
+                    yield self.diagnostic(
+                        ctx, batch.lines[i],
+                        f"{_place(pointer)} contains the special token{plural} {names} of {where}: the API rejects it; "
+                        f"remove it or write it differently",
+                        column=column, pointer=pointer,
+                    )
 
     @staticmethod
-    def _column(batch: Batch, i: int, key: str, token: str) -> int:
-        """Column of the token's text within the key's value in the raw line (the key's column
-        when the line spells it with escapes)."""
+    def _column(batch: Batch, i: int, key: str, token: str, start: int) -> tuple[int, int]:
+        """Column of the token's text in the raw line, searched from byte `start` on and after
+        the key, and where to search for the next one; the key's column when the line spells
+        the token with escapes."""
         raw = batch.raws[i]
-        start = raw.find(b'"' + key.encode() + b'"')
-        at = raw.find(token.encode(), start) if start >= 0 else -1
+        at = raw.find(token.encode(), max(start, raw.find(b'"' + key.encode() + b'"')))
         if at < 0:
-            return batch.column_of(i, key)
-        return len(raw[:at].decode("utf-8", "replace")) + 1
+            return batch.column_of(i, key), start
+        return len(raw[:at].decode("utf-8", "replace")) + 1, at + 1
 
 
 @hookimpl

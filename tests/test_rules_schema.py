@@ -149,11 +149,17 @@ def test_small_dataset_by_task() -> None:
     assert len(_report(SmallDataset(options), 25, ctx=_ctx("generation"))) == 1
 
 
-def test_rules_only_for_prompt_completion() -> None:
-    for cls in (MissingKey, WrongType, EmptyCompletion, UnexpectedKey, TooFewExamples, SmallDataset):
+def test_record_rules_only_for_prompt_completion() -> None:
+    for cls in (MissingKey, WrongType, EmptyCompletion, UnexpectedKey):
         assert cls().applies_to("prompt-completion")
         assert not cls().applies_to("chat")
         assert not cls().applies_to("preference")
+
+
+def test_counting_rules_for_every_format() -> None:
+    for cls in (TooFewExamples, SmallDataset):
+        for fmt in ("prompt-completion", "chat", "preference"):
+            assert cls().applies_to(fmt)
 
 
 def test_odd_values_give_exactly_the_expected_findings() -> None:

@@ -140,14 +140,15 @@ def write_generation(path: Path, lines: int, seed: int, defects: list = DEFECTS)
 
 
 def write_chat(path: Path, lines: int, seed: int) -> None:
-    """Chat records: the examples' system message, then 1-4 of their user/assistant exchanges; unique."""
+    """Chat records: the examples' system message, then 1-4 of their user/assistant exchanges; each
+    conversation before its last answer is unique (else FT602 rightly reports two answers to it)."""
     rng, seen = random.Random(seed), set()
     dialogues = [r["messages"] for r in _examples("chat.jsonl")]
     system = dialogues[0][0]
     exchanges = [d[i:i + 2] for d in dialogues for i in range(1, len(d) - 1, 2)]
     with open(path, "wb") as out:
         for _ in range(lines):
-            while not unique(seen, json.dumps(chosen := rng.sample(exchanges, rng.choice((1, 2, 3, 4))))):
+            while not unique(seen, json.dumps((chosen := rng.sample(exchanges, rng.choice((1, 2, 3, 4))))[:-1] + [chosen[-1][0]])):
                 pass
             out.write(orjson.dumps({"messages": [system, *(m for pair in chosen for m in pair)]}) + b"\n")
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ftlint import Context, Diagnostic, Rule, Severity, hookimpl
 from ftlint.reader import Batch
+from ftlint.text import show
 
 OUTPUTS = ("preferred_output", "non_preferred_output")
 
@@ -19,13 +21,27 @@ def _output_text(output: object) -> str | None:
     return None
 
 
+def _input_messages(value: dict) -> Any:
+    given = value.get("input")
+    return given.get("messages") if type(given) is dict else None
+
+
+def _described(message: Any) -> str:
+    """A message for a finding: `a "system" message`."""
+    role = message.get("role") if type(message) is dict else None
+    if type(message) is not dict:
+        return f"a {type(message).__name__}, not a message"
+    return f"a {show(role, 20)} message" if type(role) is str else "a message without a role"
+
+
 class InvalidPreferenceRecord(Rule):
-    """A preference record is not shaped as the API expects.
+    """A preference record lacks its conversation or one of its outputs.
 
     ## What it does
-    Reports records whose `input` has no list of `messages` ending in a user message, or whose
-    `preferred_output` / `non_preferred_output` is not a list of exactly one assistant message
-    with string content.
+    Reports records whose `input` has no non-empty list of `messages`, whose input ends with
+    a message that is neither the user's, a tool's nor the assistant's (FT803 reports an
+    assistant message there), or whose `preferred_output` / `non_preferred_output` is missing
+    or not a list (FT804 reports a list that is not one assistant message).
 
     ## Why
     Direct preference optimization compares two answers to the same conversation; a record
@@ -46,15 +62,86 @@ class InvalidPreferenceRecord(Rule):
         for i, (line, value) in enumerate(zip(batch.lines, batch.values)):
             if value is None:
                 continue
-            messages = value.get("input", {}).get("messages") if type(value.get("input")) is dict else None
+            messages = _input_messages(value)
             if type(messages) is not list or not messages:
                 yield self.diagnostic(ctx, line, "`input.messages` must be a non-empty list of messages", column=batch.column_of(i, "input"), pointer="/input/messages")
-            elif type(messages[-1]) is not dict or messages[-1].get("role") != "user":
-                yield self.diagnostic(ctx, line, "`input.messages` must end with the user message the outputs answer", column=batch.column_of(i, "input"), pointer=f"/input/messages/{len(messages) - 1}")
+            elif type(messages[-1]) is not dict or messages[-1].get("role") not in ("user", "tool", "assistant"):
+                yield self.diagnostic(ctx, line, f"`input.messages` ends with {_described(messages[-1])}; it must end with the user message the outputs answer", column=batch.column_of(i, "input"), pointer=f"/input/messages/{len(messages) - 1}")
             for key in OUTPUTS:
-                if _output_text(value.get(key)) is None:
-                    what = "is missing" if key not in value else "must be a list of one assistant message with string content"
+                if type(value.get(key)) is not list:
+                    what = "is missing" if key not in value else f"is {type(value[key]).__name__}; it must be a list of one assistant message"
                     yield self.diagnostic(ctx, line, f"`{key}` {what}", column=batch.column_of(i, key), pointer=f"/{key}")
+
+
+class InputEndsWithAssistant(Rule):
+    """The preference input ends with an assistant message.
+
+    ## What it does
+    Reports records whose `input.messages` ends with an assistant message.
+
+    ## Why
+    The two outputs are the assistant's next answer to the input: after an assistant message
+    there is no question left to answer. Usually the preferred answer was left in the input.
+
+    ## Example
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "Go away."}]}
+    ```
+
+    ## Use instead
+    End the input with the user message (or tool result) that the outputs answer.
+    """
+
+    code = "FT803"
+    name = "input-ends-with-assistant"
+    severity = Severity.ERROR
+    formats = frozenset({"preference"})
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for i, (line, value) in enumerate(zip(batch.lines, batch.values)):
+            messages = _input_messages(value) if value is not None else None
+            if type(messages) is list and messages and type(messages[-1]) is dict and messages[-1].get("role") == "assistant":
+                yield self.diagnostic(ctx, line, f"`input.messages` ends with an assistant message (message {len(messages) - 1}): the outputs answer nothing", column=batch.column_of(i, "input"), pointer=f"/input/messages/{len(messages) - 1}")
+
+
+class OutputNotOneAssistantMessage(Rule):
+    """A preference output is not exactly one assistant message.
+
+    ## What it does
+    Reports a `preferred_output` or `non_preferred_output` list that holds no message, several
+    messages, a message of another role, or a message whose `content` is not a string.
+
+    ## Why
+    The API compares one assistant answer with another: each output must be a list of exactly
+    one assistant message.
+
+    ## Example
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "user", "content": "Hello!"}], "non_preferred_output": []}
+    ```
+
+    ## Use instead
+    `"preferred_output": [{"role": "assistant", "content": "Hello!"}]`
+    """
+
+    code = "FT804"
+    name = "output-not-one-assistant-message"
+    severity = Severity.ERROR
+    formats = frozenset({"preference"})
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for key in OUTPUTS:
+            for i, (line, output) in enumerate(zip(batch.lines, batch.values_of(key))):
+                if type(output) is not list or _output_text(output) is not None:
+                    continue  # missing or not a list: FT801
+                if len(output) != 1:
+                    what = f"holds {len(output)} messages"
+                elif type(output[0]) is not dict or output[0].get("role") != "assistant":
+                    what = f"holds {_described(output[0])}"
+                else:
+                    content = output[0].get("content")
+                    what = "has an assistant message without content" if content is None else f"has an assistant message whose content is {type(content).__name__}, not a string"
+                yield self.diagnostic(ctx, line, f"`{key}` {what}; it must be a list of exactly one assistant message", column=batch.column_of(i, key), pointer=f"/{key}")
 
 
 class IdenticalOutputs(Rule):
@@ -82,4 +169,4 @@ class IdenticalOutputs(Rule):
 
 @hookimpl
 def ftlint_get_rules() -> list[type[Rule]]:
-    return [InvalidPreferenceRecord, IdenticalOutputs]
+    return [InvalidPreferenceRecord, IdenticalOutputs, InputEndsWithAssistant, OutputNotOneAssistantMessage]

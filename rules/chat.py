@@ -168,6 +168,11 @@ class UnknownRole(Rule):
     {"messages": [{"role": "human", "content": "Hi"}, {"role": "bot", "content": "Hello!"}]}
     ```
 
+    ## Use instead
+    ```
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
     ## Fix
     A role that differs from a known one only in case or surrounding space (`Assistant`,
     `" user"`) is rewritten to it (safe: the same role, spelled as the API wants). Others
@@ -340,6 +345,9 @@ class NothingToLearn(Rule):
 
     ## Use instead
     Set `weight: 1` on (or remove `weight` from) the answers to learn, or drop the example.
+
+    ## Fix
+    None automatic: which answers to learn is your decision.
     """
 
     code = "FT709"
@@ -419,6 +427,9 @@ class MalformedToolCall(Rule):
 
     ## Use instead
     `"arguments": "{\"city\": \"Paris\"}"`: a JSON object serialised into a string.
+
+    ## Fix
+    None automatic: repairing arguments would guess at what the call meant.
     """
 
     code = "FT710"
@@ -436,7 +447,7 @@ class MalformedToolCall(Rule):
                 if "function_call" in message:
                     problems = _call_problems(message["function_call"], legacy=True)
                     if problems:
-                        yield self._finding(ctx, batch, i, line, f"message {k}'s function_call", problems, _pointer(k, "function_call"))
+                        yield self._finding(ctx, batch, i, line, f"message {k}'s function_call", problems, "function_call", _pointer(k, "function_call"))
                 calls = message.get("tool_calls")
                 if calls is None:
                     continue
@@ -447,11 +458,12 @@ class MalformedToolCall(Rule):
                 for j, call in enumerate(calls):
                     problems = _call_problems(call, legacy=False)
                     if problems:
-                        yield self._finding(ctx, batch, i, line, f"tool call {j} of message {k}", problems, f"{_pointer(k, 'tool_calls')}/{j}")
+                        yield self._finding(ctx, batch, i, line, f"tool call {j} of message {k}", problems, "tool_calls", f"{_pointer(k, 'tool_calls')}/{j}")
 
-    def _finding(self, ctx: Context, batch: Batch, i: int, line: int, what: str, problems: list[tuple[str, str]], pointer: str) -> Diagnostic:
+    def _finding(self, ctx: Context, batch: Batch, i: int, line: int, what: str, problems: list[tuple[str, str]], key: str, pointer: str) -> Diagnostic:
+        """One finding for all the problems of one call; `key` locates its column."""
         text = "; ".join(problem for problem, _ in problems)
-        return self.diagnostic(ctx, line, f"{what}: {text}", column=batch.column_of(i, pointer.split("/")[3]), pointer=pointer + problems[0][1])
+        return self.diagnostic(ctx, line, f"{what}: {text}", column=batch.column_of(i, key), pointer=pointer + problems[0][1])
 
 
 def _call_ids(message: dict) -> list[tuple[int, str]]:
@@ -485,6 +497,9 @@ class OrphanToolMessage(Rule):
     ## Use instead
     Answer each call with a tool message carrying its `id` as `tool_call_id`, right after the
     assistant message that made it.
+
+    ## Fix
+    None automatic: the missing result or call cannot be made up.
     """
 
     code = "FT711"
@@ -545,6 +560,9 @@ class LastMessageNotAssistant(Rule):
 
     ## Use instead
     End each conversation with the assistant's answer: add it, or drop the trailing messages.
+
+    ## Fix
+    None automatic: dropping the trailing messages would lose their text.
     """
 
     code = "FT712"
@@ -651,6 +669,9 @@ class MalformedTools(Rule):
 
     ## Use instead
     `{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}`
+
+    ## Fix
+    None automatic: a definition's intent cannot be guessed.
     """
 
     code = "FT713"

@@ -90,6 +90,9 @@ class InputEndsWithAssistant(Rule):
 
     ## Use instead
     End the input with the user message (or tool result) that the outputs answer.
+
+    ## Fix
+    None automatic: moving the message out of the input changes what is compared.
     """
 
     code = "FT803"
@@ -122,6 +125,9 @@ class OutputNotOneAssistantMessage(Rule):
 
     ## Use instead
     `"preferred_output": [{"role": "assistant", "content": "Hello!"}]`
+
+    ## Fix
+    None automatic: which message is the answer is your decision.
     """
 
     code = "FT804"

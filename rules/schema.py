@@ -282,6 +282,10 @@ class SmallDataset(_CountingRule):
     ## Example
     A sentiment classifier trained on 120 reviews, a product-description generator trained
     on 300 examples, or a support assistant trained on 30 conversations.
+
+    ## Options
+    `classification-minimum` (default 200), `generation-minimum` (default 500),
+    `conversation-minimum` (default 50).
     """
 
     code = "FT111"

@@ -285,11 +285,13 @@ class SpecialToken(Rule):
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         raws = batch.raws
-        candidates = set()
-        for marker in _MAY_HOLD:  # C-speed scans of the raw lines
-            candidates.update(compress(range(len(raws)), map(bytes.__contains__, raws, repeat(marker))))
-        if not candidates:
+        joined = b"\n".join(raws)  # one C-speed scan per marker for the whole batch
+        markers = [marker for marker in _MAY_HOLD if marker in joined]
+        if not markers:
             return
+        candidates = set()
+        for marker in markers:
+            candidates.update(compress(range(len(raws)), map(bytes.__contains__, raws, repeat(marker))))
         info = model_for(ctx)
         specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
         where = f"{info.encoding} ({info.name})"

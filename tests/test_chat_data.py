@@ -107,3 +107,23 @@ def test_tokens_of_preference_data(tmp_path, capsys):
     # 3 priming + 3 per message; roles are texts too
     assert totals["prompt_tokens"] == 3 + 3 * 3 + len(encode("user")) + len(encode("Hi, How is it going?"))
     assert totals["completion_tokens"] == 2 * len(encode("assistant")) + len(encode("Good")) + len(encode("Not so great."))
+
+
+def test_malformed_arguments_say_where_the_json_breaks(tmp_path, capsys):
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_current_weather", "arguments": '{"location": "San Francisco, USA",}'}}
+    record = {"messages": [{"role": "user", "content": "What is the weather in San Francisco?"}, {"role": "assistant", "tool_calls": [call]}]}
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    _, found = _check(capsys, str(path), "--select", "FT710")
+    (d,) = found
+    assert d["location"]["pointer"] == "/messages/1/tool_calls/0/function/arguments"
+    assert "tool call 0 of message 1: arguments are not valid JSON: Expecting property name enclosed in double quotes at character 35" in d["message"]
+
+
+def test_role_fix_keeps_everything_else(tmp_path, capsys):
+    path = tmp_path / "train.jsonl"
+    path.write_text('{"messages": [{"role": "User", "content": "Hi, How is it going?"}, {"role": "assistant", "content": "Good", "weight": 1}], "id": 12345678901234567890}\n', encoding="utf-8")
+    assert main(["check", str(path), "--isolated", "--select", "FT703", "--fix"]) == 0
+    capsys.readouterr()
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "messages": [{"role": "user", "content": "Hi, How is it going?"}, {"role": "assistant", "content": "Good", "weight": 1}], "id": 12345678901234567890}

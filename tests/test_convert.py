@@ -28,7 +28,7 @@ def _convert(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str]:
 
 
 def test_registered_through_the_entry_point_group():
-    assert "ftlint.convert" in {ep.value for ep in entry_points(group="ftlint")}
+    assert "ftlint.commands.convert" in {ep.value for ep in entry_points(group="ftlint")}
 
 
 def test_prompt_completion_to_chat_and_back(tmp_path, capsys):

@@ -30,9 +30,10 @@ def test_three_identical_conversations_checked_against_themselves(tmp_path, caps
     record = {"messages": [{"role": "system", "content": "You are a friendly chatbot."},
                            {"role": "user", "content": "Hi, How is it going?<|endoftext|>"},
                            {"role": "assistant", "content": "Good"}]}
-    path = tmp_path / "train.jsonl"
+    path, copy = tmp_path / "train.jsonl", tmp_path / "valid.jsonl"
     path.write_text((json.dumps(record) + "\n") * 3, encoding="utf-8")
-    code, found = _check(capsys, str(path), "--validation", str(path))
+    copy.write_bytes(path.read_bytes())  # the same file given twice is a usage error: a copy of it
+    code, found = _check(capsys, str(path), "--validation", str(copy))
     assert code == 1
     lines = {c: sorted(d["location"]["line"] for d in found if d["code"] == c) for c in ("FT601", "FT610", "FT403")}
     assert lines["FT601"] == [2, 2, 3, 3]  # in the training file and in the validation file

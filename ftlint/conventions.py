@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator
 
+from ftlint.formats import detect_format
+
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAX_LOGPROBS = 5  # the completions API returns at most this many logprobs per token
 MAJORITY = 0.5  # share of records that must end with a candidate
@@ -94,18 +96,6 @@ def label_key(label: str) -> str:
     core = label.strip()
     trimmed = core.rstrip(TRAILING_PUNCTUATION).rstrip()
     return (trimmed or core).casefold()
-
-
-def detect_format(record: dict) -> str:
-    if "messages" in record:
-        return "chat"
-    if "input" in record and ("preferred_output" in record or "non_preferred_output" in record):
-        return "preference"
-    if "prompt" in record and ("chosen" in record or "rejected" in record):
-        return "preference"
-    if "prompt" in record or "completion" in record:
-        return "prompt-completion"
-    return "unknown"
 
 
 def separator_like(text: str) -> bool:
@@ -193,11 +183,16 @@ def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventio
     """Infer conventions from sampled records; configured values (settings) win."""
     records = [r for r in records if r is not None]
     conv = Conventions(sampled=len(records))
-    formats = Counter(detect_format(r) for r in records)
-    formats.pop("unknown", None)
-    conv.format = settings.get("format") or (formats.most_common(1)[0][0] if formats else "unknown")
-    if conv.format != "prompt-completion":
+    detected = [detect_format(r) for r in records]
+    formats = Counter(f for f in detected if f != "unknown")
+    majority = formats.most_common(1)[0][0] if formats and formats.total() >= len(detected) / 2 else "unknown"
+    conv.format = settings.get("format") or majority  # unknown when most records are in no accepted format
+    if settings.get("format") not in (None, "prompt-completion"):
         return conv
+    if not settings.get("format"):  # prompt-completion conventions, also for a minority of such records
+        records = [r for r, f in zip(records, detected) if f == "prompt-completion"]
+        if not records:
+            return conv
 
     prompts = [r["prompt"] for r in records if type(r.get("prompt")) is str]
     completions = [r["completion"] for r in records if type(r.get("completion")) is str]

@@ -6,6 +6,7 @@ import gzip
 import multiprocessing
 import os
 import zlib
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -15,8 +16,9 @@ from ftlint.config import Settings, ignored_for, matches, rule_options, select_r
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
 from ftlint.engine_rules import ENGINE_RULES
+from ftlint.formats import ACCEPTED, FORMATS, UNKNOWN, describe_unknown, foreign_shape, record_formats, sniff, split_by_format
 from ftlint.reader import (
-    Batch, Issue, RangeReader, collector_paused, count_lines, is_gzip, iter_blocks, open_binary, parse_lines, partition, sample_records,
+    BLOCK_BYTES, Batch, Issue, RangeReader, collector_paused, count_lines, is_gzip, iter_blocks, open_binary, parse_lines, partition, sample_records,
 )
 from ftlint.rule import Context, DatasetRule, Rule
 from ftlint.sources import readable_path
@@ -25,6 +27,7 @@ from ftlint.walk import walk
 DATASET_SUFFIXES = (".jsonl", ".jsonl.gz")
 REMOVED_SUFFIX = ".removed.jsonl"  # written by --fix; never linted as a dataset
 PARALLEL_MIN_BYTES = 64 << 20  # smaller files are linted in one process
+LINES_NAMED = 20  # lines of a format, or of an unknown shape, named in a file-level finding
 
 
 @dataclass
@@ -38,6 +41,8 @@ class FileResult:
     error: str | None = None  # an I/O problem: the file could not be read (entirely)
     fixed: dict[str, int] = field(default_factory=dict)  # code -> fixes applied (by --fix)
     removed_to: str | None = None  # where --fix wrote what it removed
+    formats: dict[str, int] = field(default_factory=dict)  # records per format they were checked in
+    unfixable: str | None = None  # why --fix leaves the file alone (not JSON Lines, unknown format)
 
 
 @dataclass
@@ -115,6 +120,11 @@ class _Scan:
     content_lines: int = 0  # lines that are not blank
     last_line: int = 0
     error: str | None = None
+    formats: Counter = field(default_factory=Counter)  # records per detected format, unknown included
+    format_lines: dict[str, list[int]] = field(default_factory=dict)  # the first LINES_NAMED lines of each
+    shapes: Counter = field(default_factory=Counter)  # foreign shapes of the unknown records
+    unknown_keys: Counter = field(default_factory=Counter)  # keys of unknown records of no known shape
+    judged: Counter = field(default_factory=Counter)  # records per format they were checked in
 
     def __getstate__(self) -> dict[str, Any]:
         """A worker sends its scan back with the diagnostics packed (see `diagnostics.pack`)."""
@@ -133,6 +143,35 @@ class _Scan:
         self.content_lines += later.content_lines
         self.last_line = max(self.last_line, later.last_line)
         self.error = self.error or later.error
+        self.formats += later.formats
+        for fmt, lines in later.format_lines.items():
+            self.format_lines[fmt] = (self.format_lines.get(fmt, []) + lines)[:LINES_NAMED]
+        self.shapes += later.shapes
+        self.unknown_keys += later.unknown_keys
+        self.judged += later.judged
+
+    def note_formats(self, batch: Batch, formats: list[str | None], parts: dict[str, Batch]) -> None:
+        """Count the batch's records per detected format and per format they are checked in."""
+        counts = Counter(formats)
+        counts.pop(None, None)
+        for fmt, n in counts.items():
+            self.formats[fmt] += n
+            kept = self.format_lines.setdefault(fmt, [])
+            for line, found in zip(batch.lines, formats):
+                if len(kept) >= LINES_NAMED:
+                    break
+                if found == fmt:
+                    kept.append(line)
+        if UNKNOWN in counts:
+            for value, found in zip(batch.values, formats):
+                if found == UNKNOWN:
+                    shape = foreign_shape(value)  # type: ignore[arg-type]
+                    if shape:
+                        self.shapes[shape] += 1
+                    elif len(self.unknown_keys) < 1000:
+                        self.unknown_keys.update(list(value))  # type: ignore[arg-type]
+        for fmt, part in parts.items():
+            self.judged[fmt] += len(part) - part.values.count(None)
 
 
 class Linter:
@@ -187,7 +226,7 @@ class Linter:
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
                 ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
-                for rule in self._dataset_rules(ctx):
+                for rule in self._reporting(self._dataset_rules(ctx), valid_result.formats):
                     valid_result.diagnostics.extend(
                         self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)
                     )
@@ -198,13 +237,17 @@ class Linter:
         return Context(display, conventions, model=self.settings.model, role=role, paired=paired)
 
     def _active(self, ctx: Context) -> list[Rule]:
-        """The rules that run on a file: those for its format, except rules that only compare a
-        training file with its validation file when there is no such pair."""
-        return [r for r in self.rules if r.applies_to(ctx.conventions.format)
-                and (ctx.paired or not (isinstance(r, DatasetRule) and r.pair_only))]
+        """The rules that run on a file (each on the records of its formats), except rules that
+        only compare a training file with its validation file when there is no such pair."""
+        return [r for r in self.rules if ctx.paired or not (isinstance(r, DatasetRule) and r.pair_only)]
 
     def _dataset_rules(self, ctx: Context) -> list[DatasetRule]:
         return [r for r in self._active(ctx) if isinstance(r, DatasetRule)]
+
+    @staticmethod
+    def _reporting(rules: list[DatasetRule], judged: dict[str, int]) -> list[DatasetRule]:
+        """The dataset rules that report on a file: those that saw records of their formats."""
+        return [r for r in rules if r.formats is None or any(judged.get(f) for f in r.formats)]
 
     def lint_file(
         self, path: str, display: str | None = None, role: str = "train", paired: bool = False,
@@ -228,6 +271,12 @@ class Linter:
         """`lint_file` on a regular file (a spool for streams)."""
         result = FileResult(display, role)
         try:
+            not_jsonl = sniff(path, display)
+            if not_jsonl:
+                result.unfixable, result.lines = not_jsonl, _line_count(path)
+                result.diagnostics = self._file_finding("FT014", display, 1, f"{not_jsonl}; --fix leaves it alone")
+                self._finish(result)
+                return result, None
             result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
             ranges = [(0, -1)] if self.jobs < 2 or is_gzip(path) or os.path.getsize(path) < PARALLEL_MIN_BYTES else partition(path, self.jobs)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
@@ -249,20 +298,61 @@ class Linter:
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
         result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
+        result.formats = dict(scan.judged)
         diagnostics = result.diagnostics
         diagnostics.extend(scan.diagnostics)
         if scan.content_lines == 0 and not result.error:
             empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
-            self._check_batch(empty, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
-        for rule in self._dataset_rules(ctx):
+            self._check_batch(empty, {}, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
+        if not self.settings.format:
+            diagnostics.extend(self._format_findings(result, scan, display))
+        for rule in self._reporting(self._dataset_rules(ctx), result.formats):
             if rule.code not in scan.broken:
                 diagnostics.extend(self._guarded(rule, 1, ctx, rule.report, scan.states[rule.code], ctx))
         self._finish(result)
         return result, scan.states
 
+    def _format_findings(self, result: FileResult, scan: _Scan, display: str) -> list[Diagnostic]:
+        """FT015 for records in no accepted format that were not checked in the file's format,
+        FT013 for a file of several formats; the file's format becomes the majority's."""
+        known = {f: scan.formats[f] for f in FORMATS if scan.formats[f]}
+        unknown = scan.formats[UNKNOWN]
+        if known and sum(known.values()) >= unknown:
+            result.conventions.format = max(known, key=known.__getitem__)
+        found: list[Diagnostic] = []
+        if unknown and sum(scan.judged.values()) < sum(known.values()) + unknown:
+            lines = scan.format_lines[UNKNOWN]
+            what = describe_unknown(scan.shapes, scan.unknown_keys, unknown, display)
+            if known:
+                message = f"{unknown:,} records ({_lines(lines, unknown)}) are in no format the fine-tuning API accepts and were not checked: {what}"
+            else:
+                message = f"no record is in a format the fine-tuning API accepts: {what}. It takes {ACCEPTED}; --fix leaves the file alone"
+                result.unfixable = message
+            found += self._file_finding("FT015", display, lines[0], message)
+        if len(known) > 1:
+            majority = max(known, key=known.__getitem__)
+            others = sorted((f for f in known if f != majority), key=lambda f: scan.format_lines[f][0])
+            minority = [(f, line) for f in others for line in scan.format_lines[f]]
+            parts = " and ".join(f"{known[f]:,} {f} record{'s' if known[f] > 1 else ''} ({_lines(scan.format_lines[f], known[f])})" for f in others)
+            message = (f"the file mixes formats: {known[majority]:,} {majority} records and {parts}; the API takes "
+                       "one format per file (each record was checked in its own format)")
+            related = tuple(Location(display, line) for _, line in minority[1:LINES_NAMED])
+            found += self._file_finding("FT013", display, min(line for _, line in minority), message, related)
+        return found
+
+    def _file_finding(self, code: str, display: str, line: int, message: str, related: tuple[Location, ...] = ()) -> list[Diagnostic]:
+        """A file-level engine finding, when its code is selected."""
+        rule = self.rule_classes.get(code)
+        if rule is None:
+            return []
+        return [Diagnostic(code, rule.name, rule.severity, message, Location(display, line), None, related)]
+
     def _scan(self, path: str, ctx: Context, start: int, end: int) -> _Scan:
-        """Run record rules and observe dataset rules over bytes [start, end) (end -1: all)."""
+        """Run record rules and observe dataset rules over bytes [start, end) (end -1: all),
+        each rule on the records of its formats."""
         active = self._active(ctx)
+        forced = self.settings.format
+        fallback = ctx.conventions.format if ctx.conventions.format in FORMATS else None
         scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx)})
         try:
             line = 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
@@ -274,24 +364,33 @@ class Linter:
                     scan.records += len(batch) - batch.values.count(None)
                     scan.content_lines += len(batch) + sum(1 for i in batch.issues if i.code == "FT012")
                     scan.last_line = line - 1
-                    self._check_batch(batch, ctx, active, scan.states, scan.broken, scan.diagnostics)
+                    formats = [None if v is None else forced for v in batch.values] if forced else batch.derived(record_formats)
+                    parts = split_by_format(batch, formats, fallback)
+                    scan.note_formats(batch, formats, parts)
+                    self._check_batch(batch, parts, ctx, active, scan.states, scan.broken, scan.diagnostics)
                     if self.progress is not None:
                         self.progress.update(len(block) + 1 if block is not None else sum(r if type(r) is int else len(r) + 1 for r in raws))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             scan.error = _describe(ctx.path, error)
         return scan
 
-    def _check_batch(self, batch: Batch, ctx: Context, active: list[Rule], states: dict[str, Any], broken: set[str], out: list[Diagnostic]) -> None:
-        line = batch.lines[0] if batch.lines else 1
+    def _check_batch(
+        self, batch: Batch, parts: dict[str, Batch], ctx: Context, active: list[Rule], states: dict[str, Any], broken: set[str], out: list[Diagnostic],
+    ) -> None:
+        """Run each rule on the whole batch (rules for any format) or on the records of each of
+        its formats (`parts`, from `split_by_format`)."""
         for rule in active:
-            if rule.code in broken:
-                continue
-            found = self._guarded(rule, line, ctx, rule.check, batch, ctx)
-            if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
-                found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], batch, ctx) or ())
-            if found and found[-1].code == "FT000":
-                broken.add(rule.code)
-            out.extend(found)
+            targets = [batch] if rule.formats is None else [parts[f] for f in FORMATS if f in rule.formats and f in parts]
+            for target in targets:
+                if rule.code in broken:
+                    break
+                line = target.lines[0] if target.lines else 1
+                found = self._guarded(rule, line, ctx, rule.check, target, ctx)
+                if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
+                    found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], target, ctx) or ())
+                if found and found[-1].code == "FT000":
+                    broken.add(rule.code)
+                out.extend(found)
 
     @staticmethod
     def _guarded(rule: Rule, line: int, ctx: Context, call: Callable[..., Iterable[Diagnostic]], *args: Any) -> list[Diagnostic]:
@@ -307,6 +406,23 @@ class Linter:
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
         result.diagnostics.sort(key=Diagnostic.sort_key)
+
+
+def _line_count(path: str) -> int:
+    """The number of lines of a file (a last line without a newline counts)."""
+    lines, last = 0, b"\n"
+    with open_binary(path) as stream:
+        while block := stream.read(BLOCK_BYTES):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
+def _lines(lines: list[int], count: int) -> str:
+    """`lines 3, 9, 12` for the lines named, with how many more there are."""
+    named = ", ".join(map(str, lines))
+    more = f" and {count - len(lines):,} more" if count > len(lines) else ""
+    return f"line{'s' if count > 1 else ''} {named}{more}"
 
 
 def _describe(path: str, error: BaseException) -> str:

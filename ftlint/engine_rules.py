@@ -265,8 +265,103 @@ class LineTooLong(ReaderRule):
     severity = Severity.ERROR
 
 
+class MixedFormats(Rule):
+    """The file mixes prompt-completion, chat and preference records.
+
+    ## What it does
+    Reports once per file the format most records are in and the lines of the others. Each
+    record is still checked in its own format: a chat record among prompt-completion records
+    gets the chat rules, never "missing prompt".
+
+    ## Why
+    A fine-tuning job trains on one format; the API rejects a file whose examples are in
+    different formats. Mixed files usually come from concatenating exports.
+
+    ## Example
+    ```
+    {"prompt": "Capital of Japan?\n\n###\n\n", "completion": " Tokyo END"}
+    {"messages": [{"role": "user", "content": "Capital of Japan?"}, {"role": "assistant", "content": "Tokyo"}]}
+    ```
+
+    ## Use instead
+    One format per file: convert the minority records (`ftlint convert`) or split the file.
+
+    ## Fix
+    None: which format to keep is your choice.
+    """
+
+    code = "FT013"
+    name = "mixed-formats"
+    severity = Severity.ERROR
+
+
+class NotJsonl(Rule):
+    """The file is not JSON Lines at all.
+
+    ## What it does
+    Looks at the file's first bytes and reports, once, what the file is instead: UTF-16 or
+    UTF-32 text (with or without a byte-order mark), CSV or TSV, one JSON array, pretty-printed
+    JSON, plain text, or binary data (a ZIP/xlsx, Parquet or other known format named). The
+    lines are then not reported one by one, and `--fix` never rewrites the file.
+
+    ## Why
+    The API takes UTF-8 JSON Lines, one object per line. Hundreds of "invalid JSON" findings
+    for a file saved in the wrong encoding or format hide the one thing to do: convert it.
+
+    ## Example
+    A file saved by Windows PowerShell 5 (`>` writes UTF-16 LE with a byte-order mark), or
+    `json.dump(records, f, indent=2)` saved as `train.jsonl`.
+
+    ## Use instead
+    The message says how to convert it: `iconv -f UTF-16 -t UTF-8` for the encodings,
+    `ftlint convert FILE --to jsonl` for JSON arrays, pretty-printed JSON and CSV/TSV.
+
+    ## Fix
+    None: `--fix` leaves the file alone.
+    """
+
+    code = "FT014"
+    name = "not-jsonl"
+    severity = Severity.ERROR
+
+
+class UnknownFormat(Rule):
+    """Records are in no format the fine-tuning API accepts.
+
+    ## What it does
+    Reports, once per file, records that are neither chat (`messages`), prompt-completion
+    (`prompt`/`completion`) nor preference (`input`/`preferred_output`/`non_preferred_output`)
+    when the file has no accepted format to judge them in, and names the common shapes it
+    recognises: Alpaca (`instruction`/`input`/`output`), Dolly (`instruction`/`context`/
+    `response`), `{"text": ...}`, ShareGPT (`conversations` of `from`/`value` turns), Hugging
+    Face TRL preference (`prompt`/`chosen`/`rejected`), TRL KTO (`prompt`/`completion`/`label`),
+    TRL conversational prompt/completion (lists of messages) and empty objects, with the
+    command that converts them. `--fix` leaves such a file alone.
+
+    ## Why
+    No rule can check a record whose format it does not know, so such a file would otherwise
+    pass; the API rejects it after the upload.
+
+    ## Example
+    ```
+    {"instruction": "Name the capital of Japan.", "input": "", "output": "Tokyo"}
+    ```
+
+    ## Use instead
+    `ftlint convert FILE --to chat` (or `--to preference` for TRL preference data).
+
+    ## Fix
+    None: `--fix` leaves the file alone.
+    """
+
+    code = "FT015"
+    name = "unknown-format"
+    severity = Severity.ERROR
+
+
 ENGINE_RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (
     InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
     InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
+    MixedFormats, NotJsonl, UnknownFormat,
 )}
 OWNER = "engine"  # what `ftlint rules` shows as the plugin of these codes

@@ -364,7 +364,6 @@ def _pinned(linter: Linter, conv: Conventions) -> Linter:
     pinned = copy.copy(linter)  # the same rules, already selected and configured
     pinned.settings = dataclasses.replace(
         settings,
-        format=settings.format or (conv.format if conv.format != "unknown" else None),
         task=settings.task or conv.task,
         separator=settings.separator if settings.separator is not None else conv.separator,
         stop=settings.stop if settings.stop is not None else conv.stop,
@@ -388,7 +387,7 @@ def apply_fixes(
     """Fix every file of the run (see module docstring); return the result of the final check.
     `held`: the locks and identities taken before the check read the files (see `guard`);
     without it they are taken now."""
-    files = [f for f in result.files if not f.error]
+    files = [f for f in result.files if not f.error and not f.unfixable]  # unfixable: not JSON Lines, unknown format
     if not any(applicable(d, minimum) for f in files for d in f.diagnostics):
         return result
     if diff_out is None:

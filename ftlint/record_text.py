@@ -26,7 +26,7 @@ from typing import Any, Iterator, NamedTuple
 
 import orjson
 
-from ftlint.conventions import detect_format
+from ftlint.formats import detect_format
 from ftlint.reader import Batch
 
 

@@ -53,7 +53,7 @@ def foreign_shape(record: dict) -> str | None:
         return "trl-preference"
     if "prompt" in record and "completion" in record and type(record.get("label")) is bool:
         return "kto"
-    if type(record.get("prompt")) is list or type(record.get("completion")) is list:
+    if _messages(record.get("prompt")) or _messages(record.get("completion")):
         return "trl-messages"
     if "instruction" in record and "output" in record:
         return "alpaca"
@@ -64,6 +64,11 @@ def foreign_shape(record: dict) -> str | None:
     if "text" in record and not {"prompt", "completion", "messages", "input"} & record.keys():
         return "text"
     return None
+
+
+def _messages(value: Any) -> bool:
+    """Whether a value is a list of chat messages (dicts with a role)."""
+    return type(value) is list and bool(value) and all(type(m) is dict and "role" in m for m in value)
 
 
 def detect_format(record: dict) -> str:
@@ -89,7 +94,7 @@ def record_formats(batch: Batch) -> list[str | None]:
             return ["chat"] * n
         if (all(map(contains, objs, repeat("prompt"))) and all(map(contains, objs, repeat("completion")))
                 and not any(any(map(contains, objs, repeat(key))) for key in ("messages", "chosen", "rejected", "label", "input"))
-                and list not in set(map(type, batch.values_of("prompt"))) | set(map(type, batch.values_of("completion")))):
+                and not any(map(_messages, batch.values_of("prompt"))) and not any(map(_messages, batch.values_of("completion")))):
             return ["prompt-completion"] * n
     return [None if v is None else detect_format(v) for v in values]
 

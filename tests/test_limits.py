@@ -217,12 +217,13 @@ def test_millions_of_tiny_records(tmp_path):
 
 
 def test_a_million_empty_objects(tmp_path):
-    """`{}` lines: the most records per byte (an unknown format: no content rule applies)."""
+    """`{}` lines: the most records per byte (no accepted format: one FT015, no content rule applies)."""
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"{}\n" * 1_000_000)
     m = measure("check", str(path), "--isolated", timeout=120)
     report("1,000,000 `{}` lines", m)
-    assert m.code == 0 and "1,000,000 records" in m.stdout
+    assert m.code == 1 and "1,000,000 records" in m.stdout
+    assert [line.split(" [")[0] for line in m.stdout.splitlines() if "[error]" in line] == [f"{path}:1:1: FT015"]
     assert m.peak_mb < 1024
 
 

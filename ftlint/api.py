@@ -20,7 +20,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import Sequence, TextIO
 
 from ftlint.backends import (
     BackendError, BackendFactory, Checkpoint, Inference, InferenceRequest, Job, JobEvent, JobRequest, RemoteFile,
@@ -29,17 +29,16 @@ from ftlint.backends import (
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.conventions import Conventions, label_key
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
-from ftlint.engine import FileResult, Linter, RunResult
+from ftlint.engine import FileResult, Linter, RunResult, Veto
+from ftlint.plugins import PluginError, Registry, load_plugins
 from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
 
-if TYPE_CHECKING:
-    from ftlint.plugins import Registry
-
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
-    "InferenceRequest", "Job", "JobEvent", "JobRequest", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key", "load_config", "registry",
+    "InferenceRequest", "Job", "JobEvent", "JobRequest", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
+    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key",
+    "load_config", "registry",
     "submit_backends",
 ]
 
@@ -60,31 +59,24 @@ def load_config(path: str | Path | None = None, *, isolated: bool = False, start
 _registry: Registry | None = None
 
 
-def registry(disabled: frozenset[str] = frozenset()) -> Registry:
-    """Every installed plugin loaded (rules, reporters, hooks); cached for the default set."""
-    global _registry
-    from ftlint.plugins import load_plugins
+def registry(disabled: frozenset[str] | None = None) -> Registry:
+    """The installed plugins, loaded (rules, reporters, input readers, hooks).
 
-    if disabled:
-        return load_plugins(disabled)
-    if _registry is None:
-        _registry = load_plugins()
+    `disabled`: load them again without these plugins (names as for ``--disable-plugin``) and
+    use that set from now on in this process (the command line passes its ``--disable-plugin``
+    names here, so a plugin's command that calls `check` gets the same plugins). None: the set
+    loaded last, else every installed plugin. Raises ``PluginError`` naming a broken plugin.
+    """
+    global _registry
+    if disabled is not None or _registry is None:
+        _registry = load_plugins(disabled or frozenset())
     return _registry
 
 
 def submit_backends() -> dict[str, BackendFactory]:
     """Every installed fine-tuning backend by name (the `ftlint_get_submit_backends` hook).
     Raises PluginError when two plugins define the same name."""
-    from ftlint.plugins import PluginError
-
-    found: dict[str, BackendFactory] = {}
-    owners: dict[str, str] = {}
-    for impl in registry().manager.hook.ftlint_get_submit_backends.get_hookimpls():
-        for name, factory in (impl.function() or {}).items():
-            if name in found and found[name] is not factory:
-                raise PluginError(f"submit backend {name!r} is defined by both {owners[name]!r} and {impl.plugin_name!r}")
-            found[name], owners[name] = factory, impl.plugin_name
-    return found
+    return dict(registry().submit_backends)
 
 
 @dataclass
@@ -104,8 +96,14 @@ class CheckResult:
 
     @property
     def errors(self) -> list[str]:
-        """Usage and I/O problems (a file that could not be read, a bad option)."""
+        """Usage and I/O problems (a file that could not be read, a bad option, a plugin's
+        hook that failed)."""
         return self.run.errors + [f.error for f in self.run.files if f.error]
+
+    @property
+    def vetoes(self) -> list[Veto]:
+        """Gate plugins that refused the run (``ftlint_gate``), each with its reason."""
+        return self.run.vetoes
 
     @property
     def exit_code(self) -> int:
@@ -163,8 +161,9 @@ def check(
     settings = _settings(settings, {"model": model, "select": list(select) if select is not None else None,
                                     "extend-select": list(extend_select) if extend_select is not None else None,
                                     "ignore": list(ignore) if ignore is not None else None})
-    linter = Linter(registry().rules, settings, jobs=jobs)
-    return CheckResult(linter.run(list(paths), validation=validation))
+    plugins = registry()
+    linter = Linter(plugins.rules, settings, jobs=jobs, input_readers=plugins.input_readers)
+    return CheckResult(plugins.finish(linter.run(list(paths), validation=validation)))
 
 
 def fix(
@@ -181,11 +180,12 @@ def fix(
     if streams:
         raise ConfigError(f"fixes need regular files, not standard input or a pipe ({streams[0]})")
     settings = _settings(settings, {"model": model})
-    linter = Linter(registry().rules, settings, jobs=jobs)
+    plugins = registry()
+    linter = Linter(plugins.rules, settings, jobs=jobs, input_readers=plugins.input_readers)
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
     with guard(paths, validation) if diff is None else contextlib.nullcontext(None) as held:  # locked before reading
         result = linter.run(list(paths), validation=validation)
-        return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff, held=held))
+        return CheckResult(plugins.finish(apply_fixes(linter, result, minimum, diff_out=diff, held=held)))
 
 
 def check_text(

@@ -60,15 +60,15 @@ _registry: Registry | None = None
 
 
 def registry(disabled: frozenset[str] | None = None) -> Registry:
-    """The installed plugins, loaded (rules, reporters, input readers, hooks).
+    """The installed plugins, loaded once per process (rules, reporters, input readers, hooks).
 
-    `disabled`: load them again without these plugins (names as for ``--disable-plugin``) and
-    use that set from now on in this process (the command line passes its ``--disable-plugin``
-    names here, so a plugin's command that calls `check` gets the same plugins). None: the set
-    loaded last, else every installed plugin. Raises ``PluginError`` naming a broken plugin.
+    `disabled`: the plugins not to load (names as for ``--disable-plugin``); the set given last
+    stays in use in this process (the command line passes its ``--disable-plugin`` names, so a
+    plugin's command that calls `check` gets the same plugins). None: the set in use, else
+    every installed plugin. Raises ``PluginError`` naming a broken plugin.
     """
     global _registry
-    if disabled is not None or _registry is None:
+    if _registry is None or (disabled is not None and disabled != _registry.disabled):
         _registry = load_plugins(disabled or frozenset())
     return _registry
 

@@ -268,13 +268,7 @@ def cmd_rule(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown rule {args.code!r}; `ftlint rules` lists them")
     opt_in = ", opt-in: runs only when selected by name, code, prefix or ALL" if rule.opt_in else ""
     print(f"# {rule.code} {rule.name} ({rule.severity.value}{opt_in}; from plugin {registry.owners[rule.code]})\n")
-    print(rule.documentation())
-    if rule.Options is not None:
-        import dataclasses
-
-        print("\n## Options")
-        for f in dataclasses.fields(rule.Options):
-            print(f"- `{f.name.replace('_', '-')}` (default: {getattr(rule.Options(), f.name)!r})")
+    print(rule.documentation())  # its Options section documents the options (tests/test_rule_docs.py)
     return 0
 
 
@@ -385,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as error:  # noqa: BLE001 - never a traceback for users; FTLINT_DEBUG=1 shows it
+    except Exception as error:  # never a traceback for users; FTLINT_DEBUG=1 shows it
         if os.environ.get("FTLINT_DEBUG"):
             raise
         print(f"ftlint: internal error: {type(error).__name__}: {escape_controls(str(error))} "

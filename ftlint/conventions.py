@@ -205,7 +205,7 @@ def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventio
     if settings.get("task"):
         conv.task, conv.task_source = settings["task"], "config"
     elif completions:
-        distinct = len(set(c.strip() for c in completions))
+        distinct = len({c.strip() for c in completions})
         conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
         conv.task_source = "inferred"
     if conv.task == "classification":

@@ -339,7 +339,7 @@ class Linter:
                 continue
             found = self._guarded(rule, line, ctx, rule.check, batch, ctx)
             if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
-                found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], batch, ctx) or ())
+                found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], batch, ctx) or ())  # noqa: B023 - called at once
             if found and found[-1].code == "FT000":
                 broken.add(rule.code)
             out.extend(found)

@@ -56,6 +56,7 @@ class Registry:
     """What the loaded plugins provide, each item with the plugin that provides it."""
 
     manager: pluggy.PluginManager
+    disabled: frozenset[str] = frozenset()  # the plugins not loaded, as asked
     plugins: dict[str, Plugin] = field(default_factory=dict)  # name -> plugin (entry points loaded)
     rules: dict[str, type[Rule]] = field(default_factory=dict)  # code -> rule class
     owners: dict[str, str] = field(default_factory=dict)  # code -> plugin name
@@ -67,8 +68,10 @@ class Registry:
     submit_backend_owners: dict[str, str] = field(default_factory=dict)
     command_owners: dict[str, str] = field(default_factory=dict)  # command -> plugin name
 
-    def rule(self, code: str) -> type[Rule] | None:
-        return self.rules.get(code.upper())
+    def rule(self, code_or_name: str) -> type[Rule] | None:
+        """The rule with this code (any case) or kebab-case name; None if there is none."""
+        found = self.rules.get(code_or_name.upper())
+        return found or next((rule for rule in self.rules.values() if rule.name == code_or_name), None)
 
     def add_commands(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         """Let every plugin add its sub-commands (``ftlint_add_commands``); a name already taken
@@ -136,7 +139,7 @@ def load_plugins(disabled: frozenset[str] = frozenset()) -> Registry:
     # checked, so a plugin may declare a hook and implement it; a failure names that plugin.
     manager.hook.ftlint_addhooks.call_historic(kwargs={"pluginmanager": manager})
     manager.register(reporters, name=BUILTIN_REPORTERS)
-    registry = Registry(manager, rules=dict(ENGINE_RULES), owners=dict.fromkeys(ENGINE_RULES, OWNER))
+    registry = Registry(manager, disabled, rules=dict(ENGINE_RULES), owners=dict.fromkeys(ENGINE_RULES, OWNER))
     autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     installed = discover()
     names = {name for plugin in installed for name in _names(plugin)}

@@ -183,9 +183,16 @@ class TooFewPerClass(ClassRule):
     ```
     is reported on the first ` negative` record: the class has 30 examples.
 
+    ## Use instead
+    About 100 records of every class, or the rare class merged into a related one.
+
     ## Fix
     None automatic: add examples of the class, or merge it into a related class. Set
     `min-examples` under `[tool.ftlint.rules.too-few-per-class]` to change the threshold.
+
+    ## Options
+    - `min-examples` (integer, default `100`): the fewest records a class may have, under
+      `[tool.ftlint.rules.too-few-per-class]`.
     """
 
     code = "FT501"
@@ -227,9 +234,17 @@ class ClassImbalance(ClassRule):
     ## Example
     950 records with completion ` ham` and 50 with ` spam`: ratio 19, reported.
 
+    ## Use instead
+    Classes of comparable size (here, more ` spam` examples or fewer ` ham` ones), or the
+    imbalance kept on purpose and evaluated per class.
+
     ## Fix
     None automatic: add examples of the small classes, or downsample the large one. Set
     `max-ratio` under `[tool.ftlint.rules.class-imbalance]` to change the threshold.
+
+    ## Options
+    - `max-ratio` (number, default `10`): the largest ratio of the largest class's records to
+      the smallest's, under `[tool.ftlint.rules.class-imbalance]`.
     """
 
     code = "FT502"
@@ -276,9 +291,17 @@ class TooManyClasses(ClassRule):
     ## Example
     A topic classifier with 730 distinct topic labels.
 
+    ## Use instead
+    A few hundred topics at most (rare ones merged), or a generation model that writes the
+    topic.
+
     ## Fix
     None automatic: merge rare classes, or train a generation model. Set `max-classes` under
     `[tool.ftlint.rules.too-many-classes]` to change the threshold.
+
+    ## Options
+    - `max-classes` (integer, default `500`): the most classes a classifier may have, under
+      `[tool.ftlint.rules.too-many-classes]`.
     """
 
     code = "FT503"
@@ -333,6 +356,13 @@ class LabelVariants(ClassRule):
     ```
     Line 3 is reported: ` Positive` is a variant of ` positive`.
 
+    ## Use instead
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Loved every minute.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Great cast, great story.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     Set the completion to the dominant spelling (unsafe: it changes a label; ftlint never
     changes labels without `--unsafe-fixes`). A missing leading space is also reported by
@@ -382,8 +412,18 @@ class PreferNumericLabels(ClassRule):
     12 classes such as ` Billing question`, ` Technical support`, ` Account cancellation`:
     use ` 1` ... ` 12` and keep the mapping beside the dataset.
 
+    ## Use instead
+    ```
+    {"prompt": "Subject: I was charged twice\\n\\n###\\n\\n", "completion": " 1"}
+    ```
+    with ` 1` = Billing question, ` 2` = Technical support, ... kept beside the dataset.
+
     ## Fix
     None automatic: the mapping is yours to keep. Rules FT402 reports each multi-token label.
+
+    ## Options
+    - `min-classes` (integer, default `10`): the fewest classes for which numbers are
+      suggested, under `[tool.ftlint.rules.prefer-numeric-labels]`.
     """
 
     code = "FT505"

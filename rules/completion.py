@@ -45,6 +45,11 @@ class MissingLeadingWhitespace(Rule):
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": "positive"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     Prepend one space (safe).
     """
@@ -101,6 +106,12 @@ class StopMissing(DatasetRule):
     ```
     {"prompt": "Define the noun: kayak\\n\\n###\\n\\n", "completion": " a small light canoe"}
     {"prompt": "Define the verb: paddle\\n\\n###\\n\\n", "completion": " propel with a paddle END."}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Define the noun: kayak\\n\\n###\\n\\n", "completion": " a small light canoe END"}
+    {"prompt": "Define the verb: paddle\\n\\n###\\n\\n", "completion": " propel with a paddle END"}
     ```
 
     ## Fix
@@ -188,6 +199,11 @@ class StopInconsistent(Rule):
     {"prompt": "Define the adjective: bouncy\\n\\n###\\n\\n", "completion": " elastic; rebounds readily<|endoftext|>"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Define the adjective: bouncy\\n\\n###\\n\\n", "completion": " elastic; rebounds readily END"}
+    ```
+
     ## Fix
     Unsafe: replace the other ending (with the whitespace around it) by the stop sequence.
     Review it: the ending may belong to the text.
@@ -224,6 +240,12 @@ class StopInBody(Rule):
     {"prompt": "Key: End\\n\\n###\\n\\n", "completion": " Press END to jump to the last line. END"}
     ```
     With `"\\n"`: `{"prompt": "...", "completion": " Step one.\\nStep two.\\n"}`.
+
+    ## Use instead
+    A stop sequence that occurs in no completion, here `" ###"`:
+    ```
+    {"prompt": "Key: End\\n\\n###\\n\\n", "completion": " Press END to jump to the last line. ###"}
+    ```
 
     ## Fix
     None automatic: rewrite the text, or choose a stop sequence that occurs in no completion
@@ -304,6 +326,11 @@ class EntityOrder(Rule):
     ## Example
     ```
     {"prompt": "Text: Ana met Boris and Carla in Lyon.\\n\\n###\\n\\n", "completion": " Carla, Ana, Boris END"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Text: Ana met Boris and Carla in Lyon.\\n\\n###\\n\\n", "completion": " Ana, Boris, Carla END"}
     ```
 
     ## Fix

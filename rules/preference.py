@@ -51,6 +51,14 @@ class InvalidPreferenceRecord(Rule):
     ```
     {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": "Hello!"}
     ```
+
+    ## Use instead
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "What?"}]}
+    ```
+
+    ## Fix
+    None automatic: write both answers as one-message lists, after the conversation.
     """
 
     code = "FT801"
@@ -158,6 +166,19 @@ class IdenticalOutputs(Rule):
 
     ## Why
     Such a pair carries no preference: it only adds noise to training.
+
+    ## Example
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "Hello! "}]}
+    ```
+
+    ## Use instead
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "What?"}]}
+    ```
+
+    ## Fix
+    None automatic: write a worse answer for the non-preferred output, or remove the record.
     """
 
     code = "FT802"

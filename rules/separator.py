@@ -284,6 +284,12 @@ class SeparatorMissing(Rule):
     {"prompt": "Review: arrived broken\\n\\n###", "completion": " negative"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: the battery died in a day\\n\\n###\\n\\n", "completion": " negative"}
+    {"prompt": "Review: arrived broken\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+
     ## Fix
     Safe, and never a second separator:
     - the prompt ends with a variant of the separator (its core, here `###`, possibly
@@ -335,6 +341,11 @@ class SeparatorInconsistent(Rule):
     {"prompt": "Review: great value for money ->", "completion": " positive"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: great value for money\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     Unsafe: replace the other ending (with the whitespace around it) by the dataset's
     separator. Review it: the ending may belong to the text.
@@ -369,6 +380,12 @@ class SeparatorInBody(Rule):
     With the separator `" ->"`:
     ```
     {"prompt": "Convert: km -> miles, 5 km ->", "completion": " 3.1 miles END"}
+    ```
+
+    ## Use instead
+    A separator that occurs in no prompt, here `"\\n\\n###\\n\\n"`:
+    ```
+    {"prompt": "Convert: km -> miles, 5 km\\n\\n###\\n\\n", "completion": " 3.1 miles END"}
     ```
 
     ## Fix
@@ -423,6 +440,12 @@ class NoSeparator(DatasetRule):
     ```
     {"prompt": "Review: great value for money", "completion": " positive"}
     {"prompt": "Review: stopped working after a week", "completion": " negative"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: great value for money\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: stopped working after a week\\n\\n###\\n\\n", "completion": " negative"}
     ```
 
     ## Fix
@@ -498,6 +521,11 @@ class PromptTrailingSpace(Rule):
     {"prompt": "Review: works as advertised \\n\\n###\\n\\n", "completion": " positive"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: works as advertised\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     When the spaces end the prompt: strip them (safe). When they come before the separator:
     strip them and keep the separator (unsafe, as it changes text the separator was appended to).
@@ -552,6 +580,11 @@ class StructuredPrompt(Rule):
     ## Example
     ```
     {"prompt": "product=Trail runner, color=red, size=42\\n\\n###\\n\\n", "completion": " A light red trail shoe. END"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "A red trail running shoe, size 42\\n\\n###\\n\\n", "completion": " A light red trail shoe. END"}
     ```
 
     ## Fix

@@ -67,7 +67,7 @@ PLUGINS = {
     "broken": "import no_such_module_anywhere\n",
     "misspelt": "from ftlint import hookimpl\n\n@hookimpl\ndef ftlint_get_rulez():\n    return []\n",
     "samename": GOOD.replace("ACME001", "ACME002").replace('"count"', '"count-again"').replace('"shouting"', '"shouting-again"'),
-    "clash": GOOD.replace('"no-shouting"', '"shouting-again"').replace("ACME001\"", "ACME001\"").replace("class NoShouting", "class Again").replace("[NoShouting]", "[Again]").replace("NoShouting(Rule)", "Again(Rule)"),
+    "clash": GOOD.replace("class NoShouting(Rule)", "class Again(Rule)").replace("[NoShouting]", "[Again]"),
 }
 
 

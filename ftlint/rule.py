@@ -13,11 +13,14 @@ import inspect
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Fix, Location, Severity
 from ftlint.reader import Batch
+
+if TYPE_CHECKING:
+    import tiktoken
 
 CODE = re.compile(r"[A-Z]{1,8}[0-9]{3,4}")
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -35,7 +38,7 @@ class Context:
     paired: bool = False  # a training file linted with its validation file, or that validation file
 
     @cached_property
-    def encoding(self):
+    def encoding(self) -> tiktoken.Encoding:
         """The tiktoken encoding of the model, or of the format's default model (loaded offline on
         first use)."""
         from ftlint import tokens

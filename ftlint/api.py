@@ -20,7 +20,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterator, Sequence, TextIO
 
 from ftlint.backends import (
     BackendError, BackendFactory, Checkpoint, Inference, InferenceRequest, Job, JobEvent, JobRequest, RemoteFile,
@@ -56,21 +56,33 @@ def load_config(path: str | Path | None = None, *, isolated: bool = False, start
     return load_settings(find_config(Path(start) if start is not None else Path.cwd()))
 
 
-_registry: Registry | None = None
+_loaded: dict[frozenset[str], Registry] = {}  # the plugins, loaded once per set of disabled ones
+_active: frozenset[str] = frozenset()  # the set of the command being run
 
 
 def registry(disabled: frozenset[str] | None = None) -> Registry:
-    """The installed plugins, loaded once per process (rules, reporters, input readers, hooks).
+    """The installed plugins, loaded (rules, reporters, input readers, hooks); loaded once per
+    process for each set of `disabled` plugins (names as for ``--disable-plugin``).
 
-    `disabled`: the plugins not to load (names as for ``--disable-plugin``); the set given last
-    stays in use in this process (the command line passes its ``--disable-plugin`` names, so a
-    plugin's command that calls `check` gets the same plugins). None: the set in use, else
-    every installed plugin. Raises ``PluginError`` naming a broken plugin.
+    None: the set of the ``ftlint`` command being run (its ``--disable-plugin`` names, so that a
+    plugin's command calling `check` gets the same plugins), else every installed plugin.
+    Raises ``PluginError`` naming a broken plugin.
     """
-    global _registry
-    if _registry is None or (disabled is not None and disabled != _registry.disabled):
-        _registry = load_plugins(disabled or frozenset())
-    return _registry
+    key = _active if disabled is None else disabled
+    if key not in _loaded:
+        _loaded[key] = load_plugins(key)
+    return _loaded[key]
+
+
+@contextlib.contextmanager
+def _command_plugins(disabled: frozenset[str]) -> Iterator[Registry]:
+    """The plugins of one command-line run: `registry()` returns them inside the block."""
+    global _active
+    previous, _active = _active, disabled
+    try:
+        yield registry(disabled)
+    finally:
+        _active = previous
 
 
 def submit_backends() -> dict[str, BackendFactory]:

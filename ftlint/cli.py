@@ -364,9 +364,10 @@ def _disabled_plugins(argv: Sequence[str]) -> frozenset[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(api.registry(_disabled_plugins(argv))).parse_args(argv)
-        handler: Callable[[argparse.Namespace], int] = args.handler
-        return handler(args)
+        with api._command_plugins(_disabled_plugins(argv)) as registry:
+            args = build_parser(registry).parse_args(argv)
+            handler: Callable[[argparse.Namespace], int] = args.handler
+            return handler(args)
     except (UsageError, ConfigError, PluginError) as error:
         print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
         return EXIT_USAGE

@@ -56,7 +56,6 @@ class Registry:
     """What the loaded plugins provide, each item with the plugin that provides it."""
 
     manager: pluggy.PluginManager
-    disabled: frozenset[str] = frozenset()  # the plugins not loaded, as asked
     plugins: dict[str, Plugin] = field(default_factory=dict)  # name -> plugin (entry points loaded)
     rules: dict[str, type[Rule]] = field(default_factory=dict)  # code -> rule class
     owners: dict[str, str] = field(default_factory=dict)  # code -> plugin name
@@ -139,7 +138,7 @@ def load_plugins(disabled: frozenset[str] = frozenset()) -> Registry:
     # checked, so a plugin may declare a hook and implement it; a failure names that plugin.
     manager.hook.ftlint_addhooks.call_historic(kwargs={"pluginmanager": manager})
     manager.register(reporters, name=BUILTIN_REPORTERS)
-    registry = Registry(manager, disabled, rules=dict(ENGINE_RULES), owners=dict.fromkeys(ENGINE_RULES, OWNER))
+    registry = Registry(manager, rules=dict(ENGINE_RULES), owners=dict.fromkeys(ENGINE_RULES, OWNER))
     autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
     installed = discover()
     names = {name for plugin in installed for name in _names(plugin)}

@@ -497,7 +497,7 @@ def test_crashing_rule_through_the_command_line(tmp_path, monkeypatch, capsys):
     registry = load_plugins()
     registry.rules["ZZ901"] = CrashingRule
     registry.owners["ZZ901"] = "test"
-    monkeypatch.setattr(api, "_registry", registry)
+    monkeypatch.setattr(api, "_loaded", {frozenset(): registry})
     path = tmp_path / "data.jsonl"
     path.write_bytes(b'{"prompt": "a", "completion": " b"\n')
     assert cli.main(["check", str(path), "--isolated", "--select", "FT0,ZZ"]) == 1

@@ -25,7 +25,7 @@ def install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setattr(api, "_registry", None)
+    monkeypatch.setattr(api, "_loaded", {})
     modules: list[str] = []
 
     def install(source: str, entry_point: str = "acme") -> str:

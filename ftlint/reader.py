@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from itertools import compress, count, repeat
-from operator import is_not
+from operator import contains, is_, is_not, not_, or_
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 import numpy
@@ -101,6 +101,45 @@ class Batch:
             column = list(map(str.endswith, self.texts(key), repeat(affix)))
             self._columns[(key, "ends:" + affix)] = column
         return column
+
+    # --- rows: the indices of the records a check is about, found at C speed ------------------
+
+    def missing(self, key: str) -> list[int]:
+        """Rows of the records (JSON objects) that have no `key`."""
+        values = self.values
+        return [i for i in where(map(is_, self.values_of(key), repeat(None))) if values[i] is not None and key not in values[i]]  # type: ignore[operator]
+
+    def not_strings(self, key: str) -> list[int]:
+        """Rows of the records whose `key` is there but not a string (null, a number, ...)."""
+        values = self.values
+        return [i for i in where(map(is_, self.strings(key), repeat(None))) if values[i] is not None and key in values[i]]  # type: ignore[operator]
+
+    def blank(self, key: str) -> list[int]:
+        """Rows whose `key` is a string that is empty or only whitespace."""
+        texts, strings = self.texts(key), self.strings(key)
+        return [i for i in where(map(or_, map(not_, texts), map(str.isspace, texts))) if strings[i] is not None]
+
+    def ends_with(self, key: str, suffix: str) -> list[int]:
+        """Rows whose `key` is a string ending with `suffix`."""
+        return where(self.ending_with(key, suffix))
+
+    def not_ending_with(self, key: str, suffix: str) -> list[int]:
+        """Rows whose `key` is a string that does not end with `suffix`."""
+        strings = self.strings(key)
+        return [i for i in where(map(not_, self.ending_with(key, suffix))) if strings[i] is not None]
+
+    def not_starting_with(self, key: str, prefixes: str | tuple[str, ...]) -> list[int]:
+        """Rows whose `key` is a string that starts with none of `prefixes`."""
+        strings = self.strings(key)
+        return [i for i in where(map(not_, map(str.startswith, self.texts(key), repeat(prefixes)))) if strings[i] is not None]
+
+    def containing(self, key: str, part: str) -> list[int]:
+        """Rows whose `key` is a string containing `part` (anywhere)."""
+        return where(map(contains, self.texts(key), repeat(part)))
+
+    def with_keys_outside(self, allowed: frozenset[str]) -> list[int]:
+        """Rows of the records that have a key not in `allowed`."""
+        return where(map(not_, map(allowed.issuperset, self.derived(objects))))
 
     def derived(self, compute: Callable[["Batch"], T]) -> T:
         """`compute(self)`, computed once per batch: rules that need the same derived data

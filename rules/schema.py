@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from itertools import repeat
-from operator import is_, not_, or_
 from dataclasses import dataclass, field
 
-from ftlint import DatasetRule, Rule, Severity, hookimpl
-from ftlint.reader import objects, where
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint.text import show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -61,14 +58,10 @@ class MissingKey(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
-        values = batch.values
-        absent_or_null = map(or_, map(is_, batch.values_of("prompt"), repeat(None)), map(is_, batch.values_of("completion"), repeat(None)))
-        for i in where(absent_or_null):
-            line, value = batch.lines[i], values[i]
-            missing = [k for k in KEYS if value is not None and k not in value]
-            if not missing:
-                continue
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for i in sorted(set(batch.missing("prompt") + batch.missing("completion"))):
+            line, value = batch.lines[i], batch.values[i]
+            missing = [k for k in KEYS if k not in value]
             if len(missing) == 2:
                 message = 'record has neither "prompt" nor "completion"; every example needs both'
                 if "messages" in value:
@@ -101,13 +94,10 @@ class WrongType(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         for key in KEYS:
-            values = batch.values
-            for i in where(map(is_, batch.strings(key), repeat(None))):
-                if values[i] is None or key not in values[i]:
-                    continue
-                line, found = batch.lines[i], values[i][key]
+            for i in batch.not_strings(key):
+                line, found = batch.lines[i], batch.values[i][key]
                 numeric = type(found) is int or (type(found) is float and math.isfinite(found))
                 hint = f'; write it as a string, e.g. {show(" " + str(found))}' if numeric and key == "completion" else ""
                 yield self.diagnostic(
@@ -137,12 +127,10 @@ class EmptyCompletion(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
-        texts = batch.strings("completion")
-        for i in where(map(or_, map(not_, batch.texts("completion")), map(str.isspace, batch.texts("completion")))):
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        texts = batch.texts("completion")
+        for i in batch.blank("completion"):
             line, text = batch.lines[i], texts[i]
-            if text is None:
-                continue
             what = "empty" if not text else f"only whitespace ({show(text)})"
             yield self.diagnostic(
                 ctx, line, f"completion is {what}; give the text the model should produce",
@@ -185,14 +173,11 @@ class UnexpectedKey(Rule):
         super().__init__(options)
         self._expected = frozenset(KEYS) | frozenset(k for k in self.options.allowed_keys if isinstance(k, str))
 
-    def check(self, batch, ctx) -> Iterator:
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         expected = self._expected
-        values = batch.values
-        for i in where(map(not_, map(expected.issuperset, batch.derived(objects)))):
-            line, value = batch.lines[i], values[i]
+        for i in batch.with_keys_outside(expected):
+            line, value = batch.lines[i], batch.values[i]
             extra = [k for k in value if k not in expected]
-            if not extra:
-                continue
             names = ", ".join(show(k, 24) for k in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
             yield self.diagnostic(
                 ctx, line,

@@ -274,8 +274,8 @@ class Linter:
             # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
             # the cyclic collector, which would traverse all its live objects once it is done.
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
-                later = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
-                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in later]
+                futures = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
+                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in futures]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
@@ -339,7 +339,7 @@ class Linter:
                 continue
             found = self._guarded(rule, line, ctx, rule.check, batch, ctx)
             if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
-                found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], batch, ctx) or ())  # noqa: B023 - called at once
+                found += self._guarded(rule, line, ctx, _observed, rule, states[rule.code], batch, ctx)
             if found and found[-1].code == "FT000":
                 broken.add(rule.code)
             out.extend(found)
@@ -358,6 +358,12 @@ class Linter:
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
         result.diagnostics.sort(key=Diagnostic.sort_key)
+
+
+def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tuple[()]:
+    """`rule.observe` as a check that finds nothing (for `Linter._guarded`)."""
+    rule.observe(state, batch, ctx)
+    return ()
 
 
 def _write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:

@@ -20,10 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl
-from ftlint import tokens
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl, tokens
 from ftlint.conventions import label_key
-from ftlint.reader import Batch
 from ftlint.text import show
 
 MAX_LABELS = 1000  # distinct labels tracked before a state gives up (then it is not classification)

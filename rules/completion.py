@@ -21,8 +21,7 @@ from ftlint_rules.separator import (
     value_column,
 )
 
-from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
-from ftlint.reader import where
+from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})

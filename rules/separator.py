@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from itertools import repeat
 from operator import contains, gt, not_
 
-from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
+from ftlint import Applicability, Batch, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
-from ftlint.reader import Batch, where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})

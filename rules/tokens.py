@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy
 
-from ftlint import Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint import tokens
-from ftlint.reader import Batch
 from ftlint.text import show
 from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
 from ftlint_rules.classes import MAX_LABELS, LabelStats

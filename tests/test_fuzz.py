@@ -353,11 +353,11 @@ def as_report(summary: tuple) -> dict:
 def geometry(block_bytes: int | None = None, parallel: bool = False):
     """Tiny read blocks (every boundary case of the block splitting on a small input) and/or
     parallel partitions of any file, run in-process."""
-    from ftlint import engine, fixes, reader
+    from ftlint import engine, files, fixes
 
     with pytest.MonkeyPatch.context() as patch:
         if block_bytes:
-            patch.setattr(reader, "BLOCK_BYTES", block_bytes)
+            patch.setattr(files, "BLOCK_BYTES", block_bytes)
             patch.setattr(fixes, "BLOCK_BYTES", block_bytes)
         if parallel:
             patch.setattr(engine, "PARALLEL_MIN_BYTES", 0)

@@ -22,6 +22,8 @@ from ftlint.reader import Batch
 if TYPE_CHECKING:
     import tiktoken
 
+    from ftlint.tokens import ModelInfo
+
 CODE = re.compile(r"[A-Z]{1,8}[0-9]{3,4}")
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 FORMATS = frozenset({"prompt-completion", "chat", "preference"})
@@ -38,12 +40,20 @@ class Context:
     paired: bool = False  # a training file linted with its validation file, or that validation file
 
     @cached_property
+    def model_info(self) -> ModelInfo:
+        """The model whose limits and encoding apply: `model` from the config or `--model`, else
+        ftlint's default (davinci, the legacy guide's models)."""
+        from ftlint import tokens
+
+        return tokens.model_for(self.model, self.conventions.format)
+
+    @cached_property
     def encoding(self) -> tiktoken.Encoding:
         """The tiktoken encoding of the model, or of the format's default model (loaded offline on
         first use)."""
         from ftlint import tokens
 
-        return tokens.get_encoding(tokens.model_for(self.model, self.conventions.format).encoding)
+        return tokens.get_encoding(self.model_info.encoding)
 
 
 class Rule:

@@ -3,7 +3,7 @@
 The stop-sequence rules (FT302-FT304) apply to generation tasks only: a classifier is called
 with max_tokens=1 and needs no stop sequence (a common suffix of its labels, like "tive" in
 " positive"/" negative", is not one). FT302/FT303 divide a completion that does not end with
-the stop sequence exactly as FT201/FT202 divide prompts (see ftlint_rules.separator).
+the stop sequence exactly as FT201/FT202 divide prompts (see ftlint.affixes).
 """
 from __future__ import annotations
 
@@ -13,15 +13,9 @@ from collections.abc import Iterator
 from itertools import repeat
 from operator import gt, not_, or_
 
-from ftlint_rules.separator import (
-    inner_candidates,
-    missing_affix,
-    other_affix,
-    shell_quote,
-    value_column,
-)
-
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
+from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
+
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})

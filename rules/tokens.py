@@ -24,7 +24,7 @@ from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hook
 from ftlint import tokens
 from ftlint.text import show
 from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
-from ftlint_rules.classes import MAX_LABELS, LabelStats
+from ftlint.labels import MAX_LABELS, LabelStats
 
 if TYPE_CHECKING:
     import tiktoken

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from itertools import repeat
-from operator import gt, not_
+from operator import gt
 
 from ftlint.batch import Batch, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
@@ -189,11 +189,11 @@ def missing_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, 
     titles = {"variant": f"Replace the ending with the {name} {shown}", "partial": f"Complete the {name} {shown}",
               "append": f"Append the {name} {shown}"}
     label_lines, pointer = key == "prompt", "/" + key
-    texts = batch.strings(key)
-    for i in where(map(not_, batch.ending_with(key, affix))):
+    texts = batch.texts(key)
+    for i in batch.not_ending_with(key, affix):
         line, text = batch.lines[i], texts[i]
-        if text is None or (key == "completion" and (not text or text.isspace())):
-            continue  # not a string: FT102's; empty and blank completions are FT103's
+        if key == "completion" and (not text or text.isspace()):
+            continue  # empty and blank completions are FT103's
         how, new = classify(text, affix, label_lines=label_lines)
         if how == "other":
             continue  # FT202/FT303
@@ -232,7 +232,7 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
     shown = show(affix)
     label_lines, pointer = key == "prompt", "/" + key
     texts = batch.texts(key)
-    for i in where(map(not_, batch.ending_with(key, affix))):
+    for i in batch.not_ending_with(key, affix):
         text = texts[i]
         if not text:
             continue

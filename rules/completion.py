@@ -11,7 +11,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from itertools import repeat
-from operator import gt, not_, or_
+from operator import gt, or_
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
@@ -54,7 +54,7 @@ class MissingLeadingWhitespace(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         texts = batch.texts("completion")
-        for i in where(map(not_, map(str.startswith, texts, repeat(" ")))):
+        for i in batch.not_starting_with("completion", " "):
             line, text = batch.lines[i], texts[i]
             if not text or text[0].isspace():
                 continue

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from itertools import repeat
 from operator import contains, gt, not_
 
-from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
 from ftlint import Applicability, Batch, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
+from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
 from ftlint.text import escape_controls, show
 
@@ -352,7 +352,7 @@ class StructuredPrompt(Rule):
     def check(self, batch, ctx) -> Iterator:
         search = _KEY_VALUE_PAIRS.search
         prompts = batch.texts("prompt")
-        for i in where(map(contains, prompts, repeat("="))):
+        for i in batch.containing("prompt", "="):
             line, prompt = batch.lines[i], prompts[i]
             match = search(prompt)
             if match is None:

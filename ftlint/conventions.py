@@ -96,7 +96,7 @@ def label_key(label: str) -> str:
     return (trimmed or core).casefold()
 
 
-def detect_format(record: dict) -> str:
+def detect_format(record: dict[str, Any]) -> str:
     if "messages" in record:
         return "chat"
     if "input" in record and ("preferred_output" in record or "non_preferred_output" in record):
@@ -189,9 +189,9 @@ def _grown_suffixes(counts: Counter[str], total: int) -> Iterator[tuple[str, lis
         yield suffix, group, count / core if core else 1.0
 
 
-def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:
+def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) -> Conventions:
     """Infer conventions from sampled records; configured values (settings) win."""
-    records = [r for r in records if r is not None]
+    records = [r for r in sampled if r is not None]
     conv = Conventions(sampled=len(records))
     formats = Counter(detect_format(r) for r in records)
     formats.pop("unknown", None)

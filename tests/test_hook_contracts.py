@@ -308,3 +308,34 @@ def test_plugin_error_is_a_plugin_error(install):
     install("raise ImportError('needs acme-sdk: pip install acme-sdk')\n")
     with pytest.raises(PluginError, match="plugin 'acme'.*pip install acme-sdk.*--disable-plugin acme"):
         load_plugins()
+
+
+# --- ftlint_get_submit_backends ------------------------------------------------------------------
+
+BACKENDS = """
+    from ftlint import api, hookimpl
+
+    class AcmeBackend:
+        name = "acme"
+
+        def list_jobs(self, limit=20):
+            return [api.Job("acme-job-1", "babbage-002", "running", "acme-file-1")]
+
+    @hookimpl
+    def ftlint_get_submit_backends():
+        return {"acme": AcmeBackend}
+"""
+
+
+def test_submit_backend_is_selectable_by_name(install, capsys):
+    install(BACKENDS)
+    assert api.submit_backends()["acme"]().list_jobs()[0].id == "acme-job-1"
+    code, out, _ = run(capsys, "jobs", "list", "--backend", "acme")
+    assert code == 0 and "acme-job-1" in out and "running" in out
+
+
+def test_submit_backend_name_taken_names_both(install, capsys, data):
+    install(BACKENDS)
+    install(BACKENDS, entry_point="acme-again")
+    code, _, err = run(capsys, "check", str(data))
+    assert code == 2 and "submit backend 'acme'" in err and "'acme'" in err and "'acme-again'" in err

@@ -60,13 +60,28 @@ def ftlint_add_commands(subparsers):
     parser.add_argument("paths", nargs="+")
     parser.add_argument("--config")
     parser.set_defaults(handler=shouting_share)
+
+
+class QuietBackend:
+    """A fine-tuning service that has run one job."""
+
+    name = "quiet"
+
+    def list_jobs(self, limit=20):
+        return [api.Job("quietjob-1", "babbage-002", "succeeded", "quietfile-1", fine_tuned_model="ft:babbage-002:quiet")]
+
+
+@hookimpl
+def ftlint_get_submit_backends():
+    return {"quiet": QuietBackend}
 '''
 
 PLUGINS = {
     "good": GOOD,
     "broken": "import no_such_module_anywhere\n",
     "misspelt": "from ftlint import hookimpl\n\n@hookimpl\ndef ftlint_get_rulez():\n    return []\n",
-    "samename": GOOD.replace("ACME001", "ACME002").replace('"count"', '"count-again"').replace('"shouting"', '"shouting-again"'),
+    "samename": GOOD.replace("ACME001", "ACME002").replace('"count"', '"count-again"').replace('"shouting"', '"shouting-again"')
+    .replace('"quiet"', '"quiet-again"'),
     "clash": GOOD.replace("class NoShouting(Rule)", "class Again(Rule)").replace("[NoShouting]", "[Again]"),
 }
 
@@ -131,6 +146,8 @@ def test_third_party_rule_runs_and_is_listed(ftlint, installed, shouting):
     assert ftlint("check", str(shouting), "--format", "count", "--select", "ACME", env=env).stdout == b"1 findings\n"
     command = ftlint("shouting", str(shouting), env=env)
     assert (command.returncode, command.stdout) == (1, b"1 of 2 prompts shout\n")
+    jobs = ftlint("jobs", "list", "--backend", "quiet", env=env)
+    assert jobs.returncode == 0 and b"quietjob-1" in jobs.stdout and b"ft:babbage-002:quiet" in jobs.stdout
 
 
 def test_third_party_entry_point_named_like_a_built_in_one_loads(ftlint, installed, shouting):

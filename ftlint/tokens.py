@@ -193,7 +193,7 @@ def single_token_labels(encoding: tiktoken.Encoding, count: int, taken: Iterable
     else:
         letters = string.ascii_uppercase
         candidates = itertools.chain(letters, (a + b for a, b in itertools.product(letters, repeat=2)))
-    labels = []
+    labels: list[str] = []
     for core in candidates:
         if len(labels) == count:
             break

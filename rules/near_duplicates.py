@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint import minhash
-from ftlint.reader import Batch
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash
 from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_texts, similarity_texts_of
 
 MAX_NAMED = 5  # lines named in one message

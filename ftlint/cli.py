@@ -76,7 +76,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
     _convention_options(check)
     _input_options(check)
-    check.add_argument("--select", type=_codes, action="extend", help="rule codes, prefixes or names to enable (comma-separated or repeated; ALL: every rule, opt-in ones included)")
+    check.add_argument("--select", type=_codes, action="extend",
+                       help="rule codes, prefixes or names to enable (comma-separated or repeated; ALL: every rule, opt-in ones included)")
     check.add_argument("--extend-select", type=_codes, action="extend", help="codes, prefixes or names to enable in addition")
     check.add_argument("--ignore", type=_codes, action="extend", help="codes, prefixes or names to disable")
     _output_format(check, sorted(registry.reporters))

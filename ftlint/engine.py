@@ -177,13 +177,9 @@ class Linter:
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
 
     def __getstate__(self) -> dict[str, Any]:
-        """Parallel workers get the linter without the progress bar, which stays here."""
-        return {**self.__dict__, "progress": None}
-
-    def __getstate__(self) -> dict[str, Any]:
-        """What a parallel worker gets: it scans JSONL bytes and never calls an input reader
-        (which may be a lambda, that cannot be pickled)."""
-        return {**self.__dict__, "input_readers": {}}
+        """What a parallel worker gets: no progress bar (it stays here) and no input readers (a
+        worker scans JSONL bytes; a reader may be a lambda, that cannot be pickled)."""
+        return {**self.__dict__, "progress": None, "input_readers": {}}
 
     def run(
         self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
@@ -327,7 +323,7 @@ class Linter:
                     scan.last_line = line - 1
                     self._check_batch(batch, ctx, active, scan.states, scan.broken, scan.diagnostics)
                     if self.progress is not None:
-                        self.progress.update(len(block) + 1 if block is not None else sum(r if type(r) is int else len(r) + 1 for r in raws))
+                        self.progress.update(len(block) + 1 if block is not None else sum(r if isinstance(r, int) else len(r) + 1 for r in raws))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             scan.error = _describe(ctx.path, error)
         return scan

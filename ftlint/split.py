@@ -255,7 +255,7 @@ def split(path: str, fraction: float, seed: int, stratify: bool, force: bool, se
             f"(largest: {max(sizes.values()):,} records)")
 
 
-def cmd_split(args: argparse.Namespace, registry: Any = None) -> int:
+def cmd_split(args: argparse.Namespace) -> int:
     from ftlint import api
 
     settings = api.load_config(args.config, isolated=args.isolated)

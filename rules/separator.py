@@ -8,11 +8,9 @@ import re
 import shlex
 from collections.abc import Iterator
 from itertools import repeat
-from operator import contains, gt, not_
 
-from ftlint import Applicability, Batch, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
+from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
-from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})

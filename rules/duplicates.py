@@ -48,8 +48,7 @@ from operator import is_not
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint.reader import Batch
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint.record_text import answer_texts, asked_texts, prompt_texts
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding

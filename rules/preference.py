@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ftlint import Context, Diagnostic, Rule, Severity, hookimpl
-from ftlint.reader import Batch
+from ftlint import Batch, Context, Diagnostic, Rule, Severity, hookimpl
 from ftlint.text import show
 
 OUTPUTS = ("preferred_output", "non_preferred_output")

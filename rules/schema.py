@@ -51,6 +51,15 @@ class MissingKey(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n"}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    None automatic: add the missing key with its text, or remove the record (a record in
+    another format belongs in its own file).
     """
 
     code = "FT101"
@@ -87,6 +96,15 @@ class WrongType(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": 1}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " 1"}
+    ```
+
+    ## Fix
+    None automatic: write the value as a string (a number label with a leading space);
+    an array or object usually means the wrong field was exported.
     """
 
     code = "FT102"
@@ -120,6 +138,14 @@ class EmptyCompletion(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " "}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    None automatic: write the missing completion, or remove the record.
     """
 
     code = "FT103"
@@ -159,8 +185,18 @@ class UnexpectedKey(Rule):
     {"prompt": "Review: crisp sound\\n\\n###\\n\\n", "completion": " positive", "id": 17}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    or keep the key on purpose with `allowed-keys = ["id"]`.
+
     ## Fix
     None automatic: remove the keys before uploading (or list them in `allowed-keys`).
+
+    ## Options
+    - `allowed-keys` (list of strings, default `[]`): keys a record may carry besides
+      `prompt` and `completion`, under `[tool.ftlint.rules.unexpected-key]`.
     """
 
     code = "FT104"
@@ -222,6 +258,16 @@ class TooFewExamples(_CountingRule):
 
     ## Example
     A training file of 6 labelled reviews, or of 5 conversations.
+
+    ## Use instead
+    A training file of at least 10 records (better, a few hundred).
+
+    ## Fix
+    None automatic: add examples.
+
+    ## Options
+    - `minimum` (integer, default `10`): the fewest records a training file may have, under
+      `[tool.ftlint.rules.too-few-examples]`.
     """
 
     code = "FT110"
@@ -267,6 +313,13 @@ class SmallDataset(_CountingRule):
     ## Example
     A sentiment classifier trained on 120 reviews, a product-description generator trained
     on 300 examples, or a support assistant trained on 30 conversations.
+
+    ## Use instead
+    About 100 examples per class for a classifier (200 at least), 500 or more for
+    generation; add examples until the quality you measure stops improving.
+
+    ## Fix
+    None automatic: add examples.
 
     ## Options
     `classification-minimum` (default 200), `generation-minimum` (default 500),

@@ -396,7 +396,7 @@ class MixedFormats(Rule):
 
     ## Example
     ```
-    {"prompt": "Capital of Japan?\n\n###\n\n", "completion": " Tokyo END"}
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"}
     {"messages": [{"role": "user", "content": "Capital of Japan?"}, {"role": "assistant", "content": "Tokyo"}]}
     ```
 

@@ -40,19 +40,22 @@ def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> l
 
 def _window(stream: BinaryIO, end: int, max_line_bytes: int, size: int, minimum: int) -> list[bytes | int]:
     """Lines that are not blank, from the stream's position up to the line that starts at `end`
-    (-1: the end of the stream), until `size` bytes once there are `minimum` lines."""
+    (-1: the end of the stream), until `size` bytes once there are `minimum` lines (blank lines
+    count towards `size`, and past `size // 64` of them the window ends: each costs a call)."""
     raws: list[bytes | int] = []
-    seen = 0
-    while seen < size or len(raws) < minimum:
+    seen = blank = 0
+    while (seen < size or len(raws) < minimum) and blank < max(size // 64, 1024):
         if end >= 0 and stream.tell() >= end:
             break
         raw = _read_line(stream, max_line_bytes)
         if raw is None:
             break
+        length = raw if isinstance(raw, int) else len(raw) + 1
+        seen += length
         if isinstance(raw, bytes) and not raw.strip():
+            blank += length
             continue
         raws.append(raw)
-        seen += raw if isinstance(raw, int) else len(raw)
     return raws
 
 

@@ -188,6 +188,8 @@ def parse_lines(
     the batch take the vectorised path (`_parse_block`), which finds exactly what the per-line
     path (`_parse_each`) finds.
     """
+    if block is not None and not block.strip(b"\n"):  # only empty lines: one run, no per-line work
+        return Batch(path, issues=[_blank_run(first_line, len(raws))])
     if block is not None:  # then every line is bytes: an over-long line comes alone, without its block
         return _parse_block(cast(list[bytes], raws), block, first_line, path, max_line_bytes)
     return _parse_each(raws, first_line, path, max_line_bytes)

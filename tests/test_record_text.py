@@ -49,7 +49,8 @@ def test_preference_texts():
     assert answer == ASSISTANT["content"]
     assert asked_text(record) == prompt
     trl = {"prompt": "do you drink", "chosen": "No.", "rejected": "Yes."}
-    assert texts(trl) == ("do you drink", "No.") and asked_text(trl) == "do you drink"
+    assert texts(trl) == (None, None)  # TRL's shape is no API format (FT015 names it; `ftlint convert` converts it)
+    assert texts(trl, "preference") == ("do you drink", "No.")
 
 
 def test_batch_columns_reuse_the_prompt_column_for_prompt_completion():

@@ -369,7 +369,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--peer-openai", metavar="PYTHON", help="python of a venv with openai==0.28.1, pandas, numpy")
     parser.add_argument("--check-only", action="store_true", help="only the parse floor and ftlint check rows")
-    parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
+    parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; "
+                        f"exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
     parser.add_argument("--only", action="append", metavar="ROW", help="only the rows with this name (repeatable; the parse floor always runs)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()

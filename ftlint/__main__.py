@@ -6,7 +6,7 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from ftlint.cli import run  # noqa: E402
+from ftlint.cli import run
 
 if __name__ == "__main__":  # not when a worker process imports it
     run()

@@ -20,7 +20,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import Iterator, Sequence, TextIO
 
 from ftlint.backends import (
     BackendError, BackendFactory, Checkpoint, Inference, InferenceRequest, Job, JobEvent, JobRequest, RemoteFile,
@@ -29,17 +29,16 @@ from ftlint.backends import (
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.conventions import Conventions, label_key
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
-from ftlint.engine import FileResult, Linter, RunResult
+from ftlint.engine import FileResult, Linter, RunResult, Veto
+from ftlint.plugins import PluginError, Registry, load_plugins
 from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
 
-if TYPE_CHECKING:
-    from ftlint.plugins import Registry
-
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
-    "InferenceRequest", "Job", "JobEvent", "JobRequest", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key", "load_config", "registry",
+    "InferenceRequest", "Job", "JobEvent", "JobRequest", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
+    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key",
+    "load_config", "registry",
     "submit_backends",
 ]
 
@@ -57,34 +56,39 @@ def load_config(path: str | Path | None = None, *, isolated: bool = False, start
     return load_settings(find_config(Path(start) if start is not None else Path.cwd()))
 
 
-_registry: Registry | None = None
+_loaded: dict[frozenset[str], Registry] = {}  # the plugins, loaded once per set of disabled ones
+_active: frozenset[str] = frozenset()  # the set of the command being run
 
 
-def registry(disabled: frozenset[str] = frozenset()) -> Registry:
-    """Every installed plugin loaded (rules, reporters, hooks); cached for the default set."""
-    global _registry
-    from ftlint.plugins import load_plugins
+def registry(disabled: frozenset[str] | None = None) -> Registry:
+    """The installed plugins, loaded (rules, reporters, input readers, hooks); loaded once per
+    process for each set of `disabled` plugins (names as for ``--disable-plugin``).
 
-    if disabled:
-        return load_plugins(disabled)
-    if _registry is None:
-        _registry = load_plugins()
-    return _registry
+    None: the set of the ``ftlint`` command being run (its ``--disable-plugin`` names, so that a
+    plugin's command calling `check` gets the same plugins), else every installed plugin.
+    Raises ``PluginError`` naming a broken plugin.
+    """
+    key = _active if disabled is None else disabled
+    if key not in _loaded:
+        _loaded[key] = load_plugins(key)
+    return _loaded[key]
+
+
+@contextlib.contextmanager
+def _command_plugins(disabled: frozenset[str]) -> Iterator[Registry]:
+    """The plugins of one command-line run: `registry()` returns them inside the block."""
+    global _active
+    previous, _active = _active, disabled
+    try:
+        yield registry(disabled)
+    finally:
+        _active = previous
 
 
 def submit_backends() -> dict[str, BackendFactory]:
     """Every installed fine-tuning backend by name (the `ftlint_get_submit_backends` hook).
     Raises PluginError when two plugins define the same name."""
-    from ftlint.plugins import PluginError
-
-    found: dict[str, BackendFactory] = {}
-    owners: dict[str, str] = {}
-    for impl in registry().manager.hook.ftlint_get_submit_backends.get_hookimpls():
-        for name, factory in (impl.function() or {}).items():
-            if name in found and found[name] is not factory:
-                raise PluginError(f"submit backend {name!r} is defined by both {owners[name]!r} and {impl.plugin_name!r}")
-            found[name], owners[name] = factory, impl.plugin_name
-    return found
+    return dict(registry().submit_backends)
 
 
 @dataclass
@@ -104,8 +108,14 @@ class CheckResult:
 
     @property
     def errors(self) -> list[str]:
-        """Usage and I/O problems (a file that could not be read, a bad option)."""
+        """Usage and I/O problems (a file that could not be read, a bad option, a plugin's
+        hook that failed)."""
         return self.run.errors + [f.error for f in self.run.files if f.error]
+
+    @property
+    def vetoes(self) -> list[Veto]:
+        """Gate plugins that refused the run (``ftlint_gate``), each with its reason."""
+        return self.run.vetoes
 
     @property
     def exit_code(self) -> int:
@@ -163,8 +173,9 @@ def check(
     settings = _settings(settings, {"model": model, "select": list(select) if select is not None else None,
                                     "extend-select": list(extend_select) if extend_select is not None else None,
                                     "ignore": list(ignore) if ignore is not None else None})
-    linter = Linter(registry().rules, settings, jobs=jobs)
-    return CheckResult(linter.run(list(paths), validation=validation))
+    plugins = registry()
+    linter = Linter(plugins.rules, settings, jobs=jobs, input_readers=plugins.input_readers)
+    return CheckResult(plugins.finish(linter.run(list(paths), validation=validation)))
 
 
 def fix(
@@ -181,11 +192,12 @@ def fix(
     if streams:
         raise ConfigError(f"fixes need regular files, not standard input or a pipe ({streams[0]})")
     settings = _settings(settings, {"model": model})
-    linter = Linter(registry().rules, settings, jobs=jobs)
+    plugins = registry()
+    linter = Linter(plugins.rules, settings, jobs=jobs, input_readers=plugins.input_readers)
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
     with guard(paths, validation) if diff is None else contextlib.nullcontext(None) as held:  # locked before reading
         result = linter.run(list(paths), validation=validation)
-        return CheckResult(apply_fixes(linter, result, minimum, diff_out=diff, held=held))
+        return CheckResult(plugins.finish(apply_fixes(linter, result, minimum, diff_out=diff, held=held)))
 
 
 def check_text(

@@ -8,13 +8,13 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from ftlint import __version__
+from ftlint import __version__, api
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.diagnostics import Applicability
 from ftlint.engine import Linter
-from ftlint.plugins import PluginError, Registry, load_plugins
+from ftlint.plugins import PluginError, Registry
 from ftlint.reader import collector_paused
 from ftlint.reporters import ReportOptions, describe_conventions, dumps_json, render_statistics, render_statistics_json
 from ftlint.text import escape_controls
@@ -76,7 +76,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
     _convention_options(check)
     _input_options(check)
-    check.add_argument("--select", type=_codes, action="extend", help="rule codes, prefixes or names to enable (comma-separated or repeated; ALL: every rule, opt-in ones included)")
+    check.add_argument("--select", type=_codes, action="extend",
+                       help="rule codes, prefixes or names to enable (comma-separated or repeated; ALL: every rule, opt-in ones included)")
     check.add_argument("--extend-select", type=_codes, action="extend", help="codes, prefixes or names to enable in addition")
     check.add_argument("--ignore", type=_codes, action="extend", help="codes, prefixes or names to disable")
     _output_format(check, sorted(registry.reporters))
@@ -122,7 +123,7 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     _common_options(count)
     count.set_defaults(handler=cmd_tokens)
 
-    registry.manager.hook.ftlint_add_commands(subparsers=sub)
+    registry.add_commands(sub)
     return parser
 
 
@@ -167,7 +168,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
+    registry = api.registry()
     settings = settings_from(args)
     from ftlint.sources import is_stream
 
@@ -177,7 +179,7 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     _refuse_outputs_over_inputs(args)
-    linter = Linter(registry.rules, settings, jobs=args.jobs)
+    linter = Linter(registry.rules, settings, jobs=args.jobs, input_readers=registry.input_readers)
     linter.progress = progress_bar()
     for message in linter.selection.warnings:
         print(f"ftlint: warning: {escape_controls(message)}", file=sys.stderr)
@@ -194,16 +196,18 @@ def cmd_check(args: argparse.Namespace, registry: Registry) -> int:
         finally:
             if linter.progress is not None:
                 linter.progress.close()
-        registry.manager.hook.ftlint_run_finished(result=result)
         if args.fix or args.diff:
             from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
             result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks)
+        registry.finish(result)
         for message in result.notes:
             print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
         for message in result.errors + [f.error for f in result.files if f.error]:
             print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+        for veto in result.vetoes:
+            print(f"ftlint: gate {veto.plugin}: {escape_controls(veto.message)}", file=sys.stderr)
         if args.diff:  # as ruff: 1 when there are changes to make, or error-level findings remain
             pending = any(f.fixed for f in result.files)
             return max(result.exit_code(args.exit_zero), int(pending and not args.exit_zero))
@@ -236,7 +240,8 @@ def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
                 raise UsageError(f"--output-file {args.output_file} is the input file {path}; the report would overwrite it")
 
 
-def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_rules(args: argparse.Namespace) -> int:
+    registry = api.registry()
     rows = []
     for code in sorted(registry.rules):
         rule = registry.rules[code]
@@ -257,20 +262,14 @@ def cmd_rules(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-def cmd_rule(args: argparse.Namespace, registry: Registry) -> int:
-    by_name = {r.name: r for r in registry.rules.values()}
-    rule = registry.rule(args.code) or by_name.get(args.code.lower())
+def cmd_rule(args: argparse.Namespace) -> int:
+    registry = api.registry()
+    rule = registry.rule(args.code)
     if rule is None:
         raise UsageError(f"unknown rule {args.code!r}; `ftlint rules` lists them")
     opt_in = ", opt-in: runs only when selected by name, code, prefix or ALL" if rule.opt_in else ""
     print(f"# {rule.code} {rule.name} ({rule.severity.value}{opt_in}; from plugin {registry.owners[rule.code]})\n")
-    print(rule.documentation())
-    if rule.Options is not None:
-        import dataclasses
-
-        print("\n## Options")
-        for f in dataclasses.fields(rule.Options):
-            print(f"- `{f.name.replace('_', '-')}` (default: {getattr(rule.Options(), f.name)!r})")
+    print(rule.documentation())  # its Options section documents the options (tests/test_rule_docs.py)
     return 0
 
 
@@ -285,7 +284,7 @@ def _walked(paths: list[str], settings: Settings) -> tuple[list[str], list[str]]
     return files, errors
 
 
-def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_conventions(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.engine import FileResult
     from ftlint.reader import sample_records
@@ -315,7 +314,7 @@ def cmd_conventions(args: argparse.Namespace, registry: Registry) -> int:
     return EXIT_USAGE if errors else 0
 
 
-def cmd_tokens(args: argparse.Namespace, registry: Registry) -> int:
+def cmd_tokens(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.reader import sample_records
     from ftlint.sources import readable_path
@@ -366,9 +365,10 @@ def _disabled_plugins(argv: Sequence[str]) -> frozenset[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        registry = load_plugins(_disabled_plugins(argv))
-        args = build_parser(registry).parse_args(argv)
-        return args.handler(args, registry)
+        with api._command_plugins(_disabled_plugins(argv)) as registry:
+            args = build_parser(registry).parse_args(argv)
+            handler: Callable[[argparse.Namespace], int] = args.handler
+            return handler(args)
     except (UsageError, ConfigError, PluginError) as error:
         print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
         return EXIT_USAGE
@@ -381,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as error:  # noqa: BLE001 - never a traceback for users; FTLINT_DEBUG=1 shows it
+    except Exception as error:  # never a traceback for users; FTLINT_DEBUG=1 shows it
         if os.environ.get("FTLINT_DEBUG"):
             raise
         print(f"ftlint: internal error: {type(error).__name__}: {escape_controls(str(error))} "

@@ -7,6 +7,8 @@ import difflib
 import fnmatch
 import re
 import sys
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,8 @@ def find_config(start: Path) -> Path | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        table: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        return table
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: {error}") from None
 
@@ -242,23 +245,85 @@ def ignored_for(settings: Settings, path: str) -> list[str]:
 
 
 def rule_options(rule: type[Rule], settings: Settings) -> Any:
-    """The rule's Options dataclass filled from `[tool.ftlint.rules.<name>]` (kebab-case keys)."""
+    """The rule's Options dataclass filled from `[tool.ftlint.rules.<name>]` (kebab-case keys),
+    each value checked against the option's annotated type."""
     raw = settings.rules.get(rule.name) or settings.rules.get(rule.code) or {}
     if rule.Options is None:
         if raw:
             raise ConfigError(f"rule {rule.code} {rule.name} has no options")
         return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"rule {rule.name}: options must be a table")
     fields = {f.name: f for f in dataclasses.fields(rule.Options)}
+    hints = typing.get_type_hints(rule.Options)
     values = {}
     for key, value in raw.items():
         name = key.replace("-", "_")
         if name not in fields:
             known = ", ".join(n.replace("_", "-") for n in fields)
             raise ConfigError(f"rule {rule.name}: unknown option {key!r}; known: {known}")
-        default = getattr(rule.Options(), name)
-        if default is not None and not isinstance(value, type(default)) and not (
-            isinstance(default, float) and isinstance(value, int)
-        ):
-            raise ConfigError(f"rule {rule.name}: option {key} must be {type(default).__name__}")
-        values[name] = value
+        try:
+            values[name] = _typed(value, hints[name])
+        except TypeError as expected:
+            raise ConfigError(f"rule {rule.name}: option {key} must be {expected}, not {value!r}") from None
     return rule.Options(**values)
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    """`value` (from TOML) as the annotated type `hint`; TypeError(what was expected) if it is not."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # `X | None`: TOML has no null, so an X
+        choices = [a for a in args if a is not type(None)]
+        for choice in choices:
+            try:
+                return _typed(value, choice)
+            except TypeError:
+                pass
+        raise TypeError(" or ".join(_expected(c) for c in choices))
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        raise TypeError(_expected(hint))
+    if origin in (list, tuple, set, frozenset):
+        if not isinstance(value, list):
+            raise TypeError(_expected(hint))
+        item = args[0] if args else Any
+        try:
+            return origin(_typed(v, item) for v in value)
+        except TypeError:
+            raise TypeError(_expected(hint)) from None
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TypeError(_expected(hint))
+        item = args[1] if args else Any
+        try:
+            return {k: _typed(v, item) for k, v in value.items()}
+        except TypeError:
+            raise TypeError(_expected(hint)) from None
+    if hint is Any:
+        return value
+    if hint is bool:
+        if type(value) is bool:
+            return value
+    elif hint is float and type(value) in (int, float):
+        return float(value)
+    elif isinstance(hint, type) and isinstance(value, hint) and type(value) is not bool:
+        return value
+    raise TypeError(_expected(hint))
+
+
+_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+_PLURALS = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+
+
+def _expected(hint: Any) -> str:
+    """How a config type is said in an error message."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (list, tuple, set, frozenset):
+        item = args[0] if args else Any
+        return f"a list of {_PLURALS[item]}" if item in _PLURALS else f"a list (each {_expected(item)})"
+    if origin is dict:
+        return "a table"
+    if origin is typing.Literal:
+        return "one of " + ", ".join(map(repr, args))
+    return _NAMES.get(hint, getattr(hint, "__name__", str(hint)))

@@ -179,9 +179,9 @@ def _grown_suffixes(counts: Counter[str], total: int) -> Iterator[tuple[str, lis
         yield suffix, group, count / core if core else 1.0
 
 
-def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventions:
+def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) -> Conventions:
     """Infer conventions from sampled records; configured values (settings) win."""
-    records = [r for r in records if r is not None]
+    records = [r for r in sampled if r is not None]
     conv = Conventions(sampled=len(records))
     detected = [detect_format(r) for r in records]
     formats = Counter(f for f in detected if f != "unknown")
@@ -200,7 +200,7 @@ def infer(records: Iterable[dict | None], settings: dict[str, Any]) -> Conventio
     if settings.get("task"):
         conv.task, conv.task_source = settings["task"], "config"
     elif completions:
-        distinct = len(set(c.strip() for c in completions))
+        distinct = len({c.strip() for c in completions})
         conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
         conv.task_source = "inferred"
     if conv.task == "classification":

@@ -70,7 +70,7 @@ class Diagnostic(NamedTuple):
     fix: Fix | None = None
     related: tuple[Location, ...] = ()
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[str, int, int, str]:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code)
 
@@ -84,14 +84,14 @@ _SEVERITY = {s.value: s for s in Severity}
 _APPLICABILITY = {int(a): a for a in Applicability}
 
 
-def pack(diagnostics: list[Diagnostic]) -> list[tuple]:
+def pack(diagnostics: list[Diagnostic]) -> list[tuple[Any, ...]]:
     """Diagnostics as plain tuples (see `unpack`)."""
     return [(d.code, d.name, d.severity.value, d.message, tuple(d.location),
              None if d.fix is None else (d.fix.title, tuple(map(tuple, d.fix.edits)), int(d.fix.applicability)),
              tuple(map(tuple, d.related))) for d in diagnostics]
 
 
-def unpack(rows: list[tuple]) -> list[Diagnostic]:
+def unpack(rows: list[tuple[Any, ...]]) -> list[Diagnostic]:
     """The diagnostics `pack` made these rows of."""
     location_of, edit_of = Location._make, Edit._make
     return [Diagnostic(code, name, _SEVERITY[severity], message, location_of(location),

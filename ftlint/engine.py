@@ -9,14 +9,17 @@ import zlib
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable, Mapping
 
 from ftlint import conventions as conv_mod
+from ftlint import tempfiles
 from ftlint.config import Settings, ignored_for, matches, rule_options, select_rules
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
 from ftlint.engine_rules import ENGINE_RULES
 from ftlint.formats import ACCEPTED, FORMATS, UNKNOWN, describe_unknown, foreign_shape, record_formats, sniff, split_by_format
+from ftlint.hookspecs import InputReader
 from ftlint.reader import (
     BLOCK_BYTES, Batch, Issue, RangeReader, collector_paused, count_lines, is_gzip, iter_blocks, open_binary, parse_lines, partition, sample_records,
 )
@@ -45,6 +48,14 @@ class FileResult:
     unfixable: str | None = None  # why --fix leaves the file alone (not JSON Lines, unknown format)
 
 
+@dataclass(frozen=True)
+class Veto:
+    """A gate plugin's refusal of a run (see the `ftlint_gate` hook)."""
+
+    plugin: str
+    message: str
+
+
 @dataclass
 class RunResult:
     files: list[FileResult]
@@ -53,6 +64,7 @@ class RunResult:
     opt_in_skipped: list[str] = field(default_factory=list)  # opt-in rules not selected, by code
     model: str | None = None  # the configured model (None: the default), for inference advice
     notes: list[str] = field(default_factory=list)  # what directory walks left out
+    vetoes: list[Veto] = field(default_factory=list)  # gates that refused the run
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -61,23 +73,30 @@ class RunResult:
     def exit_code(self, exit_zero: bool = False) -> int:
         if self.errors or any(f.error for f in self.files):
             return 2
-        if not exit_zero and any(d.severity is Severity.ERROR for d in self.diagnostics):
+        if not exit_zero and (self.vetoes or any(d.severity is Severity.ERROR for d in self.diagnostics)):
             return 1
         return 0
 
 
-def expand_paths(paths: Iterable[str], settings: Settings | None = None, notes: list[str] | None = None) -> tuple[list[str], list[str]]:
+def expand_paths(
+    paths: Iterable[str], settings: Settings | None = None, notes: list[str] | None = None, suffixes: Iterable[str] = (),
+) -> tuple[list[str], list[str]]:
     """Files to lint: files as given, directories walked (`ftlint.walk`: the exclude settings and
-    .gitignore files apply below them). Returns (files, errors); what a walk left out is said in
-    `notes`."""
+    .gitignore files apply below them) for *.jsonl(.gz) and the `suffixes` of input readers.
+    Returns (files, errors); what a walk left out is said in `notes`."""
     settings = settings or Settings()
     base = os.path.dirname(settings.source) if settings.source else os.getcwd()
+    wanted = DATASET_SUFFIXES + tuple(suffixes)
+
+    def is_input(name: str) -> bool:
+        return name.lower().endswith(wanted) and not name.endswith(REMOVED_SUFFIX)
+
     files, errors = [], []
     for path in paths:
         if path == "-":
             files.append(path)
         elif os.path.isdir(path):
-            found = walk(path, is_dataset, settings.exclude + settings.extend_exclude, base, settings.respect_gitignore)
+            found = walk(path, is_input, settings.exclude + settings.extend_exclude, base, settings.respect_gitignore)
             why = [f"{n:,} ignored by .gitignore" for n in [found.ignored] if n] + [f"{n:,} by the exclude settings" for n in [found.excluded] if n]
             skipped = f"skipped {found.ignored + found.excluded:,} dataset{'s' if found.ignored + found.excluded != 1 else ''} ({', '.join(why)})"
             if why and found.files and notes is not None:
@@ -180,11 +199,15 @@ class Linter:
     The engine's codes (FT0xx) are always there, and their errors run whatever the selection
     says, unless ignored: data that could not be read never passes."""
 
-    def __init__(self, rule_classes: dict[str, type[Rule]], settings: Settings, jobs: int = 1) -> None:
+    def __init__(
+        self, rule_classes: dict[str, type[Rule]], settings: Settings, jobs: int = 1,
+        input_readers: Mapping[str, InputReader] | None = None,
+    ) -> None:
         rule_classes = {**rule_classes, **ENGINE_RULES}
         self.selection = select_rules(settings, rule_classes)  # raises ConfigError on unknown selectors
         self.settings = settings = self.selection.settings
         self.jobs = jobs
+        self.input_readers = dict(input_readers or {})  # ".csv" -> read (plugins' file types)
         selected = set(self.selection.codes)
         selected.update(c for c, r in ENGINE_RULES.items() if r.severity is Severity.ERROR and not matches(c, settings.ignore))
         codes = sorted(selected)
@@ -193,8 +216,9 @@ class Linter:
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
 
     def __getstate__(self) -> dict[str, Any]:
-        """Parallel workers get the linter without the progress bar, which stays here."""
-        return {**self.__dict__, "progress": None}
+        """What a parallel worker gets: no progress bar (it stays here) and no input readers (a
+        worker scans JSONL bytes; a reader may be a lambda, that cannot be pickled)."""
+        return {**self.__dict__, "progress": None, "input_readers": {}}
 
     def run(
         self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
@@ -205,7 +229,7 @@ class Linter:
         if stdin_filename:
             displays["-"] = stdin_filename
         notes: list[str] = []
-        files, errors = expand_paths(paths, self.settings, notes)
+        files, errors = expand_paths(paths, self.settings, notes, self.input_readers)
         result = RunResult([], self.rule_classes, errors, self.selection.opt_in_skipped, self.settings.model, notes)
         states: dict[str, Any] | None = None
         paired = validation is not None
@@ -255,6 +279,9 @@ class Linter:
         """Lint one file (or "-" for standard input); `paired`: a training file with its
         validation file, or that validation file. Returns its result and the dataset rules' states."""
         display = display or path
+        read = self.input_readers.get(Path(path).suffix.lower())
+        if read is not None:
+            return self._lint_input(path, read, display, role, paired)
         try:
             with readable_path(path, self.settings.max_stream_bytes) as local:
                 return self._lint_local(local, display, role, paired)
@@ -292,8 +319,8 @@ class Linter:
             # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
             # the cyclic collector, which would traverse all its live objects once it is done.
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
-                later = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
-                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in later]
+                futures = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
+                scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in futures]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
@@ -347,6 +374,26 @@ class Linter:
             return []
         return [Diagnostic(code, rule.name, rule.severity, message, Location(display, line), None, related)]
 
+    def _lint_input(
+        self, path: str, read: InputReader, display: str, role: str, paired: bool,
+    ) -> tuple[FileResult, dict[str, Any] | None]:
+        """Lint a file an input-reader plugin reads: its records go through a temporary JSONL
+        file and the usual path; findings point at the reader's lines and carry no fix (the
+        file is not JSONL: fixes cannot be written back)."""
+        with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    lines = _write_records(read(path), out)
+            except OSError as error:
+                return FileResult(display, role, error=_describe(display, error)), None
+            except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
+                message = f"{display}: not read by the input reader for {Path(path).suffix.lower()}: {type(error).__name__}: {error}"
+                return FileResult(display, role, error=message), None
+            result, states = self.lint_file(jsonl, display, role, paired)
+        result.lines = lines[-1] if lines else 0
+        result.diagnostics[:] = [_relocated(d, lines) for d in result.diagnostics]
+        return result, states
+
     def _scan(self, path: str, ctx: Context, start: int, end: int) -> _Scan:
         """Run record rules and observe dataset rules over bytes [start, end) (end -1: all),
         each rule on the records of its formats."""
@@ -369,7 +416,7 @@ class Linter:
                     scan.note_formats(batch, formats, parts)
                     self._check_batch(batch, parts, ctx, active, scan.states, scan.broken, scan.diagnostics)
                     if self.progress is not None:
-                        self.progress.update(len(block) + 1 if block is not None else sum(r if type(r) is int else len(r) + 1 for r in raws))
+                        self.progress.update(len(block) + 1 if block is not None else sum(r if isinstance(r, int) else len(r) + 1 for r in raws))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             scan.error = _describe(ctx.path, error)
         return scan
@@ -387,7 +434,7 @@ class Linter:
                 line = target.lines[0] if target.lines else 1
                 found = self._guarded(rule, line, ctx, rule.check, target, ctx)
                 if isinstance(rule, DatasetRule) and not (found and found[-1].code == "FT000"):
-                    found += self._guarded(rule, line, ctx, lambda: rule.observe(states[rule.code], target, ctx) or ())
+                    found += self._guarded(rule, line, ctx, _observed, rule, states[rule.code], target, ctx)
                 if found and found[-1].code == "FT000":
                     broken.add(rule.code)
                 out.extend(found)
@@ -423,6 +470,34 @@ def _lines(lines: list[int], count: int) -> str:
     named = ", ".join(map(str, lines))
     more = f" and {count - len(lines):,} more" if count > len(lines) else ""
     return f"line{'s' if count > 1 else ''} {named}{more}"
+
+
+def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tuple[()]:
+    """`rule.observe` as a check that finds nothing (for `Linter._guarded`)."""
+    rule.observe(state, batch, ctx)
+    return ()
+
+
+def _write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:
+    """Write an input reader's records as JSONL lines; return the line each one reports."""
+    lines: list[int] = []
+    for line, record in records:
+        if type(line) is not int or line < 1 or (lines and line <= lines[-1]):
+            raise ValueError(f"input reader gave line {line!r} after {lines[-1] if lines else 0}: lines must increase from 1")
+        if not isinstance(record, bytes) or b"\n" in record:
+            raise ValueError(f"input reader gave {type(record).__name__} for line {line}, not one JSON object as bytes without newline")
+        out.write(record + b"\n")
+        lines.append(line)
+    return lines
+
+
+def _relocated(d: Diagnostic, lines: list[int]) -> Diagnostic:
+    """A diagnostic of the temporary JSONL file, at the reader's line and without its fix."""
+
+    def moved(location: Location) -> Location:
+        return location._replace(line=lines[location.line - 1]) if 0 < location.line <= len(lines) else location
+
+    return d._replace(location=moved(d.location), fix=None, related=tuple(map(moved, d.related)))
 
 
 def _describe(path: str, error: BaseException) -> str:

@@ -22,6 +22,13 @@ class InternalError(Rule):
     A quality gate must never pass a file silently because one of its checks broke, and must
     never stop all checks because one broke. The run exits 1 so the gap is noticed.
 
+    ## Example
+    `ftlint: FT000 rule FT999 (acme-rule) crashed near this line: KeyError: 'prompt'`
+
+    ## Use instead
+    Nothing to change in the data: the rule is at fault. Disable it for now with
+    `--ignore CODE` (the finding says which), and report the message.
+
     ## Fix
     None: report the message (it names the rule) as a bug.
     """
@@ -47,6 +54,15 @@ class InvalidJson(ReaderRule):
     {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"
     ```
     (the closing brace is missing).
+
+    ## Use instead
+    ```
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"}
+    ```
+
+    ## Fix
+    None automatic: the intended value cannot be guessed; repair the line by hand (the
+    column shows where parsing stopped).
     """
 
     code = "FT001"
@@ -67,6 +83,14 @@ class NotAnObject(ReaderRule):
     ```
     ["Capital of Japan?", " Tokyo"]
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Capital of Japan?", "completion": " Tokyo"}
+    ```
+
+    ## Fix
+    None automatic: which value is the prompt and which the completion is yours to say.
     """
 
     code = "FT002"
@@ -86,6 +110,12 @@ class ConcatenatedObjects(ReaderRule):
     ## Example
     ```
     {"prompt": "a", "completion": " b"}{"prompt": "c", "completion": " d"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "a", "completion": " b"}
+    {"prompt": "c", "completion": " d"}
     ```
 
     ## Fix
@@ -112,6 +142,11 @@ class TrailingCharacters(ReaderRule):
     {"prompt": "Ad: ...\\nSupported:", "completion": " yes"}.
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Ad: ...\\nSupported:", "completion": " yes"}
+    ```
+
     ## Fix
     Remove the trailing text: safe when it is only `.`, `,` or `;`, otherwise unsafe.
     """
@@ -129,6 +164,19 @@ class BlankLine(ReaderRule):
 
     ## Why
     Some loaders treat a blank line as an invalid record; none gain anything from it.
+
+    ## Example
+    ```
+    {"prompt": "a", "completion": " b"}
+
+    {"prompt": "c", "completion": " d"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "a", "completion": " b"}
+    {"prompt": "c", "completion": " d"}
+    ```
 
     ## Fix
     Remove the line (safe).
@@ -151,6 +199,16 @@ class InvalidUtf8(ReaderRule):
     Fine-tuning files must be UTF-8; a Latin-1 or UTF-16 file, or a mangled byte, is rejected
     or silently garbled.
 
+    ## Example
+    A line saved as Latin-1: `{"prompt": "Caf` followed by the single byte `0xE9` and
+    `", "completion": " yes"}`.
+
+    ## Use instead
+    The same line in UTF-8 (`é` as the two bytes `0xC3 0xA9`):
+    ```
+    {"prompt": "Café", "completion": " yes"}
+    ```
+
     ## Fix
     None automatic: the right character depends on the encoding the text came from.
     """
@@ -169,6 +227,15 @@ class ByteOrderMark(ReaderRule):
 
     ## Why
     Strict JSON parsers reject the line; others make the BOM part of the first key.
+
+    ## Example
+    The bytes `EF BB BF` (invisible in most editors) before `{"prompt": "a", "completion": " b"}`.
+
+    ## Use instead
+    ```
+    {"prompt": "a", "completion": " b"}
+    ```
+    saved as UTF-8 without BOM.
 
     ## Fix
     Remove the three bytes; the rest of the line stays byte-identical (safe).
@@ -193,6 +260,14 @@ class DuplicateKey(ReaderRule):
     ```
     {"prompt": "Review: great\\n\\n###\\n\\n", "completion": " positive", "completion": " negative"}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: great\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    None automatic: which value was meant is yours to say; delete the other.
     """
 
     code = "FT008"
@@ -208,6 +283,20 @@ class NonFiniteNumber(ReaderRule):
 
     ## Why
     They are not JSON; strict parsers, including the API's, reject the line.
+
+    ## Example
+    ```
+    {"prompt": "Score the review\\n\\n###\\n\\n", "completion": " 4", "score": NaN}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Score the review\\n\\n###\\n\\n", "completion": " 4", "score": null}
+    ```
+    (or drop the key; in Python, `json.dumps(..., allow_nan=False)` refuses such values).
+
+    ## Fix
+    None automatic: `null`, a number or no key at all are different meanings.
     """
 
     code = "FT009"
@@ -224,6 +313,12 @@ class CrlfLineEnding(ReaderRule):
     ## Why
     Harmless to JSON parsers, but a sign of an editor or tool that may also have changed
     other whitespace; a mixed file makes diffs noisy.
+
+    ## Example
+    `{"prompt": "a", "completion": " b"}` followed by the bytes `\\r\\n` (`0D 0A`).
+
+    ## Use instead
+    The same line followed by `\\n` alone (Unix line endings).
 
     ## Fix
     Remove the carriage return (safe).
@@ -242,6 +337,18 @@ class EmptyFile(ReaderRule):
 
     ## Why
     Usually a failed export; the API rejects an empty training file.
+
+    ## Example
+    A `train.jsonl` of 0 bytes, or holding only newlines.
+
+    ## Use instead
+    A file with one example per line:
+    ```
+    {"prompt": "a", "completion": " b"}
+    ```
+
+    ## Fix
+    None automatic: export the data again.
     """
 
     code = "FT011"
@@ -258,6 +365,16 @@ class LineTooLong(ReaderRule):
     ## Why
     No single training example is that large; such a line is usually a whole file pasted
     into one field, or binary data. Raise `max-line-bytes` in the config to check it anyway.
+
+    ## Example
+    A 20 MiB line: a whole document base64-encoded into `prompt`.
+
+    ## Use instead
+    An example of the text the model should see (training examples are a few thousand
+    tokens at most, FT401), or `max-line-bytes = 33554432` in the config to check such lines.
+
+    ## Fix
+    None automatic: shorten the record, or raise `max-line-bytes`.
     """
 
     code = "FT012"
@@ -279,7 +396,7 @@ class MixedFormats(Rule):
 
     ## Example
     ```
-    {"prompt": "Capital of Japan?\n\n###\n\n", "completion": " Tokyo END"}
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"}
     {"messages": [{"role": "user", "content": "Capital of Japan?"}, {"role": "assistant", "content": "Tokyo"}]}
     ```
 

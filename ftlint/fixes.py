@@ -434,7 +434,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
                 break
             current, errors = _recheck(groups, works)
         else:
-            lines = sorted({w.original_line(line) for path, taken in pending.items() if works[path].changed for line in taken})
+            lines = sorted({works[path].original_line(line) for path, taken in pending.items() if works[path].changed for line in taken})
             result.errors.append(f"{next(p for p in pending if works[p].changed)}: fixes of line {lines[0]:,} still change it after "
                                  f"{MAX_ROUNDS:,} rounds; nothing written (please report this bug)")
             return result

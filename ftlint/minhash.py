@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -57,12 +58,13 @@ _ZERO_NIBBLES = np.array([((b & 15) == 0) + ((b >> 4) == 0) for b in range(256)]
 def _kept(codepoints: np.ndarray) -> np.ndarray:
     """Which code points are letters, digits, marks or symbols."""
     if len(codepoints) and codepoints.max() > 0xFFFF:  # beyond the Basic Multilingual Plane (emoji)
-        keep = _bmp_kept().take(np.minimum(codepoints, 0xFFFF))
+        keep: np.ndarray = _bmp_kept().take(np.minimum(codepoints, 0xFFFF))
         beyond = np.flatnonzero(codepoints > 0xFFFF)
         unique, inverse = np.unique(codepoints[beyond], return_inverse=True)
         keep[beyond] = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()], dtype=bool)[inverse]
         return keep
-    return _bmp_kept().take(codepoints)
+    kept: np.ndarray = _bmp_kept().take(codepoints)
+    return kept
 
 
 @functools.cache
@@ -116,7 +118,10 @@ def shingles(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     return codes[inside], offsets
 
 
-def _with_short(codes, inside, counts, chars, text_ends, lengths, short):
+def _with_short(
+    codes: np.ndarray, inside: np.ndarray, counts: np.ndarray, chars: np.ndarray, text_ends: np.ndarray, lengths: np.ndarray,
+    short: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Insert one shingle for each text in `short` (shorter than a shingle) at its place."""
     short_codes = np.zeros(len(short), dtype=np.uint64)
     first = text_ends[short] - lengths[short]
@@ -141,7 +146,7 @@ def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
     present = [i for i, t in enumerate(texts) if t is not None]
     for start in range(0, len(present), CHUNK):  # chunks: the temporaries stay small
         rows = present[start : start + CHUNK]
-        packed, has_shingles = _packed_signatures([texts[i] for i in rows])
+        packed, has_shingles = _packed_signatures([cast(str, texts[i]) for i in rows])  # present: not None
         result[rows] = packed
         valid[rows] = has_shingles
     return result, valid
@@ -167,7 +172,8 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of the texts of signature rows a[i] and b[i]."""
     equal = _ZERO_NIBBLES[a ^ b].sum(axis=1, dtype=np.int64) / NUM_PERM
     chance = 1 / (1 << BITS)
-    return np.clip((equal - chance) / (1 - chance), 0.0, 1.0)
+    estimate: np.ndarray = np.clip((equal - chance) / (1 - chance), 0.0, 1.0)
+    return estimate
 
 
 def _row_keys(rows: np.ndarray, salt: np.ndarray | None) -> np.ndarray:

@@ -22,7 +22,7 @@ record has no such text (a missing or wrongly typed field: the schema rules repo
 from __future__ import annotations
 
 from itertools import repeat
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import orjson
 
@@ -221,7 +221,7 @@ def fields(record: dict | None, fmt: str | None = None) -> Iterator[Field]:
 MAX_PREFIXES = 32  # earlier prompts of one conversation remembered per record (the latest ones)
 
 
-def conversation_prefixes(record: dict | None, separator: str | None, fmt: str | None = None) -> list[str]:
+def conversation_prefixes(record: dict[str, Any] | None, separator: str | None, fmt: str | None = None) -> list[str]:
     """The prompt texts that earlier rows of the same conversation would have, when a dataset
     trains a chatbot one row per turn (each row's prompt is the conversation so far): for a
     conversation, its messages up to each earlier assistant message; for a prompt-completion
@@ -241,7 +241,7 @@ def conversation_prefixes(record: dict | None, separator: str | None, fmt: str |
             at = prompt.find(separator, at + 1)
         return prefixes[-MAX_PREFIXES:]
     if fmt == "chat":
-        messages = record.get("messages")
+        messages: Any = record.get("messages")
         last = _last_assistant(messages)
         ends = [k for k in range(1, last) if type(messages[k]) is dict and messages[k].get("role") == "assistant"]
         return [text for text in map(_canonical, (messages[:k] for k in ends[-MAX_PREFIXES:])) if text is not None]
@@ -256,7 +256,7 @@ def _dialogue(messages: Any) -> str | None:
                      for text in [_content(m)] if text is not None)
 
 
-def similarity_texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str | None]:
+def similarity_texts(record: dict[str, Any] | None, fmt: str | None = None) -> tuple[str | None, str | None]:
     """(prompt, answer) as the near-duplicate rules compare them: like `texts`, but a
     conversation's prompt is only the words of its messages (contents, no JSON keys or roles)
     and without system messages, which are usually the same in every record and would make
@@ -268,7 +268,7 @@ def similarity_texts(record: dict | None, fmt: str | None = None) -> tuple[str |
     if prompt is None or fmt == "prompt-completion":
         return prompt, answer
     if fmt == "chat":
-        messages = record.get("messages")
+        messages: Any = record.get("messages")
         last = _last_assistant(messages)
         return _dialogue(messages[:last] if last >= 0 else messages), answer
     given = record.get("input")
@@ -288,7 +288,7 @@ def conversation_prefixes_of(batch: Batch, separator: str | None) -> list[tuple[
         counts = list(map(str.count, prompts, repeat(separator)))
         if sum(counts) == sum(batch.ending_with("prompt", separator)):
             return []
-        candidates = [i for i, (count, ends) in enumerate(zip(counts, batch.ending_with("prompt", separator))) if count > ends]
+        candidates: Sequence[int] = [i for i, (count, ends) in enumerate(zip(counts, batch.ending_with("prompt", separator))) if count > ends]
     else:
         candidates = range(len(batch))
     return [(i, text) for i in candidates for text in conversation_prefixes(batch.values[i], separator)]

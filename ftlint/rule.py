@@ -13,11 +13,16 @@ import inspect
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Diagnostic, Fix, Location, Severity
 from ftlint.reader import Batch
+
+if TYPE_CHECKING:
+    import tiktoken
+
+    from ftlint.tokens import ModelInfo
 
 CODE = re.compile(r"[A-Z]{1,8}[0-9]{3,4}")
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -35,12 +40,20 @@ class Context:
     paired: bool = False  # a training file linted with its validation file, or that validation file
 
     @cached_property
-    def encoding(self):
+    def model_info(self) -> ModelInfo:
+        """The model whose limits and encoding apply: `model` from the config or `--model`, else
+        ftlint's default (davinci, the legacy guide's models)."""
+        from ftlint import tokens
+
+        return tokens.model_for(self.model, self.conventions.format)
+
+    @cached_property
+    def encoding(self) -> tiktoken.Encoding:
         """The tiktoken encoding of the model, or of the format's default model (loaded offline on
         first use)."""
         from ftlint import tokens
 
-        return tokens.get_encoding(tokens.model_for(self.model, self.conventions.format).encoding)
+        return tokens.get_encoding(self.model_info.encoding)
 
 
 class Rule:

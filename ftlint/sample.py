@@ -95,7 +95,7 @@ def render(raw: bytes, record: Any, conventions: Conventions) -> list[str]:
     return shown
 
 
-def run(args: argparse.Namespace, *_registry: object) -> int:
+def run(args: argparse.Namespace) -> int:
     settings = api.load_config(args.config, isolated=args.isolated)
     result = api.check([args.file], settings=settings, model=args.model)
     if result.errors:
@@ -133,7 +133,7 @@ def run(args: argparse.Namespace, *_registry: object) -> int:
 
 
 @hookimpl
-def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
+def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("sample", help="print a reproducible sample of records to read (stratified, weighted toward findings)")
     parser.add_argument("file", metavar="FILE")
     parser.add_argument("-n", type=int, default=50, help="records to show (default: 50)")

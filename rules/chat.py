@@ -17,8 +17,7 @@ from typing import Any
 
 import orjson
 
-from ftlint import Applicability, Context, Diagnostic, Edit, Fix, Rule, Severity, hookimpl, tokens
-from ftlint.reader import Batch, where
+from ftlint import Applicability, Batch, Context, Diagnostic, Edit, Fix, Rule, Severity, hookimpl, tokens, where
 from ftlint.text import show
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -97,6 +96,14 @@ class MessagesNotList(Rule):
     ```
     {"messages": {"role": "user", "content": "Hi"}}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
+    ## Fix
+    None automatic: rebuild the record's conversation as a list of messages.
     """
 
     code = "FT701"
@@ -132,6 +139,14 @@ class InvalidMessage(Rule):
     ```
     {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": null}]}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
+    ## Fix
+    None automatic: give the message its role and its text.
     """
 
     code = "FT702"
@@ -220,6 +235,19 @@ class UnexpectedMessageKey(Rule):
     ```
     {"messages": [{"role": "user", "contents": "Hi"}, {"role": "assistant", "content": "Hello"}]}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]}
+    ```
+    or keep a key on purpose with `allowed-keys = ["meta"]`.
+
+    ## Fix
+    None automatic: rename a misspelt key (`contents` -> `content`) or remove the key.
+
+    ## Options
+    - `allowed-keys` (list of strings, default: none): message keys kept on purpose, under
+      `[tool.ftlint.rules.unexpected-message-key]`.
     """
 
     code = "FT704"
@@ -253,6 +281,14 @@ class NoAssistantMessage(Rule):
     ```
     {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
+    ## Fix
+    None automatic: add the assistant's reply, or remove the record.
     """
 
     code = "FT705"
@@ -280,6 +316,14 @@ class NoUserMessage(Rule):
     ```
     {"messages": [{"role": "system", "content": "Be brief."}, {"role": "assistant", "content": "Hello!"}]}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
+    ## Fix
+    None automatic: add the user's message the reply answers, or remove the record.
     """
 
     code = "FT706"
@@ -307,6 +351,14 @@ class InvalidWeight(Rule):
     ```
     {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo", "weight": 0.5}]}
     ```
+
+    ## Use instead
+    ```
+    {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo", "weight": 0}]}
+    ```
+
+    ## Fix
+    None automatic: set the weight to 0 or 1, or remove it (a reply is learnt by default).
     """
 
     code = "FT707"
@@ -728,6 +780,21 @@ class ChatTooManyTokens(Rule):
     ## Why
     The API truncates or rejects examples over the limit; the end of a conversation, where the
     assistant's reply is, is what gets lost.
+
+    ## Example
+    A conversation that pastes a whole book chapter into the user's message: about 90,000
+    tokens under o200k_base, over the 65,536 of gpt-4o-mini.
+
+    ## Use instead
+    The passage the assistant's reply depends on, or the conversation split into several
+    examples that each end with an assistant reply.
+
+    ## Fix
+    None automatic: shorten or split the conversation.
+
+    ## Options
+    - `max-tokens` (integer, default `0`: the model's limit): the most tokens a conversation
+      may have, under `[tool.ftlint.rules.chat-too-many-tokens]`.
     """
 
     code = "FT708"

@@ -15,117 +15,12 @@ reports.
 """
 from __future__ import annotations
 
-from array import array
-from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl
-from ftlint import tokens
-from ftlint.conventions import label_key
-from ftlint.reader import Batch
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Rule, Severity, hookimpl, tokens
+from ftlint.labels import MAX_LABELS, LabelStats
 from ftlint.text import show
-
-MAX_LABELS = 1000  # distinct labels tracked before a state gives up (then it is not classification)
-
-
-class LabelStats:
-    """Per distinct completion: its count, its first (line, column) and optionally all its lines.
-
-    Mergeable: `merge(a, b)` where a's partition came before b's. Bounded: past `cap` distinct
-    labels it stops collecting and sets `overflow`.
-    """
-
-    __slots__ = ("counts", "first", "lines", "overflow", "cap")
-
-    def __init__(self, cap: int = MAX_LABELS, keep_lines: bool = False) -> None:
-        self.counts: dict[str, int] = {}
-        self.first: dict[str, tuple[int, int]] = {}
-        self.lines: dict[str, array] | None = {} if keep_lines else None
-        self.overflow = False
-        self.cap = cap
-
-    def add(self, batch: Batch) -> None:
-        if self.overflow:
-            return
-        column = batch.strings("completion")
-        counts = Counter(column)
-        counts.pop(None, None)
-        for blank in [label for label in counts if not label.strip()]:
-            del counts[blank]  # an empty completion is no class (FT103 reports it)
-        if not counts:
-            return
-        new = [label for label in counts if label not in self.counts]
-        if len(self.counts) + len(new) > self.cap:
-            self._give_up()
-            return
-        for label in new:
-            i = column.index(label)
-            self.first[label] = (batch.lines[i], batch.column_of(i, "completion"))
-        totals = self.counts
-        for label, n in counts.items():
-            totals[label] = totals.get(label, 0) + n
-        if self.lines is not None:
-            lines = self.lines
-            for label in new:
-                lines[label] = array("q")
-            for line, label in zip(batch.lines, column):
-                if label in counts:
-                    lines[label].append(line)
-
-    def _give_up(self) -> None:
-        self.overflow = True
-        self.counts, self.first = {}, {}
-        if self.lines is not None:
-            self.lines = {}
-
-    def merge(self, other: LabelStats) -> LabelStats:
-        if self.overflow or other.overflow:
-            self._give_up()
-            return self
-        new = [label for label in other.counts if label not in self.counts]
-        if len(self.counts) + len(new) > self.cap:
-            self._give_up()
-            return self
-        for label, n in other.counts.items():
-            self.counts[label] = self.counts.get(label, 0) + n
-        for label in new:
-            self.first[label] = other.first[label]
-        if self.lines is not None and other.lines is not None:
-            for label, lines in other.lines.items():
-                self.lines.setdefault(label, array("q")).extend(lines)
-        return self
-
-    def by_first_line(self) -> list[str]:
-        return sorted(self.counts, key=lambda label: self.first[label])
-
-    def groups(self) -> list[LabelClass]:
-        """The classes: labels grouped by `label_key`, in the order of their first line."""
-        spellings: dict[str, list[str]] = {}
-        for label in self.by_first_line():
-            spellings.setdefault(label_key(label), []).append(label)
-        found = []
-        for labels in spellings.values():
-            dominant = max(labels, key=self.counts.__getitem__)  # ties: the spelling seen first
-            count = sum(self.counts[label] for label in labels)
-            found.append(LabelClass(dominant, count, self.first[labels[0]], labels))
-        return found
-
-
-@dataclass
-class LabelClass:
-    """One class: its dominant spelling, its records (all spellings), where it first occurs."""
-
-    name: str
-    count: int
-    first: tuple[int, int]  # (line, column) of its first record
-    spellings: list[str]  # every spelling, the first seen first
-
-    def described(self) -> str:
-        """The class for a message: its spelling, and how many other spellings it counts."""
-        others = len(self.spellings) - 1
-        return show(self.name) + (f" (with {others} variant spelling{'s' if others > 1 else ''})" if others else "")
-
 
 class ClassRule(DatasetRule):
     """Base of the rules that look at the classes of a classification dataset."""
@@ -183,9 +78,16 @@ class TooFewPerClass(ClassRule):
     ```
     is reported on the first ` negative` record: the class has 30 examples.
 
+    ## Use instead
+    About 100 records of every class, or the rare class merged into a related one.
+
     ## Fix
     None automatic: add examples of the class, or merge it into a related class. Set
     `min-examples` under `[tool.ftlint.rules.too-few-per-class]` to change the threshold.
+
+    ## Options
+    - `min-examples` (integer, default `100`): the fewest records a class may have, under
+      `[tool.ftlint.rules.too-few-per-class]`.
     """
 
     code = "FT501"
@@ -227,9 +129,17 @@ class ClassImbalance(ClassRule):
     ## Example
     950 records with completion ` ham` and 50 with ` spam`: ratio 19, reported.
 
+    ## Use instead
+    Classes of comparable size (here, more ` spam` examples or fewer ` ham` ones), or the
+    imbalance kept on purpose and evaluated per class.
+
     ## Fix
     None automatic: add examples of the small classes, or downsample the large one. Set
     `max-ratio` under `[tool.ftlint.rules.class-imbalance]` to change the threshold.
+
+    ## Options
+    - `max-ratio` (number, default `10`): the largest ratio of the largest class's records to
+      the smallest's, under `[tool.ftlint.rules.class-imbalance]`.
     """
 
     code = "FT502"
@@ -276,9 +186,17 @@ class TooManyClasses(ClassRule):
     ## Example
     A topic classifier with 730 distinct topic labels.
 
+    ## Use instead
+    A few hundred topics at most (rare ones merged), or a generation model that writes the
+    topic.
+
     ## Fix
     None automatic: merge rare classes, or train a generation model. Set `max-classes` under
     `[tool.ftlint.rules.too-many-classes]` to change the threshold.
+
+    ## Options
+    - `max-classes` (integer, default `500`): the most classes a classifier may have, under
+      `[tool.ftlint.rules.too-many-classes]`.
     """
 
     code = "FT503"
@@ -333,6 +251,13 @@ class LabelVariants(ClassRule):
     ```
     Line 3 is reported: ` Positive` is a variant of ` positive`.
 
+    ## Use instead
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Loved every minute.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Great cast, great story.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     Set the completion to the dominant spelling (unsafe: it changes a label; ftlint never
     changes labels without `--unsafe-fixes`). A missing leading space is also reported by
@@ -382,8 +307,18 @@ class PreferNumericLabels(ClassRule):
     12 classes such as ` Billing question`, ` Technical support`, ` Account cancellation`:
     use ` 1` ... ` 12` and keep the mapping beside the dataset.
 
+    ## Use instead
+    ```
+    {"prompt": "Subject: I was charged twice\\n\\n###\\n\\n", "completion": " 1"}
+    ```
+    with ` 1` = Billing question, ` 2` = Technical support, ... kept beside the dataset.
+
     ## Fix
     None automatic: the mapping is yours to keep. Rules FT402 reports each multi-token label.
+
+    ## Options
+    - `min-classes` (integer, default `10`): the fewest classes for which numbers are
+      suggested, under `[tool.ftlint.rules.prefer-numeric-labels]`.
     """
 
     code = "FT505"
@@ -400,9 +335,8 @@ class PreferNumericLabels(ClassRule):
         n = len(groups)
         if n < self.options.min_classes:
             return
-        from ftlint_rules.tokens import encoding_for, model_for
 
-        encoding = encoding_for(ctx)
+        encoding = ctx.encoding
         multi = [
             label for label in (cls.name for cls in groups)
             if not label.strip().isdigit() and len(encoding.encode_ordinary(label)) > 1
@@ -417,7 +351,7 @@ class PreferNumericLabels(ClassRule):
                                   "a space before a digit being a token of its own")
         yield self.diagnostic(
             ctx, 1,
-            f"{n:,} classes, {len(multi):,} of them several tokens under {model_for(ctx).name} (e.g. {show(example)}: "
+            f"{n:,} classes, {len(multi):,} of them several tokens under {ctx.model_info.name} (e.g. {show(example)}: "
             f"{k} tokens): map the classes to {'numbers' if numbers else 'capital letters'} {show(codes[0])} ... "
             f"{show(codes[-1])} (single tokens{why}) and keep the mapping",
         )

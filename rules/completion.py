@@ -3,7 +3,7 @@
 The stop-sequence rules (FT302-FT304) apply to generation tasks only: a classifier is called
 with max_tokens=1 and needs no stop sequence (a common suffix of its labels, like "tive" in
 " positive"/" negative", is not one). FT302/FT303 divide a completion that does not end with
-the stop sequence exactly as FT201/FT202 divide prompts (see ftlint_rules.separator).
+the stop sequence exactly as FT201/FT202 divide prompts (see ftlint.affixes).
 """
 from __future__ import annotations
 
@@ -11,18 +11,11 @@ import re
 import shlex
 from collections.abc import Iterator
 from itertools import repeat
-from operator import gt, not_, or_
+from operator import gt, or_
 
-from ftlint_rules.separator import (
-    inner_candidates,
-    missing_affix,
-    other_affix,
-    shell_quote,
-    value_column,
-)
+from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
+from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
 
-from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl
-from ftlint.reader import where
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -45,6 +38,11 @@ class MissingLeadingWhitespace(Rule):
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": "positive"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
     ## Fix
     Prepend one space (safe).
     """
@@ -56,7 +54,7 @@ class MissingLeadingWhitespace(Rule):
 
     def check(self, batch, ctx) -> Iterator:
         texts = batch.texts("completion")
-        for i in where(map(not_, map(str.startswith, texts, repeat(" ")))):
+        for i in batch.not_starting_with("completion", " "):
             line, text = batch.lines[i], texts[i]
             if not text or text[0].isspace():
                 continue
@@ -101,6 +99,12 @@ class StopMissing(DatasetRule):
     ```
     {"prompt": "Define the noun: kayak\\n\\n###\\n\\n", "completion": " a small light canoe"}
     {"prompt": "Define the verb: paddle\\n\\n###\\n\\n", "completion": " propel with a paddle END."}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Define the noun: kayak\\n\\n###\\n\\n", "completion": " a small light canoe END"}
+    {"prompt": "Define the verb: paddle\\n\\n###\\n\\n", "completion": " propel with a paddle END"}
     ```
 
     ## Fix
@@ -188,6 +192,11 @@ class StopInconsistent(Rule):
     {"prompt": "Define the adjective: bouncy\\n\\n###\\n\\n", "completion": " elastic; rebounds readily<|endoftext|>"}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Define the adjective: bouncy\\n\\n###\\n\\n", "completion": " elastic; rebounds readily END"}
+    ```
+
     ## Fix
     Unsafe: replace the other ending (with the whitespace around it) by the stop sequence.
     Review it: the ending may belong to the text.
@@ -224,6 +233,12 @@ class StopInBody(Rule):
     {"prompt": "Key: End\\n\\n###\\n\\n", "completion": " Press END to jump to the last line. END"}
     ```
     With `"\\n"`: `{"prompt": "...", "completion": " Step one.\\nStep two.\\n"}`.
+
+    ## Use instead
+    A stop sequence that occurs in no completion, here `" ###"`:
+    ```
+    {"prompt": "Key: End\\n\\n###\\n\\n", "completion": " Press END to jump to the last line. ###"}
+    ```
 
     ## Fix
     None automatic: rewrite the text, or choose a stop sequence that occurs in no completion
@@ -304,6 +319,11 @@ class EntityOrder(Rule):
     ## Example
     ```
     {"prompt": "Text: Ana met Boris and Carla in Lyon.\\n\\n###\\n\\n", "completion": " Carla, Ana, Boris END"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Text: Ana met Boris and Carla in Lyon.\\n\\n###\\n\\n", "completion": " Ana, Boris, Carla END"}
     ```
 
     ## Fix

@@ -22,8 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint.reader import Batch, where
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, where
 from ftlint.record_text import Field, answer_texts, fields, prompt_texts
 from ftlint.text import show
 

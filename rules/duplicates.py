@@ -48,8 +48,7 @@ from operator import is_not
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint.reader import Batch
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
 from ftlint.record_text import answer_texts, asked_texts, prompt_texts
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding
@@ -290,6 +289,12 @@ class DuplicateExample(DuplicateRule):
     ```
     Line 3 is reported: it duplicates line 1.
 
+    ## Use instead
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Review: Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+
     ## Fix
     Drop the later copy; the first occurrence stays (unsafe: it changes the dataset's size).
     The dropped record is written to `<name>.removed.jsonl` with its line number.
@@ -338,6 +343,12 @@ class ConflictingCompletions(DuplicateRule):
     {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " negative"}
     ```
     Line 2 is reported: line 1 has the same prompt with another completion.
+
+    ## Use instead
+    ```
+    {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    (one label per input; for generation, the answer that is right today).
 
     ## Fix
     None automatic: decide which completion is right and delete or relabel the other records.
@@ -417,6 +428,10 @@ class ValidationLeak(DuplicateRule):
     {"prompt": "Review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
     ```
     Validation line 1 is reported, naming training line 8.
+
+    ## Use instead
+    Training and validation files that share no prompt: split the records once, then keep
+    each prompt on one side.
 
     ## Fix
     Drop the record from the validation file (unsafe: it changes the validation set). The

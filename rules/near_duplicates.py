@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
-from ftlint import minhash
-from ftlint.reader import Batch
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash
 from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_texts, similarity_texts_of
 
 MAX_NAMED = 5  # lines named in one message
@@ -177,6 +174,12 @@ class NearDuplicate(NearDuplicateRule):
     ```
     Line 1 is reported: line 2 is a near-copy of it (similarity 1.00 after normalisation).
 
+    ## Use instead
+    ```
+    {"prompt": "Great movie, loved the cast!\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    (one of the copies kept; or a second example that differs in substance).
+
     ## Fix
     Keep the first record of each cluster and drop the others (unsafe: it changes the
     dataset). The dropped records are written to `<name>.removed.jsonl` with their line numbers.
@@ -260,6 +263,10 @@ class ValidationNearLeak(NearDuplicateRule):
     ```
     Validation line 1 is reported, naming training line 8.
 
+    ## Use instead
+    Training and validation files whose prompts are not near-copies of each other: split near
+    duplicates together (`ftlint split`), never across the two files.
+
     ## Fix
     Drop the record from the validation file (unsafe: it changes the validation set). The
     dropped record is written to `<validation name>.removed.jsonl` with its line number.
@@ -314,6 +321,12 @@ class ConflictingNearDuplicates(NearDuplicateRule):
     {"prompt": "the plot is thin, but the cast is great!\\n\\n###\\n\\n", "completion": " negative"}
     ```
     Line 2 is reported: line 1 has a near-identical prompt with another label.
+
+    ## Use instead
+    ```
+    {"prompt": "The plot is thin but the cast is great.\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    (one label for one review, whichever way it is written).
 
     ## Fix
     None automatic: decide which label is right and relabel or delete the other records.

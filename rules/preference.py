@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ftlint import Context, Diagnostic, Rule, Severity, hookimpl
-from ftlint.reader import Batch
+from ftlint import Batch, Context, Diagnostic, Rule, Severity, hookimpl
 from ftlint.text import show
 
 OUTPUTS = ("preferred_output", "non_preferred_output")
@@ -51,6 +50,14 @@ class InvalidPreferenceRecord(Rule):
     ```
     {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": "Hello!"}
     ```
+
+    ## Use instead
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "What?"}]}
+    ```
+
+    ## Fix
+    None automatic: write both answers as one-message lists, after the conversation.
     """
 
     code = "FT801"
@@ -158,6 +165,19 @@ class IdenticalOutputs(Rule):
 
     ## Why
     Such a pair carries no preference: it only adds noise to training.
+
+    ## Example
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "Hello! "}]}
+    ```
+
+    ## Use instead
+    ```
+    {"input": {"messages": [{"role": "user", "content": "Hi"}]}, "preferred_output": [{"role": "assistant", "content": "Hello!"}], "non_preferred_output": [{"role": "assistant", "content": "What?"}]}
+    ```
+
+    ## Fix
+    None automatic: write a worse answer for the non-preferred output, or remove the record.
     """
 
     code = "FT802"

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from itertools import repeat
-from operator import is_, not_, or_
 from dataclasses import dataclass, field
 
-from ftlint import DatasetRule, Rule, Severity, hookimpl
-from ftlint.reader import objects, where
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint.text import show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -54,6 +51,15 @@ class MissingKey(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n"}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    None automatic: add the missing key with its text, or remove the record (a record in
+    another format belongs in its own file).
     """
 
     code = "FT101"
@@ -61,14 +67,10 @@ class MissingKey(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
-        values = batch.values
-        absent_or_null = map(or_, map(is_, batch.values_of("prompt"), repeat(None)), map(is_, batch.values_of("completion"), repeat(None)))
-        for i in where(absent_or_null):
-            line, value = batch.lines[i], values[i]
-            missing = [k for k in KEYS if value is not None and k not in value]
-            if not missing:
-                continue
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for i in sorted(set(batch.missing("prompt") + batch.missing("completion"))):
+            line, value = batch.lines[i], batch.values[i]
+            missing = [k for k in KEYS if k not in value]
             if len(missing) == 2:
                 message = 'record has neither "prompt" nor "completion"; every example needs both'
                 if "messages" in value:
@@ -94,6 +96,15 @@ class WrongType(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": 1}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " 1"}
+    ```
+
+    ## Fix
+    None automatic: write the value as a string (a number label with a leading space);
+    an array or object usually means the wrong field was exported.
     """
 
     code = "FT102"
@@ -101,13 +112,10 @@ class WrongType(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         for key in KEYS:
-            values = batch.values
-            for i in where(map(is_, batch.strings(key), repeat(None))):
-                if values[i] is None or key not in values[i]:
-                    continue
-                line, found = batch.lines[i], values[i][key]
+            for i in batch.not_strings(key):
+                line, found = batch.lines[i], batch.values[i][key]
                 numeric = type(found) is int or (type(found) is float and math.isfinite(found))
                 hint = f'; write it as a string, e.g. {show(" " + str(found))}' if numeric and key == "completion" else ""
                 yield self.diagnostic(
@@ -130,6 +138,14 @@ class EmptyCompletion(Rule):
     ```
     {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " "}
     ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    None automatic: write the missing completion, or remove the record.
     """
 
     code = "FT103"
@@ -137,12 +153,10 @@ class EmptyCompletion(Rule):
     severity = Severity.ERROR
     formats = FORMATS
 
-    def check(self, batch, ctx) -> Iterator:
-        texts = batch.strings("completion")
-        for i in where(map(or_, map(not_, batch.texts("completion")), map(str.isspace, batch.texts("completion")))):
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        texts = batch.texts("completion")
+        for i in batch.blank("completion"):
             line, text = batch.lines[i], texts[i]
-            if text is None:
-                continue
             what = "empty" if not text else f"only whitespace ({show(text)})"
             yield self.diagnostic(
                 ctx, line, f"completion is {what}; give the text the model should produce",
@@ -171,8 +185,18 @@ class UnexpectedKey(Rule):
     {"prompt": "Review: crisp sound\\n\\n###\\n\\n", "completion": " positive", "id": 17}
     ```
 
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+    or keep the key on purpose with `allowed-keys = ["id"]`.
+
     ## Fix
     None automatic: remove the keys before uploading (or list them in `allowed-keys`).
+
+    ## Options
+    - `allowed-keys` (list of strings, default `[]`): keys a record may carry besides
+      `prompt` and `completion`, under `[tool.ftlint.rules.unexpected-key]`.
     """
 
     code = "FT104"
@@ -185,14 +209,11 @@ class UnexpectedKey(Rule):
         super().__init__(options)
         self._expected = frozenset(KEYS) | frozenset(k for k in self.options.allowed_keys if isinstance(k, str))
 
-    def check(self, batch, ctx) -> Iterator:
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         expected = self._expected
-        values = batch.values
-        for i in where(map(not_, map(expected.issuperset, batch.derived(objects)))):
-            line, value = batch.lines[i], values[i]
+        for i in batch.with_keys_outside(expected):
+            line, value = batch.lines[i], batch.values[i]
             extra = [k for k in value if k not in expected]
-            if not extra:
-                continue
             names = ", ".join(show(k, 24) for k in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
             yield self.diagnostic(
                 ctx, line,
@@ -237,6 +258,16 @@ class TooFewExamples(_CountingRule):
 
     ## Example
     A training file of 6 labelled reviews, or of 5 conversations.
+
+    ## Use instead
+    A training file of at least 10 records (better, a few hundred).
+
+    ## Fix
+    None automatic: add examples.
+
+    ## Options
+    - `minimum` (integer, default `10`): the fewest records a training file may have, under
+      `[tool.ftlint.rules.too-few-examples]`.
     """
 
     code = "FT110"
@@ -282,6 +313,13 @@ class SmallDataset(_CountingRule):
     ## Example
     A sentiment classifier trained on 120 reviews, a product-description generator trained
     on 300 examples, or a support assistant trained on 30 conversations.
+
+    ## Use instead
+    About 100 examples per class for a classifier (200 at least), 500 or more for
+    generation; add examples until the quality you measure stops improving.
+
+    ## Fix
+    None automatic: add examples.
 
     ## Options
     `classification-minimum` (default 200), `generation-minimum` (default 500),

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy
 
-from ftlint import Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint import tokens
-from ftlint.reader import Batch
 from ftlint.text import show
 from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
-from ftlint_rules.classes import MAX_LABELS, LabelStats
+from ftlint.labels import MAX_LABELS, LabelStats
 
 if TYPE_CHECKING:
     import tiktoken
@@ -76,9 +75,17 @@ class TooManyTokens(Rule):
     A prompt holding a whole 3,000-word article, summarised in the completion: about 4,000
     tokens, reported.
 
+    ## Use instead
+    The part of the article the summary depends on (or the article split into sections, each
+    summarised), so that prompt and completion fit the model's limit.
+
     ## Fix
     None automatic: shorten the prompt (keep the part the completion depends on), or split
     the example into several.
+
+    ## Options
+    - `max-tokens` (integer, default `0`: the model's limit): the most tokens an example may
+      have, under `[tool.ftlint.rules.too-many-tokens]`.
     """
 
     code = "FT401"
@@ -164,6 +171,12 @@ class LabelNotSingleToken(DatasetRule):
     {"prompt": "Review: Best film I have seen this year!\\n\\n###\\n\\n", "completion": " Very positive"}
     ```
     ` Very positive` is 2 tokens, `[" Very", " positive"]`.
+
+    ## Use instead
+    ```
+    {"prompt": "Review: Best film I have seen this year!\\n\\n###\\n\\n", "completion": " 5"}
+    ```
+    with the mapping (` 5` = very positive) kept beside the dataset.
 
     ## Fix
     None automatic: rename the class (for instance to a number with a leading space) and
@@ -273,6 +286,11 @@ class SpecialToken(Rule):
     ```
     {"prompt": "Define: photosynthesis<|endoftext|>\\n\\n###\\n\\n", "completion": " The process by which plants make sugar from light. END"}
     {"messages": [{"role": "user", "content": "Hi<|endoftext|>"}, {"role": "assistant", "content": "Hello!"}]}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Define: photosynthesis\\n\\n###\\n\\n", "completion": " The process by which plants make sugar from light. END"}
     ```
 
     ## Fix

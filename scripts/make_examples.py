@@ -331,7 +331,7 @@ def build_clean(out: dict[str, bytes], reviews, sms, words, dialogues) -> dict:
     stats["spam"] = Counter(r["completion"] for r in spam_set)
 
     quota = {"noun": 220, "verb": 140, "adjective": 120, "adverb": 60}
-    gen = [define_record(l, p, d) for p, n in quota.items() for l, d in take(words[p], n)]
+    gen = [define_record(w, p, d) for p, n in quota.items() for w, d in take(words[p], n)]
     random.Random(SEED + 12).shuffle(gen)
     out["examples/generation.jsonl"] = jsonl(gen)
     stats["generation"] = Counter(r["prompt"].split(":")[0].split()[-1] for r in gen)
@@ -356,7 +356,7 @@ def build_clean(out: dict[str, bytes], reviews, sms, words, dialogues) -> dict:
     stats["leaks"] = ", ".join(f"valid {i} = train {train.index(valid[i - 1]) + 1}" for i in overlap)
 
     quota = {"noun": 24, "verb": 16, "adjective": 12, "adverb": 8}
-    gen_small = [define_record(l, p, d) for p, n in quota.items() for l, d in take(words[p], n)]
+    gen_small = [define_record(w, p, d) for p, n in quota.items() for w, d in take(words[p], n)]
     random.Random(SEED + 22).shuffle(gen_small)
     out["tests/data/generation_small.jsonl"] = jsonl(gen_small)
 
@@ -524,7 +524,7 @@ def build_defects(out: dict[str, bytes], reviews, words) -> None:
 
     # generation-style defects ------------------------------------------------------------------
     g = Planter()
-    pool = [(pos, l, d) for pos in ("noun", "verb", "adjective", "adverb") for l, d in words[pos][:8]]
+    pool = [(pos, w, d) for pos in ("noun", "verb", "adjective", "adverb") for w, d in words[pos][:8]]
     for pos in ("noun", "verb", "adjective", "adverb"):
         del words[pos][:8]
     random.Random(SEED + 30).shuffle(pool)
@@ -806,7 +806,7 @@ def bad_inputs_yaml(expect: dict[str, list[dict]], comments: dict[str, str]) -> 
 def wordnet_licence(data: Path) -> str:
     text = (data / "wordnet" / "copyright").read_text(encoding="utf-8")
     block = text.split("License: WordNet3.0\n", 1)[1].split("\n\nFiles:", 1)[0]
-    return "\n".join("" if l.strip() == "." else l[1:] for l in block.split("\n")).strip() + "\n"
+    return "\n".join("" if line.strip() == "." else line[1:] for line in block.split("\n")).strip() + "\n"
 
 
 CHATTERBOT_NOTICE = """\

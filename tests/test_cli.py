@@ -210,7 +210,8 @@ def test_rules_table_and_rule_docs(ftlint):
 
 def test_editor_line_format_escapes_control_characters(ftlint, tmp_path):
     path = tmp_path / "evil.jsonl"
-    path.write_bytes(b'{"prompt": "a", "prompt": "b", "completion": " c"}\n{"\\u001b[2J\\u001b]0;pwned\\u0007\\n": 1, "\\u001b[2J\\u001b]0;pwned\\u0007\\n": 2}\n')
+    key = b'"\\u001b[2J\\u001b]0;pwned\\u0007\\n"'
+    path.write_bytes(b'{"prompt": "a", "prompt": "b", "completion": " c"}\n{' + key + b": 1, " + key + b": 2}\n")
     out = ftlint("check", str(path), "--quiet", *only_reader()).stdout.decode()
     assert "\x1b" not in out and "\x07" not in out
     assert len(out.splitlines()) == 2  # one line per finding: no newline from the data got through

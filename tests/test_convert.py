@@ -36,7 +36,7 @@ def test_prompt_completion_to_chat_and_back(tmp_path, capsys):
     source.write_bytes((DATA / "generation_small.jsonl").read_bytes())
     code, err = _convert(capsys, str(source), "--to", "chat")
     chat = tmp_path / "generation.chat.jsonl"
-    assert code == 0 and f"wrote 60 chat records" in err
+    assert code == 0 and "wrote 60 chat records" in err
     first = _records(chat)[0]
     assert first == {"messages": [{"role": "user", "content": "Define the noun: ephah"},
                                   {"role": "assistant", "content": "an ancient Hebrew unit of dry measure equal to about a bushel"}]}

@@ -26,7 +26,7 @@ def test_pack_and_unpack_give_equal_diagnostics_of_the_same_types():
     assert all(type(x) in (str, int, tuple, type(None)) for row in rows for x in row)
     back = unpack(rows)
     assert back == examples()
-    for got, want in zip(back, examples()):
+    for got in back:
         assert type(got.severity) is Severity and type(got.location) is Location
         assert got.fix is None or (type(got.fix.applicability) is Applicability and all(type(e) is Edit for e in got.fix.edits))
         assert all(type(r) is Location for r in got.related)

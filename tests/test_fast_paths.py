@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ftlint import engine, reader
+from ftlint import engine, files, parse
 from ftlint.config import Settings
 from ftlint.engine import Linter
 from ftlint.plugins import load_plugins
@@ -47,7 +47,7 @@ def test_parallel_partitions_find_the_same(dataset, monkeypatch):
 
 def test_reader_block_path_finds_the_same(dataset, monkeypatch):
     fast = lint(dataset, jobs=1)
-    monkeypatch.setattr(reader, "_parse_block", lambda raws, block, first, path, limit: reader._parse_each(raws, first, path, limit))
+    monkeypatch.setattr(parse, "_parse_block", lambda raws, block, first, path, limit: parse._parse_each(raws, first, path, limit))
     assert lint(dataset, jobs=1) == fast
 
 
@@ -59,7 +59,7 @@ def test_line_counts_before_a_range_start_cross_map_windows(tmp_path, monkeypatc
     data = b"".join(b"x" * (i % 7) + b"\n" for i in range(mmap.ALLOCATIONGRANULARITY))  # 4 windows
     path = tmp_path / "lines.jsonl"
     path.write_bytes(data)
-    monkeypatch.setattr(reader, "COUNT_WINDOW", mmap.ALLOCATIONGRANULARITY)
+    monkeypatch.setattr(files, "COUNT_WINDOW", mmap.ALLOCATIONGRANULARITY)
     assert len(data) > 3 * mmap.ALLOCATIONGRANULARITY
     for end in (0, 1, mmap.ALLOCATIONGRANULARITY - 1, mmap.ALLOCATIONGRANULARITY, mmap.ALLOCATIONGRANULARITY + 1, len(data) - 1, len(data), len(data) + 100):
-        assert reader.count_lines(str(path), end) == data[:end].count(b"\n"), end
+        assert files.count_lines(str(path), end) == data[:end].count(b"\n"), end

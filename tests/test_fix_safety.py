@@ -229,14 +229,14 @@ def test_fix_keeps_every_record_example(tmp_path):
 def test_fix_does_not_depend_on_block_size(case, block, tail):
     """The streaming rewrite copies untouched lines block by block: with tiny blocks (every
     line and edit split across reads) the result is byte-identical."""
-    from ftlint import fixes, reader
+    from ftlint import files, fixes
 
     data = case[0] + tail.encode()
     results = []
     for size in (None, block):
         with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
             if size:
-                patch.setattr(reader, "BLOCK_BYTES", size)
+                patch.setattr(files, "BLOCK_BYTES", size)
                 patch.setattr(fixes, "BLOCK_BYTES", size)
             path = Path(folder) / "train.jsonl"
             path.write_bytes(data)

@@ -28,7 +28,7 @@ from ftlint.config import Settings
 from ftlint.diagnostics import Severity
 from ftlint.engine import Linter
 from ftlint.plugins import load_plugins
-from ftlint.reader import BOM, parse_lines
+from ftlint.reader import BOM, Issue, parse_lines
 from ftlint.rule import DatasetRule, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,14 +54,9 @@ def fuzz(examples: int) -> settings:
 
 @pytest.fixture(scope="module", autouse=True)
 def _plugins_loaded_once():
-    """Entry-point discovery once per module instead of once per `main` call (see
-    atheris_target.cache_plugins); restored afterwards."""
-    from ftlint import cli
-
-    original = cli.load_plugins
+    """Entry-point discovery once for the module (see atheris_target.cache_plugins)."""
     target.cache_plugins()
     yield
-    cli.load_plugins = original
 
 
 # --- strategies -------------------------------------------------------------------------------
@@ -281,7 +276,9 @@ def test_fast_path_agrees_with_slow_path(raws):
     slow = parse_lines(raws, 7, "x")
     assert fast.lines == slow.lines and fast.raws == slow.raws
     assert same(fast.values, slow.values), (fast.values, slow.values)
-    key = lambda i: (i.line, i.column, i.code)
+    def key(issue: Issue) -> tuple[int, int, str]:
+        return issue.line, issue.column, issue.code
+
     assert sorted(map(key, fast.issues)) == sorted(map(key, slow.issues))
 
 
@@ -333,7 +330,7 @@ def blank_runs_merged(summary: tuple) -> tuple:
     reported in two parts. Compare the blank lines covered, not how they were grouped."""
     found, records, lines, error = summary
     blank = set()
-    for line, _, code, _, fix in found:
+    for _, _, code, _, fix in found:
         if code == "FT005":
             blank |= {n for e in fix.edits for n in range(e.line, e.line + e.span)}
     return [d for d in found if d[2] != "FT005"], sorted(blank), records, lines, error
@@ -356,11 +353,11 @@ def as_report(summary: tuple) -> dict:
 def geometry(block_bytes: int | None = None, parallel: bool = False):
     """Tiny read blocks (every boundary case of the block splitting on a small input) and/or
     parallel partitions of any file, run in-process."""
-    from ftlint import engine, fixes, reader
+    from ftlint import engine, files, fixes
 
     with pytest.MonkeyPatch.context() as patch:
         if block_bytes:
-            patch.setattr(reader, "BLOCK_BYTES", block_bytes)
+            patch.setattr(files, "BLOCK_BYTES", block_bytes)
             patch.setattr(fixes, "BLOCK_BYTES", block_bytes)
         if parallel:
             patch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
@@ -495,12 +492,12 @@ def test_crashing_rules_become_ft000_and_other_rules_still_run(tmp_path):
 
 def test_crashing_rule_through_the_command_line(tmp_path, monkeypatch, capsys):
     """The same through `main`: reported as FT000, exit 1, no traceback."""
-    from ftlint import cli
+    from ftlint import api, cli
 
     registry = load_plugins()
     registry.rules["ZZ901"] = CrashingRule
     registry.owners["ZZ901"] = "test"
-    monkeypatch.setattr(cli, "load_plugins", lambda disabled=frozenset(): registry)
+    monkeypatch.setattr(api, "_loaded", {frozenset(): registry})
     path = tmp_path / "data.jsonl"
     path.write_bytes(b'{"prompt": "a", "completion": " b"\n')
     assert cli.main(["check", str(path), "--isolated", "--select", "FT0,ZZ"]) == 1

@@ -51,7 +51,7 @@ def test_single_token_labels_are_single_tokens_in_each_encoding(encoding):
 
 def test_numeric_labels_under_cl100k_get_advice_that_holds_there(capsys, tmp_path):
     path = relabelled(tmp_path, {" positive": " 1", " negative": " 2"})
-    assert [d for d in findings(capsys, path, "--select", "FT402")] == []  # davinci: r50k_base, single tokens
+    assert list(findings(capsys, path, "--select", "FT402")) == []  # davinci: r50k_base, single tokens
     found = findings(capsys, path, "--select", "FT402", "--model", "davinci-002")
     assert len(found) == 2
     for d in found:
@@ -64,9 +64,9 @@ def test_numeric_labels_under_cl100k_get_advice_that_holds_there(capsys, tmp_pat
 
 def test_many_word_labels_get_letters_under_cl100k_and_numbers_under_r50k(capsys, tmp_path):
     path = relabelled(tmp_path, TICKETS, n=600)
-    (ft505,) = [d for d in findings(capsys, path, "--select", "FT505", "--model", "babbage-002")]
+    (ft505,) = list(findings(capsys, path, "--select", "FT505", "--model", "babbage-002"))
     assert 'map the classes to capital letters " A" ... " L" (single tokens; under cl100k_base' in ft505["message"]
-    (ft505,) = [d for d in findings(capsys, path, "--select", "FT505")]
+    (ft505,) = list(findings(capsys, path, "--select", "FT505"))
     assert 'map the classes to numbers " 1" ... " 12" (single tokens) and keep the mapping' in ft505["message"]
     hints = [d["message"] for d in findings(capsys, path, "--select", "FT402")]
     assert 'a number such as " 1"' in hints[0] and len(hints) == 12

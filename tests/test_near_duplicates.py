@@ -16,7 +16,7 @@ from ftlint import api, minhash
 from ftlint.conventions import Conventions
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
-from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate, ValidationNearLeak
+from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate
 
 DATA = Path(__file__).parent / "data"
 SEP = "\n\n###\n\n"

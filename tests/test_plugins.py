@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 GOOD = '''
-from ftlint import Rule, Severity, hookimpl
+from ftlint import Rule, Severity, api, hookimpl
 
 
 class NoShouting(Rule):
@@ -46,24 +46,58 @@ def render_count(result, out, options):
 @hookimpl
 def ftlint_get_reporters():
     return {"count": render_count}
+
+
+def shouting_share(args):
+    result = api.check(args.paths, settings=api.load_config(args.config), select=["ACME001"])
+    print(f"{len(result.diagnostics)} of {sum(f.records for f in result.files)} prompts shout")
+    return result.exit_code
+
+
+@hookimpl
+def ftlint_add_commands(subparsers):
+    parser = subparsers.add_parser("shouting", help="how many prompts shout")
+    parser.add_argument("paths", nargs="+")
+    parser.add_argument("--config")
+    parser.set_defaults(handler=shouting_share)
+
+
+class QuietBackend:
+    """A fine-tuning service that has run one job."""
+
+    name = "quiet"
+
+    def list_jobs(self, limit=20):
+        return [api.Job("quietjob-1", "babbage-002", "succeeded", "quietfile-1", fine_tuned_model="ft:babbage-002:quiet")]
+
+
+@hookimpl
+def ftlint_get_submit_backends():
+    return {"quiet": QuietBackend}
 '''
 
 PLUGINS = {
     "good": GOOD,
     "broken": "import no_such_module_anywhere\n",
     "misspelt": "from ftlint import hookimpl\n\n@hookimpl\ndef ftlint_get_rulez():\n    return []\n",
-    "clash": GOOD.replace('"no-shouting"', '"shouting-again"').replace("ACME001\"", "ACME001\"").replace("class NoShouting", "class Again").replace("[NoShouting]", "[Again]").replace("NoShouting(Rule)", "Again(Rule)"),
+    "samename": GOOD.replace("ACME001", "ACME002").replace('"count"', '"count-again"').replace('"shouting"', '"shouting-again"')
+    .replace('"quiet"', '"quiet-again"'),
+    "clash": GOOD.replace("class NoShouting(Rule)", "class Again(Rule)").replace("[NoShouting]", "[Again]"),
 }
+
+
+ENTRY_POINTS = {"samename": "chat"}  # the same entry-point name as a built-in plugin
 
 
 def build_wheel(tmp_path: Path, name: str, source: str) -> Path:
     """A minimal wheel for package `acme_<name>` registering entry point `acme-<name>`."""
     dist = f"acme_{name}"
+    entry_point = ENTRY_POINTS.get(name, f"acme-{name}")
     files = {
         f"{dist}/__init__.py": source,
         f"{dist}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n",
         f"{dist}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{dist}-1.0.dist-info/entry_points.txt": f"[ftlint]\nacme-{name} = {dist}\n",
+        f"{dist}-1.0.dist-info/entry_points.txt": f"[ftlint]\n{entry_point} = {dist}\n",
     }
     record = []
     for path, text in files.items():
@@ -110,6 +144,20 @@ def test_third_party_rule_runs_and_is_listed(ftlint, installed, shouting):
     assert b"ACME001 no-shouting" in ftlint("rules", env=env).stdout.replace(b"  ", b" ").replace(b"  ", b" ")
     assert b"Prompts must not be all capitals." in ftlint("rule", "acme001", env=env).stdout
     assert ftlint("check", str(shouting), "--format", "count", "--select", "ACME", env=env).stdout == b"1 findings\n"
+    command = ftlint("shouting", str(shouting), env=env)
+    assert (command.returncode, command.stdout) == (1, b"1 of 2 prompts shout\n")
+    jobs = ftlint("jobs", "list", "--backend", "quiet", env=env)
+    assert jobs.returncode == 0 and b"quietjob-1" in jobs.stdout and b"ft:babbage-002:quiet" in jobs.stdout
+
+
+def test_third_party_entry_point_named_like_a_built_in_one_loads(ftlint, installed, shouting):
+    env = env_with(installed["samename"])
+    proc = ftlint("check", str(shouting), "--select", "ACME", env=env)
+    assert proc.returncode == 1 and b"ACME002" in proc.stdout
+    listed = ftlint("rules", "--format", "json", env=env).stdout.decode()
+    assert '"plugin": "acme_samename:chat"' in listed and '"plugin": "ftlint:chat"' in listed
+    off = ftlint("check", str(shouting), "--disable-plugin", "acme_samename:chat", env=env)
+    assert off.returncode == 1 and b"ACME002" not in off.stdout and b"FT110" in off.stdout  # too few examples
 
 
 def test_broken_plugin_is_named_not_a_traceback(ftlint, installed, shouting):

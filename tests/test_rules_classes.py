@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from ftlint.cli import main
-from ftlint.conventions import Conventions
+from ftlint.conventions import Conventions, label_key
 from ftlint.diagnostics import Applicability
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
 from ftlint_rules.classes import (
-    ClassImbalance, LabelVariants, PreferNumericLabels, TooFewPerClass, TooManyClasses, label_key,
+    ClassImbalance, LabelVariants, PreferNumericLabels, TooFewPerClass, TooManyClasses,
 )
 
 REVIEWS = [

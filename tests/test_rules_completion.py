@@ -91,7 +91,7 @@ def test_other_stops_are_ft303s_with_an_unsafe_fix() -> None:
 
 @pytest.mark.parametrize("parts", [1, 2, 4])
 def test_no_stop_suggests_a_free_one(parts: int) -> None:
-    completions = [g for g in GLOSSES] + [" press END to go to the end"]
+    completions = [*GLOSSES, " press END to go to the end"]
     (found,) = _run(StopMissing(), completions, _ctx("generation", None), parts=parts)
     assert found.location.line == 1
     assert "--stop ' STOP' --fix" in found.message

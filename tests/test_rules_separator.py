@@ -16,9 +16,10 @@ from ftlint.diagnostics import Applicability
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
 from ftlint_rules.separator import (
-    NoSeparator, PromptTrailingSpace, SeparatorInBody, SeparatorInconsistent, SeparatorMissing,
-    StructuredPrompt, classify, complete, other_ending, shell_quote, value_column, variant_cut,
+    NoSeparator, PromptTrailingSpace, SeparatorInBody, SeparatorInconsistent, SeparatorMissing, StructuredPrompt,
 )
+
+from ftlint.affixes import classify, complete, other_ending, shell_quote, value_column, variant_cut
 
 ROOT = Path(__file__).resolve().parent.parent
 SEP = "\n\n###\n\n"

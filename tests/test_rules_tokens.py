@@ -13,7 +13,6 @@ from ftlint.cli import main
 from ftlint.conventions import Conventions
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
-from ftlint_rules import tokens as token_rules
 from ftlint_rules.tokens import LabelNotSingleToken, SpecialToken, TooManyTokens
 
 SENTENCES = [
@@ -146,11 +145,11 @@ def test_legacy_models_are_r50k_2048(name):
 
 
 def test_model_for_context():
-    assert token_rules.model_for(_ctx()).name == "davinci"  # the default for prompt-completion
-    assert token_rules.model_for(_ctx("curie:ft-acme-2023-03-01-12-00-00")).name == "curie"
-    info = token_rules.model_for(_ctx("davinci-002"))
+    assert _ctx().model_info.name == "davinci"  # the default for prompt-completion
+    assert _ctx("curie:ft-acme-2023-03-01-12-00-00").model_info.name == "curie"
+    info = _ctx("davinci-002").model_info
     assert (info.encoding, info.max_tokens) == ("cl100k_base", 16384)
-    assert token_rules.encoding_for(_ctx("ada")).name == "r50k_base"
+    assert _ctx("ada").encoding.name == "r50k_base"
 
 
 def test_model_limit_applies(tmp_path, capsys):
@@ -202,7 +201,7 @@ def test_label_split_depends_on_the_encoding():
     # Tokenization differs between encodings: check against each encoding itself.
     labels = [" positive", " negative", " Technical support", " neutral"]
     for model in ("davinci", "davinci-002", "gpt-4o-mini"):
-        encoding = token_rules.encoding_for(_ctx(model))
+        encoding = _ctx(model).encoding
         expected = [i + 1 for i, label in enumerate(labels) if len(encoding.encode_ordinary(label)) > 1]
         found = _report(LabelNotSingleToken(), [_labels(*labels)], _ctx(model, "classification"))
         assert [d.location.line for d in found] == expected and expected, model

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ftlint import Rule, Severity, cli
+from ftlint import Rule, Severity, api, cli
 from ftlint.engine_rules import ENGINE_RULES
 from ftlint.plugins import load_plugins
 
@@ -142,7 +142,7 @@ def with_rules(monkeypatch):
     for rule in (Shouting, NearCopy):
         registry.rules[rule.code] = rule
         registry.owners[rule.code] = "test"
-    monkeypatch.setattr(cli, "load_plugins", lambda disabled=frozenset(): registry)
+    monkeypatch.setattr(api, "_loaded", {frozenset(): registry})
     return registry
 
 

@@ -65,4 +65,4 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.Argument
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--config", metavar="FILE", help="config file (default: nearest ftlint.toml or pyproject.toml with [tool.ftlint])")
     parser.add_argument("--isolated", action="store_true", help="ignore all config files")
-    parser.set_defaults(handler=lambda args, *_registry: cmd_stats(args))  # until the CLI calls handler(args)
+    parser.set_defaults(handler=cmd_stats)

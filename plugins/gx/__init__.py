@@ -19,7 +19,7 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", help="base model, for the token limit (default: from config, else by format)")
     parser.add_argument("--config", metavar="FILE", help="config file (default: nearest ftlint.toml or pyproject.toml)")
     parser.add_argument("--isolated", action="store_true", help="ignore all config files")
-    parser.set_defaults(handler=lambda args, *_: run(args))
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

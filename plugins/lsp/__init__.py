@@ -13,7 +13,7 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "server", help="run the Language Server over stdio: diagnostics, fixes and rule docs in your editor (ftlint[lsp])")
     parser.add_argument("--stdio", action="store_true", help="talk over standard input and output (the default and only transport)")
-    parser.set_defaults(handler=lambda args, *_: serve(args))
+    parser.set_defaults(handler=serve)
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -45,10 +45,10 @@ def _visible(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == "\n" else f"\\u{ord(ch):04x}" for ch in text)
 
 
-def _handler(run: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+def _handler(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Errors become one line and an exit code, never a traceback."""
 
-    def handle(args: argparse.Namespace, *_registry: Any) -> int:  # *_registry: until the CLI calls handler(args)
+    def handle(args: argparse.Namespace) -> int:
         try:
             return run(args)
         except (CommandError, api.BackendError, api.ConfigError) as error:
@@ -463,7 +463,7 @@ def build_request(model: str, usage: Usage, text: str | None = None, messages: l
 def class_probabilities(inference: api.Inference, classes: list[str]) -> dict[str, float]:
     """Each class's probability from the first token's alternatives: a token counts for the
     class whose label it spells (or begins, when only that class begins so)."""
-    probabilities = {c: 0.0 for c in classes}
+    probabilities = dict.fromkeys(classes, 0.0)
     if not inference.top_logprobs:
         return probabilities
     keys = {c: api.label_key(c) for c in classes}

@@ -1,0 +1,146 @@
+"""The batch model: consecutive records of one file as rules see them, and the rows helpers
+that find, at C speed, the records a check is about (`batch.missing("prompt")`,
+`batch.not_ending_with("completion", stop)`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import compress, count, repeat
+from operator import contains, is_, not_, or_
+from typing import Any, Callable, Iterable, TypeVar, cast
+
+from ftlint.diagnostics import Fix
+
+Record = dict[str, Any]  # one parsed JSON object
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Issue:
+    """A problem the reader found in the bytes of one line."""
+
+    code: str
+    line: int
+    column: int
+    message: str
+    fix: Fix | None = None
+
+
+@dataclass
+class Batch:
+    """Consecutive lines of one file: line numbers, raw bytes and parsed objects (None if unusable)."""
+
+    path: str
+    lines: list[int] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
+    values: list[Record | None] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)  # (key, kind) -> column
+    _derived: dict[Callable[["Batch"], Any], Any] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def values_of(self, key: str) -> list[Any]:
+        """The value of `key` in each record, None where absent or unparsed (cached)."""
+        column = self._columns.get((key, False))
+        if column is None:
+            column = list(map(dict.get, self.derived(objects), repeat(key)))
+            self._columns[(key, False)] = column
+        return column
+
+    def strings(self, key: str) -> list[str | None]:
+        """The value of `key` in each record when it is a string, else None (cached)."""
+        column: list[Any] | None = self._columns.get((key, True))
+        if column is None:
+            column = self.values_of(key)
+            if not set(map(type, column)) <= _STRING_OR_NONE:
+                column = [x if type(x) is str else None for x in column]
+            self._columns[(key, True)] = column
+        return column
+
+    def texts(self, key: str) -> list[str]:
+        """Like `strings`, with "" instead of None (cached): for C-speed scans such as
+        `where(map(str.endswith, batch.texts("prompt"), repeat(sep)))`."""
+        column: list[Any] | None = self._columns.get((key, "texts"))
+        if column is None:
+            column = self.strings(key)
+            if None in column:
+                column = [t if t is not None else "" for t in column]
+            self._columns[(key, "texts")] = column
+        return cast(list[str], column)  # no None left
+
+    def ending_with(self, key: str, affix: str) -> list[bool]:
+        """Whether each record's `key` text (see `texts`) ends with `affix` (cached: the rules
+        that check one separator or stop sequence share one pass over the texts)."""
+        column = self._columns.get((key, "ends:" + affix))
+        if column is None:
+            column = list(map(str.endswith, self.texts(key), repeat(affix)))
+            self._columns[(key, "ends:" + affix)] = column
+        return column
+
+    # --- rows: the indices of the records a check is about, found at C speed ------------------
+
+    def missing(self, key: str) -> list[int]:
+        """Rows of the records (JSON objects) that have no `key`."""
+        values = self.values
+        return [i for i in where(map(is_, self.values_of(key), repeat(None))) if values[i] is not None and key not in values[i]]  # type: ignore[operator]
+
+    def not_strings(self, key: str) -> list[int]:
+        """Rows of the records whose `key` is there but not a string (null, a number, ...)."""
+        values = self.values
+        return [i for i in where(map(is_, self.strings(key), repeat(None))) if values[i] is not None and key in values[i]]  # type: ignore[operator]
+
+    def blank(self, key: str) -> list[int]:
+        """Rows whose `key` is a string that is empty or only whitespace."""
+        texts, strings = self.texts(key), self.strings(key)
+        return [i for i in where(map(or_, map(not_, texts), map(str.isspace, texts))) if strings[i] is not None]
+
+    def ends_with(self, key: str, suffix: str) -> list[int]:
+        """Rows whose `key` is a string ending with `suffix`."""
+        return where(self.ending_with(key, suffix))
+
+    def not_ending_with(self, key: str, suffix: str) -> list[int]:
+        """Rows whose `key` is a string that does not end with `suffix`."""
+        strings = self.strings(key)
+        return [i for i in where(map(not_, self.ending_with(key, suffix))) if strings[i] is not None]
+
+    def not_starting_with(self, key: str, prefixes: str | tuple[str, ...]) -> list[int]:
+        """Rows whose `key` is a string that starts with none of `prefixes`."""
+        strings = self.strings(key)
+        return [i for i in where(map(not_, map(str.startswith, self.texts(key), repeat(prefixes)))) if strings[i] is not None]
+
+    def containing(self, key: str, part: str) -> list[int]:
+        """Rows whose `key` is a string containing `part` (anywhere)."""
+        return where(map(contains, self.texts(key), repeat(part)))
+
+    def with_keys_outside(self, allowed: frozenset[str]) -> list[int]:
+        """Rows of the records that have a key not in `allowed`."""
+        return where(map(not_, map(allowed.issuperset, self.derived(objects))))
+
+    def derived(self, compute: Callable[["Batch"], T]) -> T:
+        """`compute(self)`, computed once per batch: rules that need the same derived data
+        (hashes, lengths) share it by calling this with the same module-level function."""
+        if compute not in self._derived:
+            self._derived[compute] = compute(self)
+        return cast(T, self._derived[compute])
+
+    def column_of(self, index: int, key: str) -> int:
+        """1-based character column of `"key"` in the raw line, 1 when absent."""
+        raw = self.raws[index]
+        at = raw.find(b'"' + key.encode() + b'"')
+        return len(raw[:at].decode("utf-8", "replace")) + 1 if at >= 0 else 1
+
+
+def where(flags: Iterable[Any]) -> list[int]:
+    """Indices of the true flags (at C speed, for flags made with `map`)."""
+    return list(compress(count(), flags))
+
+
+_STRING_OR_NONE = {str, type(None)}
+_NO_KEYS: Record = {}
+
+
+def objects(batch: Batch) -> list[Record]:
+    """The batch's values with an empty dict for each unusable record."""
+    values = batch.values
+    return [v if v is not None else _NO_KEYS for v in values] if None in values else cast(list[Record], values)

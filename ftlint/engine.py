@@ -139,11 +139,11 @@ class _Scan:
     content_lines: int = 0  # lines that are not blank
     last_line: int = 0
     error: str | None = None
-    formats: Counter = field(default_factory=Counter)  # records per detected format, unknown included
+    formats: Counter[str] = field(default_factory=Counter)  # records per detected format, unknown included
     format_lines: dict[str, list[int]] = field(default_factory=dict)  # the first LINES_NAMED lines of each
-    shapes: Counter = field(default_factory=Counter)  # foreign shapes of the unknown records
-    unknown_keys: Counter = field(default_factory=Counter)  # keys of unknown records of no known shape
-    judged: Counter = field(default_factory=Counter)  # records per format they were checked in
+    shapes: Counter[str] = field(default_factory=Counter)  # foreign shapes of the unknown records
+    unknown_keys: Counter[str] = field(default_factory=Counter)  # keys of unknown records of no known shape
+    judged: Counter[str] = field(default_factory=Counter)  # records per format they were checked in
 
     def __getstate__(self) -> dict[str, Any]:
         """A worker sends its scan back with the diagnostics packed (see `diagnostics.pack`)."""
@@ -171,8 +171,7 @@ class _Scan:
 
     def note_formats(self, batch: Batch, formats: list[str | None], parts: dict[str, Batch]) -> None:
         """Count the batch's records per detected format and per format they are checked in."""
-        counts = Counter(formats)
-        counts.pop(None, None)
+        counts = Counter(fmt for fmt in formats if fmt is not None)
         for fmt, n in counts.items():
             self.formats[fmt] += n
             kept = self.format_lines.setdefault(fmt, [])

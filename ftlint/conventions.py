@@ -24,6 +24,7 @@ DEFAULT_SEPARATOR = "\n\n###\n\n"
 DEFAULT_STOP = " END"
 TRAILING_PUNCTUATION = ".,;:!?…。，；：！？"
 _MARKER_WORD = re.compile(r"(?:^|\s)[A-Z]{3,}$")
+_GLUED_MARKER = re.compile(r"[A-Z]{3,}(?![a-z])")  # "END" in "sirEND", not "Ending"
 
 
 @dataclass
@@ -145,11 +146,20 @@ def dominant_suffix(texts: list[str], whole_line: bool = False) -> tuple[str | N
             line = (longer, longer_group)
     if line is not None and len(line[0]) > len(suffix):
         suffix, group = line
-    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t, _ in group):
+    while suffix and suffix[0].isalnum() and not all(_starts_word(t, suffix) for t, _ in group):
         suffix = suffix[1:]  # cut back to a word boundary
     if not suffix or not separator_like(suffix):
         return None, 0.0
     return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
+
+
+def _starts_word(text: str, suffix: str) -> bool:
+    """Whether `suffix`, which `text` ends with, starts a word there: after a character that is
+    not a letter or digit, or as a marker in capitals glued to a word that is not ("sirEND")."""
+    if len(text) == len(suffix):
+        return True
+    before = text[-len(suffix) - 1]
+    return not before.isalnum() or (_GLUED_MARKER.match(suffix) is not None and not before.isupper())
 
 
 def _grown_suffixes(counts: Counter[str], total: int) -> Iterator[tuple[str, list[tuple[str, int]], float]]:

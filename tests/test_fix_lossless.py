@@ -234,7 +234,7 @@ def test_no_fix_adds_a_second_stop(tmp_path):
     ("a ##", "###", "a ###", "partial"),
 ])
 def test_complete_never_repeats_the_text(text, affix, expected, how):
-    from ftlint_rules.separator import complete
+    from ftlint.affixes import complete
 
     assert complete(text, affix) == (expected, how)
 

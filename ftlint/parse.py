@@ -155,10 +155,13 @@ def _trailing_issue(text: str, line: int, start: int, end: int, rest_at: int, de
             break
         spans.append((at, stop))
         at = _leading_ws(text, stop)
-    if len(spans) > 1 and at == len(text):
-        pieces = tuple(text[a:b].encode() for a, b in spans)
+    if len(spans) > 1:  # split first; what follows the last value stays with it (then FT004's)
+        last = text[spans[-1][0]:].rstrip(_JSON_WS)
+        pieces = (*(text[a:b].encode() for a, b in spans[:-1]), last.encode())
+        tail = text[at:].rstrip(_JSON_WS)
+        after = f", then {show(tail)}" if tail else ""
         fix = _line_fix(f"Split into {len(pieces)} lines", line, pieces)
-        return Issue("FT003", line, rest_at + 1, f"{len(pieces)} JSON values on one line", fix)
+        return Issue("FT003", line, rest_at + 1, f"{len(pieces)} JSON values on one line{after}", fix)
     tail = text[rest_at:].rstrip(_JSON_WS)
     head = text[:rest_at].rstrip(_JSON_WS).encode()
     applicability = Applicability.SAFE if _PUNCTUATION_ONLY.fullmatch(tail) else Applicability.UNSAFE

@@ -67,17 +67,21 @@ def dataset(tmp_path: Path, *lines: bytes, name: str = "train.jsonl") -> Path:
 CONCATENATED = b'{"prompt":"first ->","completion":"positive"}{"prompt":"second ->","completion":" negative"}'
 
 
-@pytest.mark.parametrize("after", [b"", b" ", b".", b"\r"])
+@pytest.mark.parametrize("after", [b"", b" ", b".", b"\r", b" trailing note"])
 def test_concatenated_objects_are_split_before_a_record_fix(tmp_path, after):
+    """Split first, whatever follows the objects; the text after them stays with the last one,
+    for FT004 (a lone "." is removed safely, into .removed.jsonl; a note only with --unsafe-fixes)."""
     path = tmp_path / "train.jsonl"
     lines = [json.dumps({"prompt": f"Review {i} ->", "completion": f" positive {i}"}).encode() for i in range(12)]
     path.write_bytes(b"\n".join([*lines, CONCATENATED + after]) + b"\n")
-    fixed, _, _ = fix_twice(path)
+    fixed, removed, _ = fix_twice(path)
     first, second = b'{"prompt":"first ->","completion":" positive"}', b'{"prompt":"second ->","completion":" negative"}'
-    if after == b".":  # not a clean split (FT004, whose fix is unsafe): the record fix acts on the first object only
-        assert fixed.splitlines()[-1] == first + second + after
+    if after == b" trailing note":
+        assert fixed.splitlines()[-2:] == [first, second + after]
     else:
         assert fixed.splitlines()[-2:] == [first, second]
+    if after == b".":
+        assert aside_lines(removed) == [CONCATENATED + after]
 
 
 def test_dropping_a_duplicate_keeps_the_other_record_on_its_line(tmp_path):

@@ -532,7 +532,7 @@ def assert_fix_loses_nothing(folder: Path, data: bytes, unsafe: bool) -> None:
     assert (removed_path.read_bytes() if removed_path.exists() else b"") == removed
 
 
-@settings(max_examples=500 * SCALE, deadline=None, derandomize=SCALE == 1, database=None,
+@settings(max_examples=2000 * SCALE, deadline=None, derandomize=SCALE == 1, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(lossless_cases(), st.booleans())
 def test_fix_loses_nothing(tmp_path_factory, data, unsafe):

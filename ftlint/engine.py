@@ -16,7 +16,7 @@ from ftlint import conventions as conv_mod
 from ftlint import tempfiles
 from ftlint.config import Settings, ignored_for, matches, rule_options, select_rules
 from ftlint.conventions import Conventions
-from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
+from ftlint.diagnostics import Diagnostic, Fix, Location, Severity, pack, unpack
 from ftlint.engine_rules import ENGINE_RULES
 from ftlint.formats import ACCEPTED, FORMATS, UNKNOWN, describe_unknown, foreign_shape, record_formats, sniff, split_by_format
 from ftlint.hookspecs import InputReader
@@ -326,7 +326,7 @@ class Linter:
         result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
         result.formats = dict(scan.judged)
         diagnostics = result.diagnostics
-        diagnostics.extend(scan.diagnostics)
+        diagnostics.extend(one_per_convention(scan.diagnostics, scan.content_lines, scan.records))
         if scan.content_lines == 0 and not result.error:
             empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
             self._check_batch(empty, {}, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
@@ -452,6 +452,30 @@ class Linter:
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
         result.diagnostics.sort(key=Diagnostic.sort_key)
+
+
+def one_per_convention(diagnostics: list[Diagnostic], content_lines: int, records: int) -> list[Diagnostic]:
+    """The file's diagnostics with a convention used throughout reported once, like yamllint's
+    `new-lines`: CRLF on every line (FT010), a blank line after every record (FT005). The one
+    finding carries every line's fix; a file that mixes them keeps its per-line findings."""
+    crlf = [d for d in diagnostics if d.code == "FT010"]
+    blanks = [d for d in diagnostics if d.code == "FT005"]
+    throughout: list[tuple[list[Diagnostic], str, str]] = []
+    if len(crlf) > 1 and len(crlf) >= content_lines:
+        throughout.append((crlf, f"CRLF line endings throughout ({len(crlf):,} lines)", "Use LF line endings"))
+    single = all(d.fix is not None and d.fix.edits[0].span == 1 for d in blanks)
+    if len(blanks) > 1 and single and len(blanks) >= records - 1:
+        throughout.append((blanks, f"a blank line after every record ({len(blanks):,} blank lines)", "Remove the blank lines"))
+    if not throughout:
+        return diagnostics
+    merged = {id(d) for found, _, _ in throughout for d in found}
+    kept = [d for d in diagnostics if id(d) not in merged]
+    for found, message, title in throughout:
+        first = found[0]
+        edits = tuple(edit for d in found if d.fix is not None for edit in d.fix.edits)
+        fix = Fix(title, edits, first.fix.applicability) if first.fix is not None else None
+        kept.append(first._replace(message=message, fix=fix))
+    return kept
 
 
 def _line_count(path: str) -> int:

@@ -476,9 +476,44 @@ class UnknownFormat(Rule):
     severity = Severity.ERROR
 
 
+class PrettyPrintedRecord(ReaderRule):
+    """One record is spread over several lines.
+
+    ## What it does
+    Reports a run of lines that, read together, hold one JSON object: a record pretty-printed
+    by an editor or `json.dumps(indent=2)` in a file of one-line records. One finding for the
+    record, not one reader error per line (a whole file of such records is FT014).
+
+    ## Why
+    JSONL needs one object per line: the API rejects every line of it, and no rule can check
+    the record until it is on one line.
+
+    ## Example
+    ```
+    {
+      "prompt": "Capital of Japan?\\n\\n###\\n\\n",
+      "completion": " Tokyo END"
+    }
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"}
+    ```
+
+    ## Fix
+    Join the lines into one, dropping only the whitespace between the JSON tokens (safe: every
+    value stays as written). The record is checked by the other rules once it is on one line.
+    """
+
+    code = "FT016"
+    name = "pretty-printed-record"
+    severity = Severity.ERROR
+
+
 ENGINE_RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (
     InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
     InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
-    MixedFormats, NotJsonl, UnknownFormat,
+    MixedFormats, NotJsonl, UnknownFormat, PrettyPrintedRecord,
 )}
 OWNER = "engine"  # what `ftlint rules` shows as the plugin of these codes

@@ -160,7 +160,9 @@ class BlankLine(ReaderRule):
     """The line is empty or only whitespace.
 
     ## What it does
-    Reports blank lines between records (a file's final newline is not a blank line).
+    Reports blank lines between records (a file's final newline is not a blank line): one
+    finding per run of blank lines, or one for the file when a blank line follows every record
+    (a convention, reported once like yamllint's `new-lines`).
 
     ## Why
     Some loaders treat a blank line as an invalid record; none gain anything from it.
@@ -308,7 +310,8 @@ class CrlfLineEnding(ReaderRule):
     """The line ends in CRLF.
 
     ## What it does
-    Reports a carriage return before the newline.
+    Reports a carriage return before the newline: one finding per line in a file that mixes
+    line endings, one for the file when every line ends in CRLF (a convention, reported once).
 
     ## Why
     Harmless to JSON parsers, but a sign of an editor or tool that may also have changed

@@ -146,11 +146,22 @@ def dominant_suffix(texts: list[str], whole_line: bool = False) -> tuple[str | N
             line = (longer, longer_group)
     if line is not None and len(line[0]) > len(suffix):
         suffix, group = line
-    while suffix and suffix[0].isalnum() and not all(_starts_word(t, suffix) for t, _ in group):
+    while suffix and suffix[0].isalnum() and not _starts_words(group, suffix):
         suffix = suffix[1:]  # cut back to a word boundary
     if not suffix or not separator_like(suffix):
         return None, 0.0
     return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
+
+
+def _starts_words(group: list[tuple[str, int]], suffix: str) -> bool:
+    """Whether `suffix` starts a word in every text of `group` (text, count) that ends with it;
+    a marker in capitals in CORE_SHARE of them (":DEND" among "sirEND" and " END" is one
+    glued to an emoticon, not a word "DEND")."""
+    ending = [(t, n) for t, n in group if t.endswith(suffix)]
+    if _GLUED_MARKER.match(suffix) is None:
+        return all(_starts_word(t, suffix) for t, _ in ending)
+    starting = sum(n for t, n in ending if _starts_word(t, suffix))
+    return starting >= CORE_SHARE * sum(n for _, n in ending)
 
 
 def _starts_word(text: str, suffix: str) -> bool:
@@ -210,8 +221,7 @@ def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) ->
     if settings.get("task"):
         conv.task, conv.task_source = settings["task"], "config"
     elif completions:
-        distinct = len({c.strip() for c in completions})
-        conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
+        conv.task = "classification" if _labels(completions) else "generation"
         conv.task_source = "inferred"
     if conv.task == "classification":
         spellings: dict[str, str] = {}  # class -> its most common spelling
@@ -233,6 +243,19 @@ def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) ->
         conv.stop, conv.stop_share = dominant_suffix(completions)
         conv.stop_source = "inferred" if conv.stop else "none"
     return conv
+
+
+def _labels(completions: list[str]) -> bool:
+    """Whether completions look like class labels: few distinct values (under a third of the
+    records, at most 500), most of them repeated. Free-text replies repeat some answers
+    ("Cool!", "Thanks!") but most are said once: when more than half of over ten distinct values
+    occur once, the file is generation, whatever the count."""
+    counts = Counter(c.strip() for c in completions)
+    distinct = len(counts)
+    if distinct >= max(len(completions) / 3, 2) or distinct > 500:
+        return False
+    once = sum(1 for n in counts.values() if n == 1)
+    return distinct <= 10 or once <= distinct / 2
 
 
 def _share(texts: list[str], suffix: str) -> float:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from ftlint.formats import detect_format
+from ftlint.formats import UNKNOWN, detect_format
+from ftlint.text import show
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAX_LOGPROBS = 5  # the completions API returns at most this many logprobs per token
@@ -256,6 +257,36 @@ def _labels(completions: list[str]) -> bool:
         return False
     once = sum(1 for n in counts.values() if n == 1)
     return distinct <= 10 or once <= distinct / 2
+
+
+def following(own: Conventions, training: Conventions) -> Conventions:
+    """A validation file's conventions: the training file's separator, stop sequence, task and
+    label set, with its own format and sample size."""
+    return replace(training, format=own.format, sampled=own.sampled)
+
+
+def differences(own: Conventions, training: Conventions, sampled: Iterable[dict[str, Any] | None]) -> list[str]:
+    """How a validation file's own conventions (inferred from `sampled`) differ from its
+    training file's, one phrase each: format, separator, stop sequence, class labels."""
+    found = []
+    if own.format != training.format and UNKNOWN not in (own.format, training.format):
+        found.append(f"its records are {own.format}, the training file's {training.format}")
+    for what, mine, theirs in (("separator", own.separator, training.separator), ("stop sequence", own.stop, training.stop)):
+        if mine is not None and mine != theirs:
+            where = "the training file has none" if theirs is None else f"the training file's is {show(theirs)}"
+            found.append(f"its prompts end with the {what} {show(mine)}, {where}" if what == "separator"
+                         else f"its completions end with the {what} {show(mine)}, {where}")
+    if training.task == "classification" and training.classes:
+        spelled = {label_key(c): c for c in training.classes}
+        labels = Counter(r["completion"] for r in sampled if r is not None and type(r.get("completion")) is str)
+        variants = [f"{show(label)} ({n}) where the training file has {show(spelled[label_key(label)])}"
+                    for label, n in labels.most_common() if label not in training.classes and label_key(label) in spelled]
+        unseen = [f"{show(label)} ({n})" for label, n in labels.most_common() if label_key(label) not in spelled]
+        if variants:
+            found.append("labels spelled differently: " + ", ".join(variants[:5]) + (f" and {len(variants) - 5} more" if len(variants) > 5 else ""))
+        if unseen:
+            found.append("labels that are no training class: " + ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""))
+    return found
 
 
 def _share(texts: list[str], suffix: str) -> float:

@@ -245,7 +245,8 @@ class Linter:
             if len(files) != 1:
                 result.errors.append("--validation needs exactly one training file")
                 return result
-            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation", paired=True)
+            training = result.files[0].conventions
+            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation", paired=True, training=training)
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
                 ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
@@ -274,16 +275,18 @@ class Linter:
 
     def lint_file(
         self, path: str, display: str | None = None, role: str = "train", paired: bool = False,
+        training: Conventions | None = None,
     ) -> tuple[FileResult, dict[str, Any] | None]:
         """Lint one file (or "-" for standard input); `paired`: a training file with its
-        validation file, or that validation file. Returns its result and the dataset rules' states."""
+        validation file, or that validation file, which `training` (the training file's
+        conventions) is checked with. Returns its result and the dataset rules' states."""
         display = display or path
         read = self.input_readers.get(Path(path).suffix.lower())
         if read is not None:
-            return self._lint_input(path, read, display, role, paired)
+            return self._lint_input(path, read, display, role, paired, training)
         try:
             with readable_path(path, self.settings.max_stream_bytes) as local:
-                return self._lint_local(local, display, role, paired)
+                return self._lint_local(local, display, role, paired, training)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             return FileResult(display, role, error=_describe(display, error)), None
         except Exception as error:  # noqa: BLE001 - one file's unexpected failure must not cost the others their findings
@@ -293,7 +296,9 @@ class Linter:
             self._finish(result)
             return result, None
 
-    def _lint_local(self, path: str, display: str, role: str, paired: bool) -> tuple[FileResult, dict[str, Any] | None]:
+    def _lint_local(
+        self, path: str, display: str, role: str, paired: bool, training: Conventions | None = None,
+    ) -> tuple[FileResult, dict[str, Any] | None]:
         """`lint_file` on a regular file (a spool for streams)."""
         result = FileResult(display, role)
         try:
@@ -303,11 +308,19 @@ class Linter:
                 result.diagnostics = self._file_finding("FT014", display, 1, f"{not_jsonl}; --fix leaves it alone")
                 self._finish(result)
                 return result, None
-            result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
+            sampled = list(sample_records(path, self.settings.max_line_bytes))
+            result.conventions = conv_mod.infer(sampled, self.settings.conventions())
             ranges = [(0, -1)] if self.jobs < 2 or is_gzip(path) or os.path.getsize(path) < PARALLEL_MIN_BYTES else partition(path, self.jobs)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             result.error = _describe(display, error)
             return result, None
+        mismatch: list[Diagnostic] = []
+        if training is not None:  # a validation file is checked with its training file's conventions
+            differences = conv_mod.differences(result.conventions, training, sampled)
+            result.conventions = conv_mod.following(result.conventions, training)
+            if differences:
+                message = f"the validation file's conventions differ from the training file's: {'; '.join(differences)}"
+                mismatch = self._file_finding("FT612", display, 1, message)
         ctx = self._context(display, result.conventions, role, paired)
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
@@ -327,6 +340,7 @@ class Linter:
         result.formats = dict(scan.judged)
         diagnostics = result.diagnostics
         diagnostics.extend(one_per_convention(scan.diagnostics, scan.content_lines, scan.records))
+        diagnostics.extend(mismatch)
         if scan.content_lines == 0 and not result.error:
             empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
             self._check_batch(empty, {}, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
@@ -374,7 +388,7 @@ class Linter:
         return [Diagnostic(code, rule.name, rule.severity, message, Location(display, line), None, related)]
 
     def _lint_input(
-        self, path: str, read: InputReader, display: str, role: str, paired: bool,
+        self, path: str, read: InputReader, display: str, role: str, paired: bool, training: Conventions | None,
     ) -> tuple[FileResult, dict[str, Any] | None]:
         """Lint a file an input-reader plugin reads: its records go through a temporary JSONL
         file and the usual path; findings point at the reader's lines and carry no fix (the
@@ -388,7 +402,7 @@ class Linter:
             except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
                 message = f"{display}: not read by the input reader for {Path(path).suffix.lower()}: {type(error).__name__}: {error}"
                 return FileResult(display, role, error=message), None
-            result, states = self.lint_file(jsonl, display, role, paired)
+            result, states = self.lint_file(jsonl, display, role, paired, training)
         result.lines = lines[-1] if lines else 0
         result.diagnostics[:] = [_relocated(d, lines) for d in result.diagnostics]
         return result, states

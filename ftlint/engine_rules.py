@@ -514,9 +514,39 @@ class PrettyPrintedRecord(ReaderRule):
     severity = Severity.ERROR
 
 
+class ValidationConventionMismatch(ReaderRule):
+    """The validation file's own conventions differ from its training file's.
+
+    ## What it does
+    Checks a validation file (`--validation`) with its training file's separator, stop
+    sequence, task and class labels, and reports once, for the file, where the validation
+    file's own conventions differ: another separator or stop sequence, labels spelled another
+    way (`"id"` against `" id"`), labels that are no training class, another format.
+
+    ## Why
+    The validation loss and accuracy measure the model on the training file's conventions; a
+    validation file written another way measures something else. Inferred from its own (often
+    few) records, a validation file would also get conventions of its own, and false findings.
+
+    ## Example
+    Training labels `" positive"`/`" negative"`; validation labels `"positive"`/`"negative"`.
+
+    ## Use instead
+    The training file's spellings, separator and stop sequence in the validation file.
+
+    ## Fix
+    None: the per-record rules (FT301, FT504, FT201, ...) fix what can be fixed, with the
+    training file's conventions.
+    """
+
+    code = "FT612"
+    name = "validation-convention-mismatch"
+    severity = Severity.WARNING
+
+
 ENGINE_RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (
     InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
     InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
-    MixedFormats, NotJsonl, UnknownFormat, PrettyPrintedRecord,
+    MixedFormats, NotJsonl, UnknownFormat, PrettyPrintedRecord, ValidationConventionMismatch,
 )}
 OWNER = "engine"  # what `ftlint rules` shows as the plugin of these codes

@@ -37,7 +37,7 @@ SHAPES = {
     "alpaca": ("Alpaca (instruction/input/output)", "chat"),
     "dolly": ("Dolly (instruction/context/response)", "chat"),
     "sharegpt": ("ShareGPT (conversations of from/value turns)", "chat"),
-    "text": ('plain text records ({"text": ...}), a pre-training shape', "chat"),
+    "text": ('plain text records ({"text": ...}), a pre-training shape whose template no converter can undo: rebuild the messages from the source', None),
     "trl-preference": ("Hugging Face TRL preference (prompt/chosen/rejected)", "preference"),
     "kto": ("Hugging Face TRL KTO (prompt/completion/label)", "chat"),
     "trl-messages": ("Hugging Face TRL conversational prompt/completion (lists of messages)", "chat"),
@@ -49,8 +49,8 @@ def foreign_shape(record: dict[str, Any]) -> str | None:
     """The common shape, not accepted by the API, that a record is in; None if none is known."""
     if not record:
         return "empty"
-    if "prompt" in record and ("chosen" in record or "rejected" in record):
-        return "trl-preference"
+    if "prompt" in record and ("chosen" in record or "rejected" in record) or "chosen" in record and "rejected" in record:
+        return "trl-preference"  # the second: TRL's implicit prompt, shared by both conversations
     if "prompt" in record and "completion" in record and type(record.get("label")) is bool:
         return "kto"
     if _messages(record.get("prompt")) or _messages(record.get("completion")):

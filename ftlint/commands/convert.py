@@ -26,6 +26,7 @@ from typing import Any, TypeGuard
 
 from ftlint import hookimpl
 from ftlint.conventions import DEFAULT_SEPARATOR, DEFAULT_STOP, infer
+from ftlint.formats import UNKNOWN, detect_format, foreign_shape
 from ftlint.reader import iter_batches, open_binary, sample_records
 from ftlint.tempfiles import temporary_file
 from ftlint.text import escape_controls, show
@@ -65,27 +66,10 @@ class Report:
 # --- Reading any shape into a conversation -------------------------------------------------------
 
 def shape_of(record: dict[str, Any]) -> str:
-    """The shape of a record: chat, preference, sharegpt, alpaca, dolly, trl-preference, kto,
-    prompt-completion, text or unknown."""
-    if "messages" in record:
-        return "chat"
-    if "input" in record and ("preferred_output" in record or "non_preferred_output" in record):
-        return "preference"
-    if "conversations" in record:
-        return "sharegpt"
-    if "instruction" in record and "output" in record:
-        return "alpaca"
-    if "instruction" in record and "response" in record:
-        return "dolly"
-    if "chosen" in record and "rejected" in record or "prompt" in record and ("chosen" in record or "rejected" in record):
-        return "trl-preference"
-    if "prompt" in record and "completion" in record and type(record.get("label")) is bool:
-        return "kto"
-    if "prompt" in record or "completion" in record:
-        return "prompt-completion"
-    if "text" in record:
-        return "text"
-    return "unknown"
+    """The shape of a record: an accepted format (chat, preference, prompt-completion), a
+    foreign shape (`ftlint.formats.SHAPES`), or unknown."""
+    fmt = detect_format(record)
+    return fmt if fmt != UNKNOWN else foreign_shape(record) or UNKNOWN
 
 
 KNOWN_KEYS = {
@@ -97,6 +81,7 @@ KNOWN_KEYS = {
     "trl-preference": {"prompt", "chosen", "rejected"},
     "kto": {"prompt", "completion", "label"},
     "prompt-completion": {"prompt", "completion"},
+    "trl-messages": {"prompt", "completion"},
 }
 
 
@@ -158,6 +143,11 @@ class Reader:
             return Conversation(self._legacy(record), label=record["label"])
         if shape == "prompt-completion":
             return Conversation(self._legacy(record))
+        if shape == "trl-messages":
+            prompt, completion = record.get("prompt"), record.get("completion")
+            if not _messages(prompt) or not _messages(completion):
+                raise Unconvertible("`prompt` and `completion` are not both lists of messages")
+            return Conversation(prompt + completion)
         if shape == "text":
             raise Unconvertible("a `text` record holds an already formatted conversation; it cannot be split into messages without its template")
         raise Unconvertible("a record of unknown shape")
@@ -206,6 +196,10 @@ class Reader:
 
 def _pair(user: str, assistant: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+
+
+def _messages(value: Any) -> TypeGuard[list[dict[str, Any]]]:
+    return type(value) is list and all(type(m) is dict for m in value)
 
 
 def _one_message(output: Any) -> TypeGuard[list[dict[str, Any]]]:

@@ -383,7 +383,7 @@ class Linter:
         with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
             try:
                 with os.fdopen(handle, "wb") as out:
-                    lines = _write_records(read(path), out)
+                    lines = write_records(read(path), out)
             except OSError as error:
                 return FileResult(display, role, error=_describe(display, error)), None
             except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
@@ -478,7 +478,7 @@ def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tupl
     return ()
 
 
-def _write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:
+def write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:
     """Write an input reader's records as JSONL lines; return the line each one reports."""
     lines: list[int] = []
     for line, record in records:

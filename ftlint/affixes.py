@@ -4,10 +4,13 @@ dataset's affix the same way (see `classify`), and point at the same places (`va
 """
 from __future__ import annotations
 
+import os
 import re
+from array import array
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import compress, repeat
 from operator import gt
+from typing import Any
 
 from ftlint.batch import Batch, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
@@ -250,3 +253,48 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
             column=value_column(batch, i, key, len(text) - len(ending)), pointer=pointer,
             fix=fix,
         )
+
+
+# --- a prefix shared by every text (FT207, FT306) ------------------------------------------------
+
+def new_prefix_state() -> list[Any]:
+    """[texts seen, their common prefix (None before the first), longest text, lines of the texts]."""
+    return [0, None, 0, array("q")]
+
+
+def observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
+    """Add the batch's string values of `key` to a prefix state (one pass at C speed)."""
+    texts = batch.strings(key)
+    present = [t is not None for t in texts]
+    values = list(compress(texts, present))
+    if not values:
+        return
+    state[0] += len(values)
+    state[1] = os.path.commonprefix(values if state[1] is None else [state[1], min(values), max(values)])
+    state[2] = max(state[2], max(map(len, values)))
+    state[3].extend(compress(batch.lines, present))
+
+
+def merge_prefix(a: list[Any], b: list[Any]) -> list[Any]:
+    if a[1] is None or b[1] is None:
+        return a if b[1] is None else b
+    return [a[0] + b[0], os.path.commonprefix([a[1], b[1]]), max(a[2], b[2]), a[3] + b[3]]
+
+
+def shared_prefix(state: list[Any], keep: str = "") -> str:
+    """The prefix every text shares, cut back to a word boundary (never into a word), after
+    `keep` (a leading space kept as it is); "" when the texts are all the same text."""
+    prefix = state[1] or ""
+    if state[0] < 2 or len(prefix) == state[2] or not prefix.startswith(keep):
+        return ""
+    boundary = max((i + 1 for i, ch in enumerate(prefix) if not ch.isalnum()), default=0)
+    return prefix[len(keep) : boundary] if boundary > len(keep) else ""
+
+
+def prefix_fix(rule: Rule, ctx: Context, state: list[Any], key: str, prefix: str, keep: str, message: str) -> Diagnostic:
+    """One finding for the whole file, at its first text, with an unsafe fix that removes the
+    prefix from every text (keeping `keep` before it)."""
+    lines = state[3]
+    edits = tuple(Edit(line, "cut-prefix", f"/{key}", (keep + prefix, len(keep))) for line in lines)
+    fix = Fix(f"Remove {show(prefix)} from the start of every {key}", edits, Applicability.UNSAFE)
+    return rule.diagnostic(ctx, lines[0], message, pointer=f"/{key}", fix=fix)

@@ -282,12 +282,12 @@ def merge_prefix(a: list[Any], b: list[Any]) -> list[Any]:
 
 
 def shared_prefix(state: list[Any], keep: str = "") -> str:
-    """The prefix every text shares, cut back to a word boundary (never into a word), after
+    """The prefix every text shares, cut back to its last whitespace (never into a word), after
     `keep` (a leading space kept as it is); "" when the texts are all the same text."""
     prefix = state[1] or ""
     if state[0] < 2 or len(prefix) == state[2] or not prefix.startswith(keep):
         return ""
-    boundary = max((i + 1 for i, ch in enumerate(prefix) if not ch.isalnum()), default=0)
+    boundary = max((i + 1 for i, ch in enumerate(prefix) if ch.isspace()), default=0)
     return prefix[len(keep) : boundary] if boundary > len(keep) else ""
 
 

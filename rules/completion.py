@@ -377,8 +377,8 @@ class CommonCompletionPrefix(DatasetRule):
 
     ## What it does
     Reports, once for the file (at its first completion), a prefix of 5 characters or more
-    that every completion shares after the leading space (`" Answer: ..."`), cut back to a
-    word boundary. Files whose completions are all the same text are left to the other rules.
+    that every completion shares after the leading space (`" Answer: ..."`), cut back to its
+    last whitespace (never into a word). Files whose completions are all the same text are left to the other rules.
 
     ## Why
     The completion should be only the output: a fixed lead-in is tokens the model learns to
@@ -387,14 +387,14 @@ class CommonCompletionPrefix(DatasetRule):
 
     ## Example
     ```
-    {"prompt": "Ad: One stop for all your insurance needs\nSupported:", "completion": " Label: yes"}
-    {"prompt": "Ad: Straight teeth in weeks!\nSupported:", "completion": " Label: no"}
+    {"prompt": "Ad: One stop for all your insurance needs\\nSupported:", "completion": " Label: yes"}
+    {"prompt": "Ad: Straight teeth in weeks!\\nSupported:", "completion": " Label: no"}
     ```
 
     ## Use instead
     ```
-    {"prompt": "Ad: One stop for all your insurance needs\nSupported:", "completion": " yes"}
-    {"prompt": "Ad: Straight teeth in weeks!\nSupported:", "completion": " no"}
+    {"prompt": "Ad: One stop for all your insurance needs\\nSupported:", "completion": " yes"}
+    {"prompt": "Ad: Straight teeth in weeks!\\nSupported:", "completion": " no"}
     ```
 
     ## Fix

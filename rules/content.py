@@ -743,12 +743,12 @@ class MostlyUppercase(DatasetRule):
 
     ## Example
     ```
-    {"prompt": "REVIEW: CRISP SOUND, GOOD BASS\n\n###\n\n", "completion": " positive"}
+    {"prompt": "REVIEW: CRISP SOUND, GOOD BASS\\n\\n###\\n\\n", "completion": " positive"}
     ```
 
     ## Use instead
     ```
-    {"prompt": "Review: crisp sound, good bass\n\n###\n\n", "completion": " positive"}
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
     ```
 
     ## Fix

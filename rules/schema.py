@@ -379,12 +379,12 @@ class ColumnNameVariant(DatasetRule):
 
     ## Example
     ```
-    {"Prompt ": "Review: crisp sound, good bass\n\n###\n\n", "Completion": " positive"}
+    {"Prompt ": "Review: crisp sound, good bass\\n\\n###\\n\\n", "Completion": " positive"}
     ```
 
     ## Use instead
     ```
-    {"prompt": "Review: crisp sound, good bass\n\n###\n\n", "completion": " positive"}
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
     ```
 
     ## Fix

@@ -370,7 +370,7 @@ class CommonPromptPrefix(DatasetRule):
 
     ## What it does
     Reports, once for the file (at its first prompt), a prefix of more than 12 characters that
-    every prompt shares, cut back to a word boundary. Files whose prompts are all the same text
+    every prompt shares, cut back to its last whitespace (never into a word). Files whose prompts are all the same text
     are left to the other rules.
 
     ## Why
@@ -381,14 +381,14 @@ class CommonPromptPrefix(DatasetRule):
 
     ## Example
     ```
-    {"prompt": "Classify the sentiment of this review: A warm, funny film.\n\n###\n\n", "completion": " positive"}
-    {"prompt": "Classify the sentiment of this review: Dull and far too long.\n\n###\n\n", "completion": " negative"}
+    {"prompt": "Classify the sentiment of this review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Classify the sentiment of this review: Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
     ```
 
     ## Use instead
     ```
-    {"prompt": "A warm, funny film.\n\n###\n\n", "completion": " positive"}
-    {"prompt": "Dull and far too long.\n\n###\n\n", "completion": " negative"}
+    {"prompt": "A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
     ```
 
     ## Fix

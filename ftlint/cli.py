@@ -88,6 +88,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing (exit 1 if there are any)")
+    check.add_argument("--interactive", action="store_true",
+                       help="with --fix: ask before each rule's fixes (count, two samples), offer to convert tables and to split classifiers")
     _walk_options(check)
     check.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
                        help="processes for large files (default: the usable CPUs)")
@@ -178,6 +180,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--fix and --diff need regular files, not standard input or a pipe ({streams[0]})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    ask = None
+    if args.interactive:
+        from ftlint import interactive
+
+        if not args.fix or args.diff:
+            raise UsageError("--interactive goes with --fix: it asks before each group of fixes is applied")
+        if why := interactive.needs_terminal():
+            raise UsageError(why)
+        ask = interactive.terminal_ask()
+        args.paths = interactive.offer_conversions(args.paths, set(registry.input_readers), ask, sys.stderr)
     _refuse_outputs_over_inputs(args)
     linter = Linter(registry.rules, settings, jobs=args.jobs, input_readers=registry.input_readers)
     linter.progress = progress_bar()
@@ -197,10 +209,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             if linter.progress is not None:
                 linter.progress.close()
         if args.fix or args.diff:
-            from ftlint.fixes import apply_fixes
+            from ftlint.fixes import apply_fixes, fixable_codes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks)
+            codes = None if ask is None else interactive.choose(interactive.groups(result, minimum, fixable_codes(linter)), ask, sys.stderr)
+            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks, codes=codes)
+            if ask is not None and args.validation is None:
+                interactive.offer_split(result, settings, ask, sys.stderr)
         registry.finish(result)
         for message in result.notes:
             print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)

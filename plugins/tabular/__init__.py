@@ -6,7 +6,7 @@ Each row becomes one record whose keys are the column names. A cell that is empt
 null in Parquet) is a missing key, never the string "nan"; every other cell of a CSV, TSV or
 Excel sheet is the text it holds (numbers as written). Lines reported: the row as a spreadsheet
 numbers it (the header is row 1) for CSV, TSV and Excel; the line where the object starts for
-JSON; the row number (from 1) for Parquet. A file that cannot be read whole is an error naming
+JSON (its number when objects share a line); the row number (from 1) for Parquet. A file that cannot be read whole is an error naming
 the row or the reason (exit 2), never a partial check.
 """
 from __future__ import annotations
@@ -133,9 +133,17 @@ def read_parquet(path: str) -> Iterator[tuple[int, bytes]]:
         number += len(rows)
 
 
-def read_json(path: str) -> Iterator[tuple[int, bytes]]:
+def read_json(path: str) -> list[tuple[int, bytes]]:
     """An array of objects, or objects one after another (JSON Lines or pretty-printed): each
-    object with the line it starts on. Values are kept as written (big integers included)."""
+    object with the line it starts on, or with its number when objects share a line (an array
+    on one line). Values are kept as written (big integers included)."""
+    records = list(_json_values(path))
+    if any(a[0] >= b[0] for a, b in zip(records, records[1:])):
+        return [(number, value) for number, (_, value) in enumerate(records, 1)]
+    return records
+
+
+def _json_values(path: str) -> Iterator[tuple[int, bytes]]:
     try:
         with open(path, encoding="utf-8-sig") as stream:
             text = stream.read()

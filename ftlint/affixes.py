@@ -266,7 +266,7 @@ def observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
     """Add the batch's string values of `key` to a prefix state (one pass at C speed)."""
     texts = batch.strings(key)
     present = [t is not None for t in texts]
-    values = list(compress(texts, present))
+    values = [t for t in texts if t is not None]
     if not values:
         return
     state[0] += len(values)

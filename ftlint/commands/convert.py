@@ -55,7 +55,7 @@ class Report:
     written: int = 0
     skipped: dict[str, list[int]] = field(default_factory=dict)
     dropped: Counter = field(default_factory=Counter)
-    renamed: Counter = field(default_factory=Counter)  # "old to new" -> records
+    renamed: Counter[str] = field(default_factory=Counter)  # "old to new" -> records
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.setdefault(reason, []).append(line)
@@ -366,7 +366,7 @@ def _convert_jsonl(path: str, out_path: str, target: str, system: str | None, se
     return report
 
 
-def _renamed(record: dict, report: Report) -> dict:
+def _renamed(record: dict[str, Any], report: Report) -> dict[str, Any]:
     """The record with the API's keys written in other case or with spaces renamed (FT105),
     in place; a variant is kept as it is when the record also has the right key."""
     variants = key_variants(record)

@@ -209,10 +209,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             if linter.progress is not None:
                 linter.progress.close()
         if args.fix or args.diff:
-            from ftlint.fixes import apply_fixes, fixable_codes
+            from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-            codes = None if ask is None else interactive.choose(interactive.groups(result, minimum, fixable_codes(linter)), ask, sys.stderr)
+            codes = None if ask is None else interactive.choose(interactive.groups(result, minimum), ask, sys.stderr)
             result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks, codes=codes)
             if ask is not None and args.validation is None:
                 interactive.offer_split(result, settings, ask, sys.stderr)

@@ -213,6 +213,8 @@ class Linter:
         codes = sorted(selected)
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
+        named = {*(settings.select or ()), *settings.extend_select}
+        self.fixes_withheld = {c for c in codes if rule_classes[c].explicit_fix and c not in named}  # see Rule.explicit_fix
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
 
     def __getstate__(self) -> dict[str, Any]:
@@ -452,6 +454,8 @@ class Linter:
         ignored = ignored_for(self.settings, result.path)
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
+        if self.fixes_withheld:
+            result.diagnostics[:] = [d._replace(fix=None) if d.code in self.fixes_withheld else d for d in result.diagnostics]
         result.diagnostics.sort(key=Diagnostic.sort_key)
 
 

@@ -401,22 +401,14 @@ def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, FileR
     return [(_pinned(linter, f.conventions), f, None) for f in trains]
 
 
-def fixable_codes(linter: Linter) -> set[str]:
-    """The rules whose fixes are applied: all, except a rule with `explicit_fix` that the
-    selection does not name by its code or name."""
-    named = {*(linter.settings.select or ()), *linter.settings.extend_select}
-    return {code for code, rule in linter.rule_classes.items() if not rule.explicit_fix or code in named}
-
-
 def apply_fixes(
     linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None, held: FixGuard | None = None,
     codes: Collection[str] | None = None,
 ) -> RunResult:
     """Fix every file of the run (see module docstring); return the result of the final check.
     `held`: the locks and identities taken before the check read the files (see `guard`);
-    without it they are taken now. `codes`: only the fixes of these rules (default: those of
-    `fixable_codes`)."""
-    allowed = fixable_codes(linter) & set(codes if codes is not None else linter.rule_classes)
+    without it they are taken now. `codes`: only the fixes of these rules (default: all)."""
+    allowed = set(codes if codes is not None else linter.rule_classes)
     files = [f for f in result.files if not f.error and not f.unfixable]  # unfixable: not JSON Lines, unknown format
     if not any(d.code in allowed and applicable(d, minimum) for f in files for d in f.diagnostics):
         return result

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from ftlint.diagnostics import Applicability, Diagnostic
 from ftlint.engine import RunResult
+from ftlint.fixes import applicable
 from ftlint.text import escape_controls
 
 Ask = Callable[[str], bool]
@@ -62,11 +63,11 @@ class Group:
         return any(d.fix.applicability is Applicability.UNSAFE for d in self.found)  # type: ignore[union-attr]
 
 
-def groups(result: RunResult, minimum: Applicability, allowed: set[str]) -> list[Group]:
-    """The applicable fixes of a run, grouped by rule, in code order."""
+def groups(result: RunResult, minimum: Applicability) -> list[Group]:
+    """The fixes `--fix` would apply, grouped by rule, in code order."""
     found: dict[str, Group] = {}
     for d in result.diagnostics:
-        if d.code in allowed and d.fix is not None and d.fix.edits and Applicability.DISPLAY_ONLY < d.fix.applicability and d.fix.applicability >= minimum:
+        if applicable(d, minimum) and d.fix.edits:  # type: ignore[union-attr]
             found.setdefault(d.code, Group(d.code, d.name)).found.append(d)
     return [found[code] for code in sorted(found)]
 

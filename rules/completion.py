@@ -398,14 +398,16 @@ class CommonCompletionPrefix(DatasetRule):
     ```
 
     ## Fix
-    Unsafe (it changes every completion): removes the prefix after the leading space, which is
-    kept; each changed line goes to `<name>.removed.jsonl`.
+    Unsafe (it changes every completion), and only when the rule is selected by its code or
+    name (`--extend-select FT306`, not by a prefix or ALL) with `--unsafe-fixes`: removes the
+    prefix after the leading space, which is kept; each changed line goes to `<name>.removed.jsonl`.
     """
 
     code = "FT306"
     name = "common-completion-prefix"
     severity = Severity.INFO
     formats = FORMATS
+    explicit_fix = True  # it rewrites every record: only when the rule is named
     MIN_LENGTH = 5  # prepare_data: 5 characters or more
 
     def new_state(self) -> list:

@@ -420,7 +420,7 @@ class ColumnNameVariant(DatasetRule):
 
     def report(self, state: dict, ctx: Context) -> Iterator[Diagnostic]:
         command = f"ftlint convert {ctx.path} --to jsonl"
-        for key, (count, lines) in sorted(state.items(), key=lambda item: item[1][1][0]):
+        for key, (count, lines) in sorted(state.items(), key=lambda item: (item[1][1][0], item[0])):
             right = key_variants([key])[key]
             more = f" and {count - len(lines):,} more" if count > len(lines) else ""
             yield self.diagnostic(

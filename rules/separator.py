@@ -392,14 +392,17 @@ class CommonPromptPrefix(DatasetRule):
     ```
 
     ## Fix
-    Unsafe (it changes every prompt: requests must then leave the prefix out too): removes the
-    prefix from the start of every prompt; each changed line goes to `<name>.removed.jsonl`.
+    Unsafe (it changes every prompt: requests must then leave the prefix out too), and only
+    when the rule is selected by its code or name (`--extend-select FT207`, not by a prefix or
+    ALL) with `--unsafe-fixes`: removes the prefix from the start of every prompt; each changed
+    line goes to `<name>.removed.jsonl`.
     """
 
     code = "FT207"
     name = "common-prompt-prefix"
     severity = Severity.INFO
     formats = FORMATS
+    explicit_fix = True  # it rewrites every record: only when the rule is named
     MIN_LENGTH = 13  # prepare_data: a prefix longer than 12 characters
 
     def new_state(self) -> list:

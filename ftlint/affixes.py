@@ -10,12 +10,12 @@ from array import array
 from collections.abc import Iterator
 from itertools import compress, repeat
 from operator import gt
-from typing import Any
+from typing import Any, ClassVar
 
 from ftlint.batch import Batch, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
 from ftlint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from ftlint.rule import Context, Rule
+from ftlint.rule import Context, DatasetRule, Rule
 from ftlint.text import escape_controls, show
 
 _TRAILING_PUNCTUATION = ".,;!"  # may follow a stop's core by mistake: " END."
@@ -257,12 +257,25 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
 
 # --- a prefix shared by every text (FT207, FT306) ------------------------------------------------
 
-def new_prefix_state() -> list[Any]:
-    """[texts seen, their common prefix (None before the first), longest text, lines of the texts]."""
-    return [0, None, 0, array("q")]
+class CommonPrefixRule(DatasetRule):
+    """The base of the rules for a prefix every `key` text shares. State: [texts seen, their
+    common prefix (None before the first), longest text, lines of the texts]."""
+
+    key: ClassVar[str]
+
+    def new_state(self) -> list[Any]:
+        return [0, None, 0, array("q")]
+
+    def observe(self, state: list[Any], batch: Batch, ctx: Context) -> None:
+        _observe_prefix(state, batch, self.key)
+
+    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
+        if a[1] is None or b[1] is None:
+            return a if b[1] is None else b
+        return [a[0] + b[0], os.path.commonprefix([a[1], b[1]]), max(a[2], b[2]), a[3] + b[3]]
 
 
-def observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
+def _observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
     """Add the batch's string values of `key` to a prefix state (one pass at C speed)."""
     texts = batch.strings(key)
     present = [t is not None for t in texts]
@@ -273,12 +286,6 @@ def observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
     state[1] = os.path.commonprefix(values if state[1] is None else [state[1], min(values), max(values)])
     state[2] = max(state[2], max(map(len, values)))
     state[3].extend(compress(batch.lines, present))
-
-
-def merge_prefix(a: list[Any], b: list[Any]) -> list[Any]:
-    if a[1] is None or b[1] is None:
-        return a if b[1] is None else b
-    return [a[0] + b[0], os.path.commonprefix([a[1], b[1]]), max(a[2], b[2]), a[3] + b[3]]
 
 
 def shared_prefix(state: list[Any], keep: str = "") -> str:

@@ -15,7 +15,7 @@ from operator import gt, or_
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import (
-    inner_candidates, merge_prefix, missing_affix, new_prefix_state, observe_prefix, other_affix, prefix_fix, shared_prefix, shell_quote,
+    CommonPrefixRule, inner_candidates, missing_affix, other_affix, prefix_fix, shared_prefix, shell_quote,
     value_column,
 )
 
@@ -372,7 +372,7 @@ class EntityOrder(Rule):
             )
 
 
-class CommonCompletionPrefix(DatasetRule):
+class CommonCompletionPrefix(CommonPrefixRule):
     """Every completion starts with the same text after its leading space.
 
     ## What it does
@@ -408,16 +408,8 @@ class CommonCompletionPrefix(DatasetRule):
     severity = Severity.INFO
     formats = FORMATS
     explicit_fix = True  # it rewrites every record: only when the rule is named
+    key = "completion"
     MIN_LENGTH = 5  # prepare_data: 5 characters or more
-
-    def new_state(self) -> list:
-        return new_prefix_state()
-
-    def observe(self, state: list, batch, ctx) -> None:
-        observe_prefix(state, batch, "completion")
-
-    def merge(self, a: list, b: list) -> list:
-        return merge_prefix(a, b)
 
     def report(self, state: list, ctx) -> Iterator:
         keep = " " if (state[1] or "").startswith(" ") else ""

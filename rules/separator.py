@@ -11,7 +11,7 @@ from itertools import repeat
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import (
-    inner_candidates, merge_prefix, missing_affix, new_prefix_state, observe_prefix, other_affix, prefix_fix, shared_prefix, shell_quote,
+    CommonPrefixRule, inner_candidates, missing_affix, other_affix, prefix_fix, shared_prefix, shell_quote,
     value_column,
 )
 from ftlint.text import escape_controls, show
@@ -365,7 +365,7 @@ class StructuredPrompt(Rule):
             )
 
 
-class CommonPromptPrefix(DatasetRule):
+class CommonPromptPrefix(CommonPrefixRule):
     """Every prompt starts with the same long text.
 
     ## What it does
@@ -403,16 +403,8 @@ class CommonPromptPrefix(DatasetRule):
     severity = Severity.INFO
     formats = FORMATS
     explicit_fix = True  # it rewrites every record: only when the rule is named
+    key = "prompt"
     MIN_LENGTH = 13  # prepare_data: a prefix longer than 12 characters
-
-    def new_state(self) -> list:
-        return new_prefix_state()
-
-    def observe(self, state: list, batch, ctx) -> None:
-        observe_prefix(state, batch, "prompt")
-
-    def merge(self, a: list, b: list) -> list:
-        return merge_prefix(a, b)
 
     def report(self, state: list, ctx) -> Iterator:
         prefix = shared_prefix(state)

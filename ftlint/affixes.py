@@ -8,11 +8,11 @@ import os
 import re
 from array import array
 from collections.abc import Iterator
-from itertools import compress, repeat
+from itertools import repeat
 from operator import gt
 from typing import Any, ClassVar
 
-from ftlint.batch import Batch, where
+from ftlint.batch import Batch, present_values, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
 from ftlint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from ftlint.rule import Context, DatasetRule, Rule
@@ -277,15 +277,16 @@ class CommonPrefixRule(DatasetRule):
 
 def _observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
     """Add the batch's string values of `key` to a prefix state (one pass at C speed)."""
-    texts = batch.strings(key)
-    present = [t is not None for t in texts]
-    values = [t for t in texts if t is not None]
+    values, lines = present_values(batch, key)
     if not values:
         return
     state[0] += len(values)
-    state[1] = os.path.commonprefix(values if state[1] is None else [state[1], min(values), max(values)])
+    prefix = values[0] if state[1] is None else state[1]
+    if not all(map(str.startswith, values, repeat(prefix))):  # the prefix holds: no comparison of whole texts
+        prefix = os.path.commonprefix([prefix, min(values), max(values)])
+    state[1] = prefix
     state[2] = max(state[2], max(map(len, values)))
-    state[3].extend(compress(batch.lines, present))
+    state[3].extend(lines)
 
 
 def shared_prefix(state: list[Any], keep: str = "") -> str:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, where
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, present_values, where
 from ftlint.record_text import Field, answer_texts, fields, prompt_texts
 from ftlint.text import show
 
@@ -769,12 +769,11 @@ class MostlyUppercase(DatasetRule):
 
     def observe(self, state: dict, batch: Batch, ctx: Context) -> None:
         for key in self.KEYS:
-            texts = batch.strings(key)
-            present = [t is not None for t in texts]
-            letters = np.frombuffer("".join(compress(texts, present)).encode("utf-8", "surrogatepass"), np.uint8)
-            state[key][0] += int(np.count_nonzero((letters >= 65) & (letters <= 90)))
-            state[key][1] += int(np.count_nonzero((letters >= 97) & (letters <= 122)))
-            state[key][2].extend(compress(batch.lines, present))
+            texts, lines = present_values(batch, key)
+            octets = np.frombuffer("".join(texts).encode("utf-8", "surrogatepass"), np.uint8)
+            state[key][0] += int(np.count_nonzero(octets - 65 < 26))  # A-Z (uint8 wraps around below 65)
+            state[key][1] += int(np.count_nonzero(octets - 97 < 26))  # a-z
+            state[key][2].extend(lines)
 
     def merge(self, a: dict, b: dict) -> dict:
         return {key: [a[key][0] + b[key][0], a[key][1] + b[key][1], a[key][2] + b[key][2]] for key in self.KEYS}

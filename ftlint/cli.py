@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ftlint import __version__, api
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
@@ -289,28 +289,44 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def _walked(paths: list[str], settings: Settings) -> tuple[list[str], list[str]]:
-    """The files named or found below the directories named; says what the walks left out."""
+    """The files named or found below the directories named (tables included); says what the
+    walks left out."""
     from ftlint.engine import expand_paths
 
     notes: list[str] = []
-    files, errors = expand_paths(paths, settings, notes)
+    files, errors = expand_paths(paths, settings, notes, api.registry().input_readers)
     for message in notes:
         print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
     return files, errors
+
+
+@contextlib.contextmanager
+def _jsonl(path: str, settings: Settings) -> Iterator[str]:
+    """A JSONL file holding the records of `path`: the file, a spool of a stream, or the records
+    of a table (read by its input reader) in a temporary file."""
+    from ftlint.engine import records_as_jsonl
+    from ftlint.sources import readable_path
+
+    read = api.registry().input_readers.get(Path(path).suffix.lower())
+    if read is None:
+        with readable_path(path, settings.max_stream_bytes) as local:
+            yield local
+    else:
+        with records_as_jsonl(path, read) as (local, _):
+            yield local
 
 
 def cmd_conventions(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.engine import FileResult
     from ftlint.reader import sample_records
-    from ftlint.sources import readable_path
 
     settings = settings_from(args)
     files, errors = _walked(args.paths, settings)
     found = {}
     for path in files:
         try:
-            with readable_path(path, settings.max_stream_bytes) as local:
+            with _jsonl(path, settings) as local:
                 conv = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions())
         except OSError as error:
             errors.append(f"{path}: {error.strerror or error}")
@@ -332,7 +348,6 @@ def cmd_conventions(args: argparse.Namespace) -> int:
 def cmd_tokens(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.reader import sample_records
-    from ftlint.sources import readable_path
     from ftlint.token_totals import token_totals
     from ftlint.tokens import EncodingUnavailable, default_model
 
@@ -342,7 +357,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     models = set()
     for path in files:
         try:
-            with readable_path(path, settings.max_stream_bytes) as local:
+            with _jsonl(path, settings) as local:
                 # the model `check` assumes for the file's format when none is configured
                 fmt = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions()).format
                 model = settings.model or default_model(fmt)

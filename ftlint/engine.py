@@ -1,6 +1,7 @@
 """The lint run: sample and infer conventions, stream batches through the rules, report."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import multiprocessing
@@ -10,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 from ftlint import conventions as conv_mod
 from ftlint import tempfiles
@@ -382,10 +383,9 @@ class Linter:
         """Lint a file an input-reader plugin reads: its records go through a temporary JSONL
         file and the usual path; findings point at the reader's lines and carry no fix (the
         file is not JSONL: fixes cannot be written back)."""
-        with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
+        with contextlib.ExitStack() as stack:
             try:
-                with os.fdopen(handle, "wb") as out:
-                    lines = write_records(read(path), out)
+                jsonl, lines = stack.enter_context(records_as_jsonl(path, read))
             except OSError as error:
                 return FileResult(display, role, error=_describe(display, error)), None
             except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
@@ -480,6 +480,16 @@ def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tupl
     """`rule.observe` as a check that finds nothing (for `Linter._guarded`)."""
     rule.observe(state, batch, ctx)
     return ()
+
+
+@contextlib.contextmanager
+def records_as_jsonl(path: str, read: InputReader) -> Iterator[tuple[str, list[int]]]:
+    """The records an input reader reads from `path`, as a temporary JSONL file (removed
+    afterwards), with the line each record reports."""
+    with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
+        with os.fdopen(handle, "wb") as out:
+            lines = write_records(read(path), out)
+        yield jsonl, lines
 
 
 def write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:

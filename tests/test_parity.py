@@ -84,6 +84,13 @@ def test_a_directory_walk_includes_tables(tmp_path, capsys):
     assert all(f.records == 240 for f in result.files)
 
 
+def test_conventions_tokens_and_split_take_tables_too(capsys):
+    assert main(["conventions", str(SMS)]) == 0
+    assert "240 sampled records, prompt-completion, classification (2 classes)" in capsys.readouterr().out
+    assert main(["tokens", str(SMS)]) == 0 and "240 records" in capsys.readouterr().out
+    assert main(["split", str(SMS)]) == 2 and f"`ftlint convert {SMS} --to jsonl` first" in capsys.readouterr().err
+
+
 def test_convert_writes_utf8_jsonl_with_empty_cells_as_missing_keys(tmp_path, capsys):
     table = tmp_path / "sms.csv"
     table.write_text("prompt,completion,note\nTa \u00e9t\u00e9 \u2013 \u00e7a va?,ham,\nNA,None,kept\n,spam,empty prompt\n", encoding="utf-8")

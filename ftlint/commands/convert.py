@@ -29,11 +29,11 @@ from typing import Any
 
 from ftlint import api, hookimpl
 from ftlint.conventions import DEFAULT_SEPARATOR, DEFAULT_STOP, infer
-from ftlint.engine import write_records
+from ftlint.engine import records_as_jsonl
 from ftlint.formats import key_variants, sniff
 from ftlint.hookspecs import InputReader
 from ftlint.reader import iter_batches, open_binary, sample_records
-from ftlint.tempfiles import temporary_directory, temporary_file
+from ftlint.tempfiles import temporary_file
 from ftlint.text import escape_controls, show
 
 TARGETS = ("chat", "prompt-completion", "preference", "jsonl")
@@ -335,10 +335,7 @@ def convert_file(path: str, out_path: str, target: str, system: str | None = Non
     read = input_reader(path, dict(api.registry().input_readers))
     if read is None:
         return _convert_jsonl(path, out_path, target, system, separator, stop)
-    with temporary_directory(prefix="ftlint-convert-") as folder:
-        jsonl = os.path.join(folder, "records.jsonl")
-        with open(jsonl, "wb") as out:
-            lines = write_records(read(path), out)
+    with records_as_jsonl(path, read) as (jsonl, lines):
         report = _convert_jsonl(jsonl, out_path, target, system, separator, stop)
     report.skipped = {reason: [lines[n - 1] for n in skipped] for reason, skipped in report.skipped.items()}
     return report

@@ -142,7 +142,7 @@ def present_values(batch: Batch, key: str) -> tuple[list[str], list[int]]:
 
 
 def where(flags: Iterable[Any]) -> list[int]:
-    """Indices of the true flags (at C speed, for flags made with `map`)."""
+    """Indices of the true flags."""
     return list(compress(count(), flags))
 
 

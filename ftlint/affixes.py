@@ -4,15 +4,18 @@ dataset's affix the same way (see `classify`), and point at the same places (`va
 """
 from __future__ import annotations
 
+import os
 import re
+from array import array
 from collections.abc import Iterator
 from itertools import repeat
 from operator import gt
+from typing import Any, ClassVar
 
-from ftlint.batch import Batch, where
+from ftlint.batch import Batch, present_values, where
 from ftlint.conventions import MAX_AFFIX, SENTENCE_END, separator_like
 from ftlint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from ftlint.rule import Context, Rule
+from ftlint.rule import Context, DatasetRule, Rule
 from ftlint.text import escape_controls, show
 
 _TRAILING_PUNCTUATION = ".,;!"  # may follow a stop's core by mistake: " END."
@@ -250,3 +253,56 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
             column=value_column(batch, i, key, len(text) - len(ending)), pointer=pointer,
             fix=fix,
         )
+
+
+# --- a prefix shared by every text (FT207, FT306) ------------------------------------------------
+
+class CommonPrefixRule(DatasetRule):
+    """The base of the rules for a prefix every `key` text shares. State: [texts seen, their
+    common prefix (None before the first), longest text, lines of the texts]."""
+
+    key: ClassVar[str]
+
+    def new_state(self) -> list[Any]:
+        return [0, None, 0, array("q")]
+
+    def observe(self, state: list[Any], batch: Batch, ctx: Context) -> None:
+        _observe_prefix(state, batch, self.key)
+
+    def merge(self, a: list[Any], b: list[Any]) -> list[Any]:
+        if a[1] is None or b[1] is None:
+            return a if b[1] is None else b
+        return [a[0] + b[0], os.path.commonprefix([a[1], b[1]]), max(a[2], b[2]), a[3] + b[3]]
+
+
+def _observe_prefix(state: list[Any], batch: Batch, key: str) -> None:
+    """Add the batch's string values of `key` to a prefix state (one pass at C speed)."""
+    values, lines = present_values(batch, key)
+    if not values:
+        return
+    state[0] += len(values)
+    prefix = values[0] if state[1] is None else state[1]
+    if not all(map(str.startswith, values, repeat(prefix))):  # the prefix holds: no comparison of whole texts
+        prefix = os.path.commonprefix([prefix, min(values), max(values)])
+    state[1] = prefix
+    state[2] = max(state[2], max(map(len, values)))
+    state[3].extend(lines)
+
+
+def shared_prefix(state: list[Any], keep: str = "") -> str:
+    """The prefix every text shares, cut back to its last whitespace (never into a word), after
+    `keep` (a leading space kept as it is); "" when the texts are all the same text."""
+    prefix = state[1] or ""
+    if state[0] < 2 or len(prefix) == state[2] or not prefix.startswith(keep):
+        return ""
+    boundary = max((i + 1 for i, ch in enumerate(prefix) if ch.isspace()), default=0)
+    return prefix[len(keep) : boundary] if boundary > len(keep) else ""
+
+
+def prefix_fix(rule: Rule, ctx: Context, state: list[Any], key: str, prefix: str, keep: str, message: str) -> Diagnostic:
+    """One finding for the whole file, at its first text, with an unsafe fix that removes the
+    prefix from every text (keeping `keep` before it)."""
+    lines = state[3]
+    edits = tuple(Edit(line, "cut-prefix", f"/{key}", (keep + prefix, len(keep))) for line in lines)
+    fix = Fix(f"Remove {show(prefix)} from the start of every {key}", edits, Applicability.UNSAFE)
+    return rule.diagnostic(ctx, lines[0], message, pointer=f"/{key}", fix=fix)

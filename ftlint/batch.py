@@ -131,6 +131,16 @@ class Batch:
         return len(raw[:at].decode("utf-8", "replace")) + 1 if at >= 0 else 1
 
 
+def present_values(batch: Batch, key: str) -> tuple[list[str], list[int]]:
+    """The string values of `key` and their lines, for the records that have one (no copy when
+    every record has one)."""
+    texts = batch.strings(key)
+    if None not in texts:
+        return cast(list[str], texts), batch.lines
+    present = [t is not None for t in texts]
+    return cast(list[str], list(compress(texts, present))), list(compress(batch.lines, present))
+
+
 def where(flags: Iterable[Any]) -> list[int]:
     """Indices of the true flags."""
     return list(compress(count(), flags))

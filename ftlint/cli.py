@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from ftlint import __version__, api
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
@@ -91,6 +91,8 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     check.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
     check.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing (exit 1 if there are any)")
+    check.add_argument("--interactive", action="store_true",
+                       help="with --fix: ask before each rule's fixes (count, two samples), offer to convert tables and to split classifiers")
     _walk_options(check)
     check.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
                        help="processes for large files (default: the usable CPUs)")
@@ -181,6 +183,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"--fix and --diff need regular files, not standard input or a pipe ({streams[0]})")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    ask = None
+    if args.interactive:
+        from ftlint import interactive
+
+        if not args.fix or args.diff:
+            raise UsageError("--interactive goes with --fix: it asks before each group of fixes is applied")
+        if why := interactive.needs_terminal():
+            raise UsageError(why)
+        ask = interactive.terminal_ask()
+        args.paths = interactive.offer_conversions(args.paths, set(registry.input_readers), ask, sys.stderr)
     _refuse_outputs_over_inputs(args)
     linter = Linter(registry.rules, settings, jobs=args.jobs, input_readers=registry.input_readers)
     linter.progress = progress_bar()
@@ -203,7 +215,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             from ftlint.fixes import apply_fixes
 
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
-            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks)
+            codes = None if ask is None else interactive.choose(interactive.groups(result, minimum), ask, sys.stderr)
+            result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks, codes=codes)
+            if ask is not None and args.validation is None:
+                interactive.offer_split(result, settings, ask, sys.stderr)
         registry.finish(result)
         for message in result.notes:
             print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
@@ -277,28 +292,44 @@ def cmd_rule(args: argparse.Namespace) -> int:
 
 
 def _walked(paths: list[str], settings: Settings) -> tuple[list[str], list[str]]:
-    """The files named or found below the directories named; says what the walks left out."""
+    """The files named or found below the directories named (tables included); says what the
+    walks left out."""
     from ftlint.engine import expand_paths
 
     notes: list[str] = []
-    files, errors = expand_paths(paths, settings, notes)
+    files, errors = expand_paths(paths, settings, notes, api.registry().input_readers)
     for message in notes:
         print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
     return files, errors
+
+
+@contextlib.contextmanager
+def _jsonl(path: str, settings: Settings) -> Iterator[str]:
+    """A JSONL file holding the records of `path`: the file, a spool of a stream, or the records
+    of a table (read by its input reader) in a temporary file."""
+    from ftlint.engine import records_as_jsonl
+    from ftlint.sources import readable_path
+
+    read = api.registry().input_readers.get(Path(path).suffix.lower())
+    if read is None:
+        with readable_path(path, settings.max_stream_bytes) as local:
+            yield local
+    else:
+        with records_as_jsonl(path, read) as (local, _):
+            yield local
 
 
 def cmd_conventions(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.engine import FileResult
     from ftlint.reader import sample_records
-    from ftlint.sources import readable_path
 
     settings = settings_from(args)
     files, errors = _walked(args.paths, settings)
     found = {}
     for path in files:
         try:
-            with readable_path(path, settings.max_stream_bytes) as local:
+            with _jsonl(path, settings) as local:
                 conv = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions())
         except OSError as error:
             errors.append(f"{path}: {error.strerror or error}")
@@ -320,7 +351,6 @@ def cmd_conventions(args: argparse.Namespace) -> int:
 def cmd_tokens(args: argparse.Namespace) -> int:
     from ftlint import conventions
     from ftlint.reader import sample_records
-    from ftlint.sources import readable_path
     from ftlint.token_totals import token_totals
     from ftlint.tokens import EncodingUnavailable, default_model
 
@@ -330,7 +360,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     models = set()
     for path in files:
         try:
-            with readable_path(path, settings.max_stream_bytes) as local:
+            with _jsonl(path, settings) as local:
                 # the model `check` assumes for the file's format when none is configured
                 fmt = conventions.infer(sample_records(local, settings.max_line_bytes), settings.conventions()).format
                 model = settings.model or default_model(fmt)

@@ -42,7 +42,12 @@ class Edit(NamedTuple):
       - "drop": remove the record; it is written aside to `<name>.removed.jsonl`;
       - "replace-line": replace the raw line, or the `span` lines from `line` on, by the lines in
         `value` (a tuple of bytes, without newlines); an empty tuple deletes them (and what they
-        held beyond whitespace is written aside).
+        held beyond whitespace is written aside);
+      - "cut-prefix": `value` is (prefix, keep): the string at `pointer` loses the prefix but
+        its first `keep` characters (refused when the string no longer starts with it);
+      - "lowercase": the string at `pointer` in lower case.
+    The last two name the change, not the new text, so a dataset rule can fix every record
+    without keeping their texts.
     """
 
     line: int

@@ -1,6 +1,7 @@
 """The lint run: sample and infer conventions, stream batches through the rules, report."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import gzip
 import multiprocessing
@@ -10,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
 
 from ftlint import conventions as conv_mod
 from ftlint import tempfiles
@@ -212,6 +213,8 @@ class Linter:
         codes = sorted(selected)
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
+        named = {*(settings.select or ()), *settings.extend_select}
+        self.fixes_withheld = {c for c in codes if rule_classes[c].explicit_fix and c not in named}  # see Rule.explicit_fix
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
 
     def __getstate__(self) -> dict[str, Any]:
@@ -393,10 +396,9 @@ class Linter:
         """Lint a file an input-reader plugin reads: its records go through a temporary JSONL
         file and the usual path; findings point at the reader's lines and carry no fix (the
         file is not JSONL: fixes cannot be written back)."""
-        with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
+        with contextlib.ExitStack() as stack:
             try:
-                with os.fdopen(handle, "wb") as out:
-                    lines = _write_records(read(path), out)
+                jsonl, lines = stack.enter_context(records_as_jsonl(path, read))
             except OSError as error:
                 return FileResult(display, role, error=_describe(display, error)), None
             except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
@@ -465,6 +467,8 @@ class Linter:
         ignored = ignored_for(self.settings, result.path)
         if ignored:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
+        if self.fixes_withheld:
+            result.diagnostics[:] = [d._replace(fix=None) if d.code in self.fixes_withheld else d for d in result.diagnostics]
         result.diagnostics.sort(key=Diagnostic.sort_key)
 
 
@@ -515,7 +519,17 @@ def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tupl
     return ()
 
 
-def _write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:
+@contextlib.contextmanager
+def records_as_jsonl(path: str, read: InputReader) -> Iterator[tuple[str, list[int]]]:
+    """The records an input reader reads from `path`, as a temporary JSONL file (removed
+    afterwards), with the line each record reports."""
+    with tempfiles.temporary_file(prefix="ftlint-input-", suffix=".jsonl") as (handle, jsonl):
+        with os.fdopen(handle, "wb") as out:
+            lines = write_records(read(path), out)
+        yield jsonl, lines
+
+
+def write_records(records: Iterable[tuple[int, bytes]], out: BinaryIO) -> list[int]:
     """Write an input reader's records as JSONL lines; return the line each one reports."""
     lines: list[int] = []
     for line, record in records:

@@ -38,7 +38,7 @@ import tempfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, Collection, Iterable, Iterator, TextIO
 
 import orjson
 
@@ -46,7 +46,7 @@ from ftlint import tempfiles
 from ftlint.conventions import Conventions
 from ftlint.diagnostics import Applicability, Diagnostic, Edit
 from ftlint.engine import FileResult, Linter, RunResult, expand_paths
-from ftlint.jsonedit import Inexact, drop_value, realign, set_value
+from ftlint.jsonedit import Inexact, drop_value, first_value, pointer_parts, realign, set_value
 from ftlint.reader import BLOCK_BYTES, is_gzip, iter_raw_lines, open_binary
 from ftlint.text import escape_controls
 
@@ -165,14 +165,14 @@ def guard(paths: Iterable[str], validation: str | None = None) -> FixGuard:
 
 # --- one round of fixes -------------------------------------------------------------------------
 
-def _select(work: _Work, diagnostics: list[Diagnostic], minimum: Applicability) -> dict[int, list[tuple[Diagnostic, Edit]]]:
+def _select(work: _Work, diagnostics: list[Diagnostic], minimum: Applicability, allowed: set[str]) -> dict[int, list[tuple[Diagnostic, Edit]]]:
     """Non-conflicting fixes, whole fixes only: edits on one line conflict unless all are `set`
     on different pointers. Line-level edits are taken before record-level ones, so a line is
     split or cleaned before any fix touches its record. Fixes refused before are not taken
     again; skipped fixes are picked up in the next round."""
     taken: dict[int, list[tuple[Diagnostic, Edit]]] = {}  # first line of an edit -> its edits
     covered: dict[int, list[Edit]] = {}  # every line an accepted edit touches -> those edits
-    wanted = [d for d in diagnostics if applicable(d, minimum) and d.fix.edits]  # type: ignore[union-attr]
+    wanted = [d for d in diagnostics if d.code in allowed and applicable(d, minimum) and d.fix.edits]  # type: ignore[union-attr]
     wanted.sort(key=lambda d: d.fix.edits[0].op != LINE_LEVEL)  # type: ignore[union-attr]
     for d in wanted:
         edits = d.fix.edits  # type: ignore[union-attr]
@@ -216,7 +216,7 @@ def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array[
     line, cutting = raw, []
     for d, edit in edits:
         try:
-            line, cut = set_value(line, edit.pointer, edit.value)
+            line, cut = set_value(line, edit.pointer, edit.value if edit.op == "set" else _rewritten(line, edit))
         except Inexact as error:
             work.refused[(origins[0], d.code)] = str(error)
             continue
@@ -226,6 +226,26 @@ def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array[
     if cutting:
         _note_aside(work, origins, ", ".join(cutting), dropped=False)
     return _changed(work, raw, [line])
+
+
+def _rewritten(raw: bytes, edit: Edit) -> str:
+    """The new text of a "cut-prefix" or "lowercase" edit, made from the string at its pointer
+    now; Inexact when there is no such string or it no longer starts with the prefix."""
+    start, end = first_value(raw)
+    try:
+        value: Any = orjson.loads(raw[start:end])
+    except orjson.JSONDecodeError as error:
+        raise Inexact(f"the record is not readable JSON ({error})") from None
+    for part in pointer_parts(edit.pointer):
+        value = value.get(part) if type(value) is dict else None
+    if type(value) is not str:
+        raise Inexact(f"no text at {edit.pointer}")
+    if edit.op == "lowercase":
+        return value.lower()
+    prefix, keep = edit.value
+    if not value.startswith(prefix):
+        raise Inexact(f"the text at {edit.pointer} no longer starts with {prefix!r}")
+    return value[:keep] + value[len(prefix) :]
 
 
 def _changed(work: _Work, raw: bytes, new_lines: list[bytes]) -> list[bytes]:
@@ -383,12 +403,14 @@ def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, FileR
 
 def apply_fixes(
     linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None, held: FixGuard | None = None,
+    codes: Collection[str] | None = None,
 ) -> RunResult:
     """Fix every file of the run (see module docstring); return the result of the final check.
     `held`: the locks and identities taken before the check read the files (see `guard`);
-    without it they are taken now."""
+    without it they are taken now. `codes`: only the fixes of these rules (default: all)."""
+    allowed = set(codes if codes is not None else linter.rule_classes)
     files = [f for f in result.files if not f.error and not f.unfixable]  # unfixable: not JSON Lines, unknown format
-    if not any(applicable(d, minimum) for f in files for d in f.diagnostics):
+    if not any(d.code in allowed and applicable(d, minimum) for f in files for d in f.diagnostics):
         return result
     if diff_out is None:
         for f in files:
@@ -407,14 +429,14 @@ def apply_fixes(
             result.errors.append(str(error))
             return result
     try:
-        return _fix(linter, result, files, minimum, diff_out, held)
+        return _fix(linter, result, files, minimum, diff_out, held, allowed)
     finally:
         if own_guard and held is not None:
             held.close()
 
 
 def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Applicability,
-         diff_out: TextIO | None, held: FixGuard | None) -> RunResult:
+         diff_out: TextIO | None, held: FixGuard | None, allowed: set[str]) -> RunResult:
     groups = _groups(linter, files)
     with tempfiles.temporary_directory(prefix="ftlint-fix-") as scratch:
         works: dict[str, _Work] = {}
@@ -425,7 +447,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
         current = {f.path: f for f in files}
         errors: list[str] = []
         for _ in range(MAX_ROUNDS):
-            pending = {path: _select(works[path], f.diagnostics, minimum) for path, f in current.items()}
+            pending = {path: _select(works[path], f.diagnostics, minimum, allowed) for path, f in current.items()}
             for path, taken in pending.items():
                 works[path].changed = False
                 if taken:

@@ -20,7 +20,7 @@ import shlex
 from collections import Counter
 from itertools import compress, repeat
 from operator import contains
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -43,6 +43,15 @@ SHAPES = {
     "trl-messages": ("Hugging Face TRL conversational prompt/completion (lists of messages)", "chat"),
     "empty": ("empty objects ({})", None),
 }
+
+
+API_KEYS = frozenset({"prompt", "completion", "messages", "input", "preferred_output", "non_preferred_output"})
+
+
+def key_variants(keys: Iterable[Any]) -> dict[str, str]:
+    """The keys that are one of the API's top-level keys in other case or with spaces around it
+    (`"Prompt "`, a spreadsheet's column name), each with the key it stands for."""
+    return {k: k.strip().lower() for k in keys if type(k) is str and k.strip().lower() in API_KEYS and k != k.strip().lower()}
 
 
 def foreign_shape(record: dict[str, Any]) -> str | None:
@@ -125,6 +134,8 @@ def describe_unknown(shapes: Counter[str], keys: Counter[str], records: int, nam
             text += f"; convert with `ftlint convert {shlex.quote(name)} --to {target}`"
         return text
     common = ", ".join(json.dumps(k, ensure_ascii=False) for k, _ in keys.most_common(6))
+    if key_variants(keys):
+        return f"their keys ({common}) are the API's keys in other case or with spaces (FT105); `ftlint convert {shlex.quote(name)} --to jsonl` renames them"
     return f"their keys ({common}) are no shape ftlint knows"
 
 

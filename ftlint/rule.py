@@ -67,6 +67,9 @@ class Rule:
     # Opt-in rules are not in the default selection: they run when select or extend-select
     # names them (ALL, a prefix, their code or name).
     opt_in: ClassVar[bool] = False
+    # A rule whose findings carry their fix only when the selection names the rule by its code or
+    # name (not by a prefix or ALL): a fix too sweeping to come with a wide selection.
+    explicit_fix: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -215,6 +215,8 @@ def split(path: str, fraction: float, seed: int, stratify: bool, force: bool, se
 
     if not 0 < fraction < 1:
         raise SplitError("--validation-fraction must be between 0 and 1 (e.g. 0.1)")
+    if Path(path).suffix.lower() in api.registry().input_readers:
+        raise SplitError(f"{path}: a split copies JSON Lines byte for byte: `ftlint convert {path} --to jsonl` first, then split that file")
     name = Path(path).name
     for suffix in (".gz", ".jsonl"):
         name = name.removesuffix(suffix)

@@ -12,7 +12,10 @@ import shlex
 from collections.abc import Iterator
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
-from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
+from ftlint.affixes import (
+    CommonPrefixRule, inner_candidates, missing_affix, other_affix, prefix_fix, shared_prefix, shell_quote,
+    value_column,
+)
 
 from ftlint.text import escape_controls, show
 
@@ -367,6 +370,54 @@ class EntityOrder(Rule):
             )
 
 
+class CommonCompletionPrefix(CommonPrefixRule):
+    """Every completion starts with the same text after its leading space.
+
+    ## What it does
+    Reports, once for the file (at its first completion), a prefix of 5 characters or more
+    that every completion shares after the leading space (`" Answer: ..."`), cut back to its
+    last whitespace (never into a word). Files whose completions are all the same text are left to the other rules.
+
+    ## Why
+    The completion should be only the output: a fixed lead-in is tokens the model learns to
+    write every time and you pay for in every example and answer
+    (`openai tools fine_tunes.prepare_data` suggested removing it too).
+
+    ## Example
+    ```
+    {"prompt": "Ad: One stop for all your insurance needs\\nSupported:", "completion": " Label: yes"}
+    {"prompt": "Ad: Straight teeth in weeks!\\nSupported:", "completion": " Label: no"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Ad: One stop for all your insurance needs\\nSupported:", "completion": " yes"}
+    {"prompt": "Ad: Straight teeth in weeks!\\nSupported:", "completion": " no"}
+    ```
+
+    ## Fix
+    Unsafe (it changes every completion), and only when the rule is selected by its code or
+    name (`--extend-select FT306`, not by a prefix or ALL) with `--unsafe-fixes`: removes the
+    prefix after the leading space, which is kept; each changed line goes to `<name>.removed.jsonl`.
+    """
+
+    code = "FT306"
+    name = "common-completion-prefix"
+    severity = Severity.INFO
+    formats = FORMATS
+    explicit_fix = True  # it rewrites every record: only when the rule is named
+    key = "completion"
+    MIN_LENGTH = 5  # prepare_data: 5 characters or more
+
+    def report(self, state: list, ctx) -> Iterator:
+        keep = " " if (state[1] or "").startswith(" ") else ""
+        prefix = shared_prefix(state, keep)
+        if len(prefix) >= self.MIN_LENGTH:
+            yield prefix_fix(self, ctx, state, "completion", prefix, keep,
+                             f"all {state[0]:,} completions start with {show(prefix)}{' after the leading space' if keep else ''}: "
+                             "the model learns to write it every time and you pay for it in every answer: remove it")
+
+
 @hookimpl
 def ftlint_get_rules() -> list[type[Rule]]:
-    return [MissingLeadingWhitespace, StopMissing, StopInconsistent, StopInBody, EntityOrder]
+    return [MissingLeadingWhitespace, StopMissing, StopInconsistent, StopInBody, EntityOrder, CommonCompletionPrefix]

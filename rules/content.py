@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, where
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, present_values, where
 from ftlint.record_text import Field, answer_texts, fields, prompt_texts
 from ftlint.text import show
 
@@ -725,7 +726,68 @@ class PreferenceMarkerBias(DatasetRule):
                 )
 
 
+class MostlyUppercase(DatasetRule):
+    """More than a third of the letters of the prompts, or of the completions, are capitals.
+
+    ## What it does
+    Counts the capital and small letters (A to Z) of all prompts and of all completions and
+    reports, once for the file and per key, when capitals are more than a third of them.
+
+    ## Why
+    Text in capitals tends to train worse than the mixture of case of normal language
+    (`openai tools fine_tunes.prepare_data` suggested lower-casing it). Whether case carries
+    meaning (codes, acronyms, shouting as a signal) only you can tell, so ftlint does not
+    lower-case on its own.
+
+    ## Example
+    ```
+    {"prompt": "REVIEW: CRISP SOUND, GOOD BASS\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    Unsafe, and only when the rule is selected by its code or name (`--select FT910` or
+    `--extend-select mostly-uppercase`, not by a prefix or ALL) with `--unsafe-fixes`: lower-cases
+    every text of that key; each changed line goes to `<name>.removed.jsonl`.
+    """
+
+    code = "FT910"
+    name = "mostly-uppercase"
+    severity = Severity.INFO
+    formats = frozenset({"prompt-completion"})
+    explicit_fix = True
+    KEYS = ("prompt", "completion")
+
+    def new_state(self) -> dict:
+        return {key: [0, 0, array("q")] for key in self.KEYS}  # capitals, small letters, lines of the texts
+
+    def observe(self, state: dict, batch: Batch, ctx: Context) -> None:
+        for key in self.KEYS:
+            texts, lines = present_values(batch, key)
+            octets = np.frombuffer("".join(texts).encode("utf-8", "surrogatepass"), np.uint8)
+            state[key][0] += int(np.count_nonzero(octets - 65 < 26))  # A-Z (uint8 wraps around below 65)
+            state[key][1] += int(np.count_nonzero(octets - 97 < 26))  # a-z
+            state[key][2].extend(lines)
+
+    def merge(self, a: dict, b: dict) -> dict:
+        return {key: [a[key][0] + b[key][0], a[key][1] + b[key][1], a[key][2] + b[key][2]] for key in self.KEYS}
+
+    def report(self, state: dict, ctx: Context) -> Iterator[Diagnostic]:
+        for key in self.KEYS:
+            upper, lower, lines = state[key]
+            if upper * 2 > lower and lines:
+                edits = tuple(Edit(line, "lowercase", f"/{key}") for line in lines)
+                fix = Fix(f"Lower-case every {key}", edits, Applicability.UNSAFE)
+                yield self.diagnostic(ctx, lines[0], f"{upper / (upper + lower):.0%} of the letters of the {key}s are capitals: text in capitals "
+                                      "tends to train worse than normal case; lower-case it if case means nothing in your domain",
+                                      pointer=f"/{key}", fix=fix)
+
+
 @hookimpl
 def ftlint_get_rules() -> list[type[Rule]]:
     return [JunkOutput, PlaceholderText, CutOffOutput, AnswerInPrompt, ChatTemplateToken, ConsecutiveSameRole,
-            DoubleEscapedText, PythonReprString, Mojibake, PersonalData, PreferenceMarkerBias]
+            DoubleEscapedText, PythonReprString, Mojibake, MostlyUppercase, PersonalData, PreferenceMarkerBias]

@@ -5,7 +5,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Location, Rule, Severity, hookimpl
+from ftlint.formats import key_variants
 from ftlint.text import show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -70,7 +71,10 @@ class MissingKey(Rule):
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         for i in sorted(set(batch.missing("prompt") + batch.missing("completion"))):
             line, value = batch.lines[i], batch.values[i]
-            missing = [k for k in KEYS if k not in value]
+            written = set(key_variants(value).values())  # "Prompt ": FT105's finding, one for the file
+            missing = [k for k in KEYS if k not in value and k not in written]
+            if not missing:
+                continue
             if len(missing) == 2:
                 message = 'record has neither "prompt" nor "completion"; every example needs both'
                 if "messages" in value:
@@ -213,7 +217,9 @@ class UnexpectedKey(Rule):
         expected = self._expected
         for i in batch.with_keys_outside(expected):
             line, value = batch.lines[i], batch.values[i]
-            extra = [k for k in value if k not in expected]
+            extra = [k for k in value if k not in expected and k not in key_variants([k])]
+            if not extra:
+                continue
             names = ", ".join(show(k, 24) for k in extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
             yield self.diagnostic(
                 ctx, line,
@@ -356,6 +362,128 @@ class SmallDataset(_CountingRule):
         )
 
 
+class ColumnNameVariant(DatasetRule):
+    """A key (a column of a table) is one of the API's keys in other case or with spaces.
+
+    ## What it does
+    Reports, once per key for the file, a key such as `"Prompt"` or `"completion "` that is
+    `prompt`, `completion`, `messages`, `input`, `preferred_output` or
+    `non_preferred_output` written with capitals or surrounding spaces, with the records that
+    use it. Spreadsheets and CSV exports often name their columns so. FT101 and FT104 leave
+    such keys to this rule.
+
+    ## Why
+    The API knows only the exact lower-case keys: to it, a record with `"Prompt "` has no
+    prompt, and the whole file is rejected (`openai tools fine_tunes.prepare_data` asked to
+    lower-case such columns).
+
+    ## Example
+    ```
+    {"Prompt ": "Review: crisp sound, good bass\\n\\n###\\n\\n", "Completion": " positive"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Review: crisp sound, good bass\\n\\n###\\n\\n", "completion": " positive"}
+    ```
+
+    ## Fix
+    Safe, on conversion: `ftlint convert FILE --to jsonl` (and every other target) renames the
+    keys, except in a record that also has the right key (then both stay, and are reported).
+    `--fix` does not rename keys in place.
+    """
+
+    code = "FT105"
+    name = "column-name-variant"
+    severity = Severity.ERROR
+    LINES_NAMED = 20
+
+    def new_state(self) -> dict:
+        return {}  # key -> [records, first lines]
+
+    def observe(self, state: dict, batch: Batch, ctx: Context) -> None:
+        values = [v for v in batch.values if v is not None]
+        variants = key_variants(set().union(*values)) if values else {}
+        for key in variants:
+            lines = [line for line, v in zip(batch.lines, batch.values) if v is not None and key in v]
+            found = state.setdefault(key, [0, []])
+            found[0] += len(lines)
+            found[1] = (found[1] + lines)[: self.LINES_NAMED]
+
+    def merge(self, a: dict, b: dict) -> dict:
+        merged = {k: list(v) for k, v in a.items()}
+        for key, (count, lines) in b.items():
+            found = merged.setdefault(key, [0, []])
+            found[0] += count
+            found[1] = (found[1] + lines)[: self.LINES_NAMED]
+        return merged
+
+    def report(self, state: dict, ctx: Context) -> Iterator[Diagnostic]:
+        command = f"ftlint convert {ctx.path} --to jsonl"
+        for key, (count, lines) in sorted(state.items(), key=lambda item: (item[1][1][0], item[0])):
+            right = key_variants([key])[key]
+            more = f" and {count - len(lines):,} more" if count > len(lines) else ""
+            yield self.diagnostic(
+                ctx, lines[0],
+                f'key {show(key)} in {count:,} record{"s" if count != 1 else ""} (line{"s" if count != 1 else ""} '
+                f'{", ".join(map(str, lines))}{more}) is "{right}" written {"with spaces" if key.strip() != key else "in other case"}: '
+                f"the API knows only \"{right}\"; `{command}` renames it",
+                pointer=_pointer(key), related=tuple(Location(ctx.path, line) for line in lines[1:]))
+
+
+class OpenEndedGeneration(DatasetRule):
+    """Every prompt is empty: the file trains open-ended generation.
+
+    ## What it does
+    Reports, once for the file, that all its prompts are empty strings, and says that the
+    separator rules (FT2xx) therefore do not apply.
+
+    ## Why
+    With empty prompts the model learns to write texts like the completions from nothing:
+    open-ended generation, which the guide allows. There is no prompt to end with a
+    separator, so none is asked for; if you meant to condition the output on an input, the
+    inputs are missing (`openai tools fine_tunes.prepare_data` told these files apart too).
+
+    ## Example
+    ```
+    {"prompt": "", "completion": " A warm, funny film. END"}
+    {"prompt": "", "completion": " Dull and far too long. END"}
+    ```
+
+    ## Use instead
+    Nothing, if open-ended generation is what you want; otherwise put each input in its
+    prompt, followed by a separator.
+
+    ## Fix
+    None: it is a statement about the dataset.
+    """
+
+    code = "FT112"
+    name = "open-ended-generation"
+    severity = Severity.INFO
+    formats = FORMATS
+
+    def new_state(self) -> list:
+        return [0, 0, 0]  # prompts, prompts with text, first line
+
+    def observe(self, state: list, batch: Batch, ctx: Context) -> None:
+        prompts = batch.strings("prompt")
+        present = [p is not None for p in prompts]
+        state[1] += sum(map(bool, prompts))
+        if any(present) and not state[0]:
+            state[2] = batch.lines[present.index(True)]
+        state[0] += sum(present)
+
+    def merge(self, a: list, b: list) -> list:
+        return [a[0] + b[0], a[1] + b[1], a[2] or b[2]]
+
+    def report(self, state: list, ctx: Context) -> Iterator[Diagnostic]:
+        prompts, written, first = state
+        if prompts >= 2 and not written:
+            yield self.diagnostic(ctx, first, f"all {prompts:,} prompts are empty: open-ended generation; the separator rules (FT2xx) do not "
+                                  "apply. If the completions should answer an input, put it in the prompts", pointer="/prompt")
+
+
 @hookimpl
 def ftlint_get_rules() -> list[type[Rule]]:
-    return [MissingKey, WrongType, EmptyCompletion, UnexpectedKey, TooFewExamples, SmallDataset]
+    return [MissingKey, WrongType, EmptyCompletion, UnexpectedKey, ColumnNameVariant, TooFewExamples, SmallDataset, OpenEndedGeneration]

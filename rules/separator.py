@@ -9,7 +9,10 @@ import shlex
 from collections.abc import Iterator
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
-from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
+from ftlint.affixes import (
+    CommonPrefixRule, inner_candidates, missing_affix, other_affix, prefix_fix, shared_prefix, shell_quote,
+    value_column,
+)
 from ftlint.text import escape_controls, show
 
 FORMATS = frozenset({"prompt-completion"})
@@ -217,7 +220,7 @@ class NoSeparator(DatasetRule):
     def observe(self, state: list, batch, ctx) -> None:
         if ctx.conventions.separator is not None:
             return
-        prompts = [p for p in batch.strings("prompt") if p is not None]
+        prompts = [p for p in batch.strings("prompt") if p]  # empty prompts: open-ended generation (FT112), no separator
         state[0] += len(batch.values) - batch.values.count(None)
         state[1] += len(prompts)
         ends, inside = state[2], state[3]
@@ -361,6 +364,55 @@ class StructuredPrompt(Rule):
             )
 
 
+class CommonPromptPrefix(CommonPrefixRule):
+    """Every prompt starts with the same long text.
+
+    ## What it does
+    Reports, once for the file (at its first prompt), a prefix of more than 12 characters that
+    every prompt shares, cut back to its last whitespace (never into a word). Files whose prompts are all the same text
+    are left to the other rules.
+
+    ## Why
+    A fine-tuned model does not need the instruction that names the task, or a few-shot
+    scenario: the guide says to put only the input data in the prompt. A shared prefix is the
+    same tokens paid for in every example, in training and at every request
+    (`openai tools fine_tunes.prepare_data` suggested removing it too).
+
+    ## Example
+    ```
+    {"prompt": "Classify the sentiment of this review: A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Classify the sentiment of this review: Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "A warm, funny film.\\n\\n###\\n\\n", "completion": " positive"}
+    {"prompt": "Dull and far too long.\\n\\n###\\n\\n", "completion": " negative"}
+    ```
+
+    ## Fix
+    Unsafe (it changes every prompt: requests must then leave the prefix out too), and only
+    when the rule is selected by its code or name (`--extend-select FT207`, not by a prefix or
+    ALL) with `--unsafe-fixes`: removes the prefix from the start of every prompt; each changed
+    line goes to `<name>.removed.jsonl`.
+    """
+
+    code = "FT207"
+    name = "common-prompt-prefix"
+    severity = Severity.INFO
+    formats = FORMATS
+    explicit_fix = True  # it rewrites every record: only when the rule is named
+    key = "prompt"
+    MIN_LENGTH = 13  # prepare_data: a prefix longer than 12 characters
+
+    def report(self, state: list, ctx) -> Iterator:
+        prefix = shared_prefix(state)
+        if len(prefix) >= self.MIN_LENGTH:
+            yield prefix_fix(self, ctx, state, "prompt", prefix, "",
+                             f"all {state[0]:,} prompts start with {show(prefix)}: the same tokens in every example and request; "
+                             "a fine-tuned model needs only the input, not the instruction: remove it")
+
+
 @hookimpl
 def ftlint_get_rules() -> list[type[Rule]]:
-    return [SeparatorMissing, SeparatorInconsistent, SeparatorInBody, NoSeparator, PromptTrailingSpace, StructuredPrompt]
+    return [SeparatorMissing, SeparatorInconsistent, SeparatorInBody, NoSeparator, PromptTrailingSpace, StructuredPrompt, CommonPromptPrefix]

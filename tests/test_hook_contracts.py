@@ -173,23 +173,23 @@ INPUT_READERS = """
     import csv, orjson
     from ftlint import hookimpl
 
-    def read_csv(path):
+    def read_psv(path):  # pipe-separated values
         with open(path, newline="", encoding="utf-8") as f:
-            for row_number, row in enumerate(csv.DictReader(f), start=2):  # header: line 1
+            for row_number, row in enumerate(csv.DictReader(f, delimiter="|"), start=2):  # header: line 1
                 yield row_number, orjson.dumps(row)
 
     @hookimpl
     def ftlint_get_input_readers():
-        return {".csv": read_csv}
+        return {".psv": read_psv}
 """
 
 
 def test_input_reader_feeds_every_rule_with_its_lines(install, capsys, tmp_path):
     install(INPUT_READERS)
-    table = tmp_path / "data.csv"
-    table.write_text('prompt,completion\nfine ->, ham END\n"two\nlines ->", ham END\nfine ->,ham END\n', encoding="utf-8")
+    table = tmp_path / "data.psv"
+    table.write_text('prompt|completion\nfine ->| ham END\n"two\nlines ->"| ham END\nfine ->|ham END\n', encoding="utf-8")
     code, out, _ = run(capsys, "check", str(table), "--select", "FT301", "--format", "json")
-    assert code == 1 and '"line": 4' in out  # the third record starts on line 4 of the CSV
+    assert code == 1 and '"line": 4' in out  # the third record starts on line 4 of the table
     assert '"line"' in out and out.count('"code": "FT301"') == 1
     folder = tmp_path  # a directory walk includes the reader's files
     assert run(capsys, "check", str(folder), "--select", "FT301")[0] == 1
@@ -200,16 +200,16 @@ def test_input_reader_feeds_every_rule_with_its_lines(install, capsys, tmp_path)
 
 def test_input_reader_failure_costs_that_file_only(install, capsys, tmp_path, data):
     install(INPUT_READERS)
-    broken = tmp_path / "broken.csv"
-    broken.write_bytes(b"prompt,completion\n\xff\xfe,x\n")
+    broken = tmp_path / "broken.psv"
+    broken.write_bytes(b"prompt|completion\n\xff\xfe|x\n")
     code, _, err = run(capsys, "check", str(broken), str(data))
-    assert code == 2 and "broken.csv" in err and "UnicodeDecodeError" in err
+    assert code == 2 and "broken.psv" in err and "UnicodeDecodeError" in err
 
 
 def test_input_reader_extension_must_be_an_extension(install, capsys, data):
-    install(INPUT_READERS.replace('".csv"', '"csv"'))
+    install(INPUT_READERS.replace('".psv"', '"psv"'))
     code, _, err = run(capsys, "check", str(data))
-    assert code == 2 and "plugin 'acme'" in err and "'csv'" in err
+    assert code == 2 and "plugin 'acme'" in err and "'psv'" in err
 
 
 # --- ftlint_add_commands -------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """`ftlint convert IN --to TARGET [-o OUT]`: rewrite a dataset in another fine-tuning format.
 
 Targets: `chat` (OpenAI chat), `prompt-completion` (the legacy format), `preference` (OpenAI
-DPO). Inputs, recognised record by record: prompt-completion, chat, OpenAI preference, and
+DPO), `jsonl` (the records as they are, one per line: for the inputs an input reader reads,
+CSV, TSV, Excel, JSON and Parquet, and for a `.jsonl` file whose content is one of those).
+Keys that are the API's keys in other case or with spaces (`"Prompt "`, FT105) are renamed
+for every target, unless the record also has the right key. Inputs, recognised record by record: prompt-completion, chat, OpenAI preference, and
 the common shapes of other tools: Alpaca (`instruction`/`input`/`output`), Dolly
 (`instruction`/`context`/`response`), ShareGPT (`conversations` of `from`/`value`), TRL
 preference (`prompt`/`chosen`/`rejected`) and KTO (`prompt`/`completion`/`label`).
@@ -24,17 +27,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
-from ftlint import hookimpl
+from ftlint import api, hookimpl
 from ftlint.conventions import DEFAULT_SEPARATOR, DEFAULT_STOP, infer
-from ftlint.formats import UNKNOWN, detect_format, foreign_shape
+from ftlint.engine import records_as_jsonl
+from ftlint.formats import UNKNOWN, detect_format, foreign_shape, key_variants, sniff
+from ftlint.hookspecs import InputReader
 from ftlint.reader import iter_batches, open_binary, sample_records
 from ftlint.tempfiles import temporary_file
 from ftlint.text import escape_controls, show
 
-TARGETS = ("chat", "prompt-completion", "preference")
+TARGETS = ("chat", "prompt-completion", "preference", "jsonl")
 SHAREGPT_ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "chatgpt": "assistant", "bing": "assistant", "bard": "assistant", "model": "assistant"}
 MAX_LINES_SHOWN = 10  # line numbers listed per reason a record was skipped
+TABLES = (".csv", ".tsv", ".xlsx", ".parquet")  # stripped from the input's name for the output's
 
 
 class Unconvertible(Exception):
@@ -49,6 +55,7 @@ class Report:
     written: int = 0
     skipped: dict[str, list[int]] = field(default_factory=dict)
     dropped: Counter[str] = field(default_factory=Counter)
+    renamed: Counter[str] = field(default_factory=Counter)  # "old to new" -> records
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.setdefault(reason, []).append(line)
@@ -60,6 +67,8 @@ class Report:
             out.append(f"skipped {len(lines):,} record{'s' if len(lines) != 1 else ''} ({reason}): line{'s' if len(lines) != 1 else ''} {shown}")
         for what, n in sorted(self.dropped.items()):
             out.append(f"dropped {what} from {n:,} record{'s' if n != 1 else ''}")
+        for what, n in sorted(self.renamed.items()):
+            out.append(f"renamed key {what} in {n:,} record{'s' if n != 1 else ''} (FT105)")
         return out
 
 
@@ -287,18 +296,45 @@ class Writer:
 # --- The command ---------------------------------------------------------------------------------
 
 def default_output(path: str, target: str) -> str:
-    """`<name>.<target>.jsonl` beside the input (`train.jsonl` -> `train.chat.jsonl`)."""
+    """`<name>.<target>.jsonl` beside the input (`train.jsonl` -> `train.chat.jsonl`); for
+    `jsonl`, `<name>.jsonl` (`data.csv` -> `data.jsonl`; `data.jsonl` -> `data.converted.jsonl`)."""
     name = path
-    for suffix in (".gz", ".jsonl", ".json"):
-        name = name[: -len(suffix)] if name.endswith(suffix) else name
+    for suffix in (".gz", ".jsonl", ".json", *TABLES):
+        name = name[: -len(suffix)] if name.lower().endswith(suffix) else name
+    if target == "jsonl":
+        return f"{name}.jsonl" if not path.lower().endswith((".jsonl", ".jsonl.gz")) else f"{name}.converted.jsonl"
     return f"{name}.{target}.jsonl"
+
+
+CONTENT_READERS = (("the file is TSV", ".tsv"), ("the file is CSV", ".csv"), ("JSON array", ".json"), ("pretty-printed JSON", ".json"))
+
+
+def input_reader(path: str, readers: dict[str, InputReader]) -> InputReader | None:
+    """The reader for a file that is not JSON Lines: by its extension, else (a `.jsonl` file
+    holding a table or a JSON array, FT014) by its content."""
+    read = readers.get(os.path.splitext(path)[1].lower())
+    if read is not None:
+        return read
+    what = sniff(path, path) or ""
+    return next((readers.get(ext) for marker, ext in CONTENT_READERS if marker in what), None)
 
 
 def convert_file(path: str, out_path: str, target: str, system: str | None = None,
                  separator: str | None = None, stop: str | None = None) -> Report:
     """Convert `path` into `out_path` (written whole or not at all); see the module docstring.
     `separator` and `stop` are stripped from legacy inputs (default: inferred) and appended to
-    legacy outputs (default: "\\n\\n###\\n\\n" and " END")."""
+    legacy outputs (default: "\\n\\n###\\n\\n" and " END"). A file an input reader reads is
+    first written as JSON Lines to a temporary file; lines reported are the reader's."""
+    read = input_reader(path, dict(api.registry().input_readers))
+    if read is None:
+        return _convert_jsonl(path, out_path, target, system, separator, stop)
+    with records_as_jsonl(path, read) as (jsonl, lines):
+        report = _convert_jsonl(jsonl, out_path, target, system, separator, stop)
+    report.skipped = {reason: [lines[n - 1] for n in skipped] for reason, skipped in report.skipped.items()}
+    return report
+
+
+def _convert_jsonl(path: str, out_path: str, target: str, system: str | None, separator: str | None, stop: str | None) -> Report:
     # --separator and --stop name what to strip when converting to chat or preference data, and
     # what to append when converting to prompt-completion (then the input's own are inferred)
     given = {"separator": separator, "stop": stop} if target != "prompt-completion" else {}
@@ -320,10 +356,29 @@ def convert_file(path: str, out_path: str, target: str, system: str | None = Non
     return report
 
 
+def _renamed(record: dict[str, Any], report: Report) -> dict[str, Any]:
+    """The record with the API's keys written in other case or with spaces renamed (FT105),
+    in place; a variant is kept as it is when the record also has the right key."""
+    variants = key_variants(record)
+    if not variants:
+        return record
+    renamed = {}
+    for key, value in record.items():
+        right = variants.get(key)
+        if right is not None and right not in record and right not in renamed:
+            report.renamed[f"{show(key, 30)} to {show(right, 30)}"] += 1
+            key = right
+        renamed[key] = value
+    return renamed
+
+
 def _convert(record: dict[str, Any] | None, line: int, reader: Reader, writer: Writer, report: Report) -> dict[str, Any] | None:
     if record is None:
         report.skip(line, "not a JSON object; `ftlint check` says why")
         return None
+    record = _renamed(record, report)
+    if writer.target == "jsonl":
+        return record
     shape = shape_of(record)
     try:
         converted = writer.record(reader.conversation(record, shape), line, report)
@@ -352,8 +407,10 @@ def _run(args: argparse.Namespace) -> int:
     stop = unescape(args.stop) if args.stop is not None else None
     try:
         report = convert_file(args.input, out_path, args.to, args.system, separator, stop)
-    except OSError as error:
-        print(f"ftlint: error: {escape_controls(str(error))}", file=sys.stderr)
+    except (OSError, ValueError) as error:  # ValueError: an input reader's word for a file it cannot read
+        where = getattr(error, "filename", None) or args.input
+        why = getattr(error, "strerror", None) or error
+        print(f"ftlint: error: {escape_controls(f'{where}: {why}')}", file=sys.stderr)
         return EXIT_USAGE
     print(escape_controls(f"{out_path}: wrote {report.written:,} {args.to} record{'s' if report.written != 1 else ''} from {args.input}"), file=sys.stderr)
     for line in report.lines():
@@ -370,10 +427,11 @@ def _handler(args: argparse.Namespace, *_registry: Any) -> int:
 @hookimpl
 def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "convert", help="rewrite a dataset in another format (chat, prompt-completion, preference)",
+        "convert", help="rewrite a dataset in another format (chat, prompt-completion, preference, jsonl)",
         description="Rewrite a dataset in another fine-tuning format and report what the target cannot hold. "
-                    "Inputs: prompt-completion, chat, OpenAI preference, Alpaca, Dolly, ShareGPT, TRL preference, KTO.")
-    parser.add_argument("input", metavar="IN", help="the JSONL file to convert (never overwritten)")
+                    "Inputs: prompt-completion, chat, OpenAI preference, Alpaca, Dolly, ShareGPT, TRL preference, KTO; "
+                    "CSV, TSV, XLSX, JSON and Parquet files (--to jsonl writes their rows as JSON Lines).")
+    parser.add_argument("input", metavar="IN", help="the file to convert: JSONL, or CSV, TSV, XLSX, JSON, Parquet (never overwritten)")
     parser.add_argument("--to", required=True, choices=TARGETS, help="the target format")
     parser.add_argument("-o", "--output", metavar="OUT", help="where to write (default: <name>.<target>.jsonl beside IN)")
     parser.add_argument("--system", metavar="TEXT", help="--to chat: a system message for conversations without one")

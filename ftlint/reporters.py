@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 from urllib.parse import quote
-from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
@@ -290,6 +289,8 @@ def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     testcase with an `<error>`, and usage errors (a path that does not exist) one each in a
     testsuite named `ftlint`. `tests`, `failures` and `errors` count exactly those testcases,
     so a run that exits 0 has no failure and no error. Written as it goes (counted first)."""
+    from xml.sax.saxutils import escape, quoteattr  # imports urllib.request: only when asked for
+
     counts = []  # per file: (testcases, failures, errors)
     for f in result.files:
         failures = sum(1 for d in f.diagnostics if d.severity is Severity.ERROR)
@@ -325,6 +326,8 @@ def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
 
 
 def _junit_error(name: str, message: str, kind: str) -> str:
+    from xml.sax.saxutils import quoteattr
+
     return (f'    <testcase name={name} classname="ftlint">\n'
             f'      <error message={quoteattr(xml_text(message))} type="{kind}"/>\n    </testcase>\n')
 

@@ -175,6 +175,43 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
     return [len(encode(text)) for text in texts]
 
 
+CHARS_PER_TOKEN = 4  # the first guess of `count_tokens_past`: a piece of 4 characters per token still needed
+
+
+def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, int]]:
+    """(tokens, characters counted) of each text, counting no further than needed to pass
+    `limit`: the whole text's tokens (all its characters counted), else those of a prefix, over
+    `limit` (the text has at least as many).
+
+    A text is counted in pieces, each cut before a space that follows a letter or a digit: no
+    piece of the pre-tokenization patterns of r50k, p50k, cl100k or o200k spans such a cut
+    (they never carry a letter or digit run into a space; a space starts the next piece), so
+    the pieces' counts add up to the whole text's. Each piece has CHARS_PER_TOKEN characters
+    per token still needed, then runs on to the next cut; the texts still under the limit are
+    counted together, piece after piece (`count_tokens`).
+    """
+    counts, starts = [0] * len(texts), [0] * len(texts)
+    pending = list(range(len(texts)))
+    while pending:
+        ends = [_cut(texts[i], starts[i] + CHARS_PER_TOKEN * (limit + 1 - counts[i])) for i in pending]
+        found = count_tokens(encoding, [texts[i][starts[i]:end] for i, end in zip(pending, ends)])
+        still = []
+        for i, end, n in zip(pending, ends, found):
+            counts[i], starts[i] = counts[i] + n, end
+            if end < len(texts[i]) and counts[i] <= limit:
+                still.append(i)
+        pending = still
+    return list(zip(counts, starts))
+
+
+def _cut(text: str, at: int) -> int:
+    """The first position from `at` on of a space after a letter or a digit; the text's end if none."""
+    i = text.find(" ", at)
+    while i > 0 and not text[i - 1].isalnum():
+        i = text.find(" ", i + 1)
+    return i if i > 0 else len(text)
+
+
 def numbers_are_single_tokens(encoding: tiktoken.Encoding) -> bool:
     """Whether a number after a space (" 1") is one token: so in r50k_base and p50k_base (the
     legacy guide's models), not in cl100k_base and o200k_base, where the space before a digit

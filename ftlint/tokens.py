@@ -176,22 +176,26 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
 
 
 CHARS_PER_TOKEN = 4  # the first guess of `count_tokens_past`: a piece of 4 characters per token still needed
+_NOT_WHITE_SPACE = str.maketrans(dict.fromkeys("\x1c\x1d\x1e\x1f", "x"))  # str.isspace() says yes, Unicode's White_Space no
 
 
-def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, int]]:
-    """(tokens, characters counted) of each text, counting no further than needed to pass
-    `limit`: the whole text's tokens (all its characters counted), else those of a prefix, over
-    `limit` (the text has at least as many).
+def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, str]]:
+    """(tokens, how) of each text, counting no further than needed to pass `limit`: the whole
+    text's tokens and "" when it has at most `limit` (or was counted whole), else a lower bound
+    over `limit` and how it was counted.
 
-    A text is counted in pieces, each cut before a space that follows a letter or a digit: no
-    piece of the pre-tokenization patterns of r50k, p50k, cl100k or o200k spans such a cut
-    (they never carry a letter or digit run into a space; a space starts the next piece), so
-    the pieces' counts add up to the whole text's. Each piece has CHARS_PER_TOKEN characters
-    per token still needed, then runs on to the next cut; the texts still under the limit are
-    counted together, piece after piece (`count_tokens`).
+    First the words: each pre-tokenization piece of r50k, p50k, cl100k and o200k holds at most
+    one run of characters that are not white space, and each piece is one token at least, so a
+    text has at least as many tokens as words. Then tokens, in pieces of the text cut before a
+    space that follows a letter or a digit: no pre-tokenization piece spans such a cut (none
+    carries a letter or digit run into a space; a space starts the next piece), so the pieces'
+    counts add up to the text's, and a piece's tokens plus the rest's words bound the text's.
+    Each piece has CHARS_PER_TOKEN characters per token still needed, then runs on to the next
+    cut; the texts still undecided are counted together, piece after piece (`count_tokens`).
     """
+    words = [len(text.translate(_NOT_WHITE_SPACE).split()) for text in texts]
     counts, starts = [0] * len(texts), [0] * len(texts)
-    pending = list(range(len(texts)))
+    pending = [i for i, n in enumerate(words) if n <= limit]
     while pending:
         ends = [_cut(texts[i], starts[i] + CHARS_PER_TOKEN * (limit + 1 - counts[i])) for i in pending]
         found = count_tokens(encoding, [texts[i][starts[i]:end] for i, end in zip(pending, ends)])
@@ -201,7 +205,8 @@ def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int)
             if end < len(texts[i]) and counts[i] <= limit:
                 still.append(i)
         pending = still
-    return list(zip(counts, starts))
+    return [(n, "") if start == len(text) else (n, f"counted in its first {start:,} of {len(text):,} characters") if start
+            else (w, f"one per word at least: {w:,} words") for text, n, start, w in zip(texts, counts, starts, words)]
 
 
 def _cut(text: str, at: int) -> int:

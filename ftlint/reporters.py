@@ -187,11 +187,26 @@ def dumps_json(document: Any) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list[Any], convert: Callable[[Any], Any], depth: int) -> None:
+    """`dumps_json(document)` with `items`, each converted, as the list at `key` (which
+    `document` holds as an empty list): the items are converted and written JSON_CHUNK at a
+    time, so a report of a million findings never exists whole as Python dicts and as text at
+    once. `depth`: the indentation level of `key` (the output is the same as one dump)."""
+    head, tail = dumps_json(document).split(f'"{key}": []', 1)
+    out.write(head + f'"{key}": [')
+    indent = "\n" + "  " * depth
+    for start in range(0, len(items), JSON_CHUNK):
+        chunk = dumps_json([convert(item) for item in items[start : start + JSON_CHUNK]])
+        # "[\n  {...},\n  {...}\n]" -> its items, `depth` levels deeper (JSON text has no raw newline in a string)
+        out.write(("," if start else "") + indent + "  " + chunk[len("[\n  ") : -len("\n]")].replace("\n", indent))
+    out.write((indent + "]" if items else "]") + tail + "\n")
+
+
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
-    """One JSON document: version, files, errors, diagnostics, summary. The diagnostics are
-    converted and written JSON_CHUNK at a time, so a report of a million findings never exists
-    whole as Python dicts and as text at once (the output is the same as one dump)."""
-    head = dumps_json({
+    """One JSON document: version, files, errors, diagnostics, summary; the diagnostics
+    streamed (`_write_streamed`)."""
+    diagnostics = result.diagnostics
+    document = {
         "version": opts.version,
         "files": [
             {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
@@ -199,15 +214,10 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
             for f in result.files
         ],
         "errors": result.errors,
-    })
-    out.write(head[: -len("\n}")] + ',\n  "diagnostics": [')
-    diagnostics = result.diagnostics
-    for start in range(0, len(diagnostics), JSON_CHUNK):
-        items = dumps_json([diagnostic_json(d) for d in diagnostics[start : start + JSON_CHUNK]])
-        # "[\n  {...},\n  {...}\n]" -> its items, two spaces deeper (JSON text has no raw newline in a string)
-        out.write(("," if start else "") + "\n  " + items[len("[\n") : -len("\n]")].replace("\n", "\n  "))
-    summary = dumps_json(dict(Counter(d.code for d in diagnostics))).replace("\n", "\n  ")
-    out.write(("\n  ]" if diagnostics else "]") + ',\n  "summary": ' + summary + "\n}\n")
+        "diagnostics": [],
+        "summary": dict(Counter(d.code for d in diagnostics)),
+    }
+    _write_streamed(out, document, "diagnostics", diagnostics, diagnostic_json, 1)
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -237,6 +247,7 @@ def file_uri(path: str) -> str:
 
 
 def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """SARIF 2.1.0: the rules that ran, then one result per finding, streamed (`_write_streamed`)."""
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
     codes = sorted(result.rules)
     rules = [
@@ -250,29 +261,33 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         for code in codes
     ]
     index = {code: i for i, code in enumerate(codes)}
-    results = []
-    for d in result.diagnostics:
-        entry: dict[str, Any] = {
+    uris: dict[str, str] = {}
+
+    def entry(d: Diagnostic) -> dict[str, Any]:
+        path = d.location.path
+        uri = uris.get(path) or uris.setdefault(path, file_uri(path))
+        found: dict[str, Any] = {
             "ruleId": d.code,
             "level": level[d.severity],
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": file_uri(d.location.path)},
+                "artifactLocation": {"uri": uri},
                 "region": {"startLine": d.location.line, "startColumn": d.location.column},
             }}],
         }
         if d.code in index:
-            entry["ruleIndex"] = index[d.code]
+            found["ruleIndex"] = index[d.code]
         if d.fix:
-            entry["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
-        results.append(entry)
+            found["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
+        return found
+
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": "ftlint", "version": opts.version, "informationUri": TOOL_URI, "rules": rules}},
-                  "results": results}],
+                  "results": []}],
     }
-    out.write(dumps_json(sarif) + "\n")
+    _write_streamed(out, sarif, "results", result.diagnostics, entry, 3)
 
 
 def xml_text(text: str) -> str:

@@ -317,14 +317,15 @@ def default_output(sizes: list[int], check_only: bool, peer: bool) -> Path:
     return output
 
 
-def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False) -> list[dict]:
-    """The measurements, in the order each round runs them (`check_only`: the floor and `check`)."""
+def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False, files: list[str] | None = None) -> list[dict]:
+    """The measurements, in the order each round runs them (`check_only`: the floor and `check`;
+    `files`: only these kinds of file)."""
     steps = []
     for n in sizes:
         # openai's prepare_data stops at the first bad line, so it also gets the file without
         # defects; the findings-heavy file's cost per finding is measured against it too
-        for kind in ("generation", "chat", "messy", *(["heavy"] if not check_only else []),
-                     *(["clean"] if peer_openai or not check_only else [])):
+        kinds = ("generation", "chat", "messy", *(["heavy"] if not check_only else []), *(["clean"] if peer_openai or not check_only else []))
+        for kind in (k for k in kinds if not files or k in files):
             path = dataset(kind, n, seed)
             file = str(path)
             rows: list[tuple[str, list[str], dict]] = [
@@ -440,6 +441,7 @@ def main() -> int:
     parser.add_argument("--check-only", action="store_true", help="only the parse floor and ftlint check rows")
     parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; "
                         f"exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
+    parser.add_argument("--file", action="append", choices=sorted(WRITERS), help="only the files of this kind (repeatable)")
     parser.add_argument("--only", action="append", metavar="ROW", help="only the rows with this name (repeatable; the parse floor always runs)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()
@@ -447,7 +449,7 @@ def main() -> int:
         args.records, args.repeat, args.check_only = CI_RECORDS, CI_ROUNDS, True
     sizes = [args.records] + ([args.also] if args.also else [])
     load_before = os.getloadavg()
-    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only)
+    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only, files=args.file)
     if args.only:
         steps = [s for s in steps if s["row"] in args.only or s["row"] == "parse floor"]
     run_all(steps, args.repeat)

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import itertools
 import os
+import re
 import string
 import tempfile
 from dataclasses import dataclass
@@ -176,7 +177,7 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
 
 
 CHARS_PER_TOKEN = 4  # the first guess of `count_tokens_past`: a piece of 4 characters per token still needed
-_NOT_WHITE_SPACE = str.maketrans(dict.fromkeys("\x1c\x1d\x1e\x1f", "x"))  # str.isspace() says yes, Unicode's White_Space no
+_NOT_WHITE_SPACE = re.compile("[\x1c-\x1f]")  # str.isspace() says yes, Unicode's White_Space no
 
 
 def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, str]]:
@@ -193,7 +194,7 @@ def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int)
     Each piece has CHARS_PER_TOKEN characters per token still needed, then runs on to the next
     cut; the texts still undecided are counted together, piece after piece (`count_tokens`).
     """
-    words = [len(text.translate(_NOT_WHITE_SPACE).split()) for text in texts]
+    words = [len(_NOT_WHITE_SPACE.sub("x", text).split() if _NOT_WHITE_SPACE.search(text) else text.split()) for text in texts]
     counts, starts = [0] * len(texts), [0] * len(texts)
     pending = [i for i, n in enumerate(words) if n <= limit]
     while pending:

@@ -27,6 +27,9 @@ JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON rep
 # surrogates, which UTF-8 cannot encode: a file name's bytes that are not UTF-8 (Python's
 # surrogateescape, U+DC80-U+DCFF) or a lone `\ud800` escape in the data.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# How the characters of _JSON_UNSAFE begin in UTF-8 (orjson refuses lone surrogates): a JSON text
+# without these bytes has none of them.
+_JSON_UNSAFE_UTF8 = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
 # What XML 1.0 does not allow in a document at all, not even as a character reference.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -155,18 +158,22 @@ def _value(value: Any) -> Any:
     return value
 
 
+_SEVERITY_NAMES = {s: s.value for s in Severity}  # a dict lookup: an enum's .value is a Python call
+_APPLICABILITY_LABELS = {a: a.label for a in Applicability}
+
+
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     loc = d.location
     return {
         "code": d.code,
         "name": d.name,
-        "severity": d.severity.value,
+        "severity": _SEVERITY_NAMES[d.severity],
         "message": d.message,
         "location": {"path": loc.path, "line": loc.line, "column": loc.column, "pointer": loc.pointer},
         "related": [{"path": r.path, "line": r.line, "column": r.column, "pointer": r.pointer} for r in d.related],
         "fix": None if d.fix is None else {
             "title": d.fix.title,
-            "applicability": d.fix.applicability.label,
+            "applicability": _APPLICABILITY_LABELS[d.fix.applicability],
             "edits": [{"line": e.line, "op": e.op, "pointer": e.pointer, "value": _value(e.value)} for e in d.fix.edits],
         },
     }
@@ -179,10 +186,14 @@ def dumps_json(document: Any) -> str:
     into the byte). orjson, or json for what orjson refuses (lone surrogates, integers beyond
     64 bits, keys that are not strings)."""
     try:
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         text = json.dumps(document, ensure_ascii=False, indent=2)
-    if _JSON_UNSAFE.search(text) is None:  # the usual case: no copy
+    else:
+        text = data.decode()
+        if not any(lead in data for lead in _JSON_UNSAFE_UTF8):  # the usual case, at memchr speed
+            return text
+    if _JSON_UNSAFE.search(text) is None:  # no copy
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
@@ -194,12 +205,14 @@ def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list
     once. `depth`: the indentation level of `key` (the output is the same as one dump)."""
     head, tail = dumps_json(document).split(f'"{key}": []', 1)
     out.write(head + f'"{key}": [')
-    indent = "\n" + "  " * depth
+    end = "\n" + "  " * depth + "]"
     for start in range(0, len(items), JSON_CHUNK):
-        chunk = dumps_json([convert(item) for item in items[start : start + JSON_CHUNK]])
-        # "[\n  {...},\n  {...}\n]" -> its items, `depth` levels deeper (JSON text has no raw newline in a string)
-        out.write(("," if start else "") + indent + "  " + chunk[len("[\n  ") : -len("\n]")].replace("\n", indent))
-    out.write((indent + "]" if items else "]") + tail + "\n")
+        nested: Any = [convert(item) for item in items[start : start + JSON_CHUNK]]
+        for _ in range(depth):  # indented where they go: {"": {"": [...]}} at depth 2
+            nested = {"": nested}
+        chunk = dumps_json(nested)
+        out.write(("," if start else "") + "\n" + chunk[chunk.index("[\n") + 2 : chunk.rindex(end)])
+    out.write((end if items else "]") + tail + "\n")
 
 
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:

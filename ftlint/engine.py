@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import gc
 import gzip
+import multiprocessing
 import os
 import zlib
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Mapping
@@ -328,9 +330,6 @@ class Linter:
             # other way round (even at 1M). Spawn, not fork: forked workers ran 2-3x slower here
             # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
             # the cyclic collector, which would traverse all its live objects once it is done.
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
             with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
                 futures = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
                 scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in futures]

@@ -153,7 +153,60 @@ def write_chat(path: Path, lines: int, seed: int) -> None:
             out.write(orjson.dumps({"messages": [system, *(m for pair in chosen for m in pair)]}) + b"\n")
 
 
-WRITERS = {"generation": write_generation, "chat": write_chat,
+# The messy file: scraped data as it comes. Per line, in this order of chance: an exact duplicate
+# of a recent record, an earlier prompt with another completion, a prompt of 10,000-14,000
+# characters, each format defect (FT0xx), each content defect; else a clean record.
+MESSY_DUPLICATES, MESSY_CONFLICTS, MESSY_LONG = 0.04, 0.03, 0.01
+MESSY_FORMAT, MESSY_CONTENT = 0.015, 0.005  # each defect of DEFECTS whose codes start with FT0, each other one
+MESSY_DEFECTS = [(MESSY_FORMAT if codes[0].startswith("FT0") else MESSY_CONTENT, plant) for codes, plant in DEFECTS
+                 if codes[0] not in ("FT401", "FT601", "FT602")]
+
+
+def write_messy(path: Path, lines: int, seed: int) -> None:
+    """The generation dataset as scraped data is: 7% exact duplicates and conflicting
+    completions, 1.5% of each format defect, 0.5% of each content defect, 1% very long prompts."""
+    g = Generator(seed)
+    chances = [(MESSY_DUPLICATES, DEFECTS[-2][1]), (MESSY_CONFLICTS, DEFECTS[-1][1]),
+               (MESSY_LONG, lambda g, r: _with(r, prompt=g.long_text(g.rng.randrange(10_000, 14_000)) + SEP)), *MESSY_DEFECTS]
+    with open(path, "wb") as out:
+        for _ in range(lines):
+            record, draw = g.record(), g.rng.random()
+            for chance, plant in chances if g.recent else ():
+                if draw < chance:
+                    out.write(plant(g, record) + b"\n")
+                    break
+                draw -= chance
+            else:
+                out.write(orjson.dumps(record) + b"\n")
+                g.recent.append(record)
+
+
+# The findings-heavy file: the clean file's records, each with one to four of these defects (each
+# on about 31% of the records, so the conventions are still inferred), drawn with their own seed.
+HEAVY_DEFECTS: list[Callable[[dict], dict]] = [
+    lambda r: {**r, "completion": r["completion"].lstrip()},  # FT301 no leading space
+    lambda r: {**r, "completion": r["completion"].removesuffix(STOP)},  # FT302 no stop sequence
+    lambda r: {**r, "completion": " Note" + STOP + r["completion"]},  # FT304 stop in the completion
+    lambda r: {**r, "prompt": r["prompt"].removesuffix(SEP)},  # FT201 no separator
+    lambda r: {**r, "prompt": "Context" + SEP + r["prompt"]},  # FT203 separator in the prompt
+    lambda r: {**r, "prompt": "<|endoftext|>" + r["prompt"]},  # FT403 special token text
+    lambda r: {**r, "prompt": "Dear [Customer Name], " + r["prompt"]},  # FT902 placeholder
+    lambda r: {**r, "prompt": "[INST] " + r["prompt"]},  # FT905 chat-template token
+]
+
+
+def write_heavy(path: Path, lines: int, seed: int) -> None:
+    """Every record with one to four findings (the clean file's records, defects added)."""
+    g, pick = Generator(seed), random.Random(seed + 1)
+    with open(path, "wb") as out:
+        for _ in range(lines):
+            record = g.record()
+            for defect in pick.sample(HEAVY_DEFECTS, pick.randint(1, 4)):
+                record = defect(record)
+            out.write(orjson.dumps(record) + b"\n")
+
+
+WRITERS = {"generation": write_generation, "chat": write_chat, "messy": write_messy, "heavy": write_heavy,
            "clean": lambda path, lines, seed: write_generation(path, lines, seed, defects=[])}
 
 
@@ -264,18 +317,24 @@ def default_output(sizes: list[int], check_only: bool, peer: bool) -> Path:
     return output
 
 
-def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False) -> list[dict]:
-    """The measurements, in the order each round runs them (`check_only`: the floor and `check`)."""
+def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False, files: list[str] | None = None) -> list[dict]:
+    """The measurements, in the order each round runs them (`check_only`: the floor and `check`;
+    `files`: only these kinds of file)."""
     steps = []
     for n in sizes:
-        # openai's prepare_data stops at the first bad line, so it also gets the file without defects
-        for kind in ("generation", "chat", *(["clean"] if peer_openai else [])):
+        # openai's prepare_data stops at the first bad line, so it also gets the file without
+        # defects; the findings-heavy file's cost per finding is measured against it too
+        kinds = ("generation", "chat", "messy", *(["heavy"] if not check_only else []), *(["clean"] if peer_openai or not check_only else []))
+        for kind in (k for k in kinds if not files or k in files):
             path = dataset(kind, n, seed)
             file = str(path)
             rows: list[tuple[str, list[str], dict]] = [
                 ("parse floor", [sys.executable, "-c", PARSE_FLOOR, file], {"keep": True}),
                 ("ftlint check", [*FTLINT, "check", file, "--exit-zero", "-q", "--format", "json", "-o", REPORT], {}),
             ]
+            if kind in ("messy", "heavy") and not check_only:
+                rows += [(f"ftlint check --format {fmt}", [*FTLINT, "check", file, "--exit-zero", "-q", "--format", fmt, "-o", REPORT], {})
+                         for fmt in ("text", "sarif")]
             if kind == "generation" and not check_only:
                 rows += [
                     (NEAR_DUPLICATES, [*FTLINT, "check", file, "--extend-select", "FT603,FT611,FT613", "--exit-zero", "-q",
@@ -307,7 +366,7 @@ def run_all(steps: list[dict], repeat: int) -> None:
                     best["status"] = got["status"]
                 if step.get("keep") and got["status"] == "ok":
                     best["output"] = json.loads(Path(out).read_text())
-                if REPORT in step["cmd"] and got["status"] == "ok":
+                if step["row"] in ("ftlint check", NEAR_DUPLICATES) and got["status"] == "ok":  # the JSON reports
                     best["findings"] = dict(sorted(collections.Counter(
                         d["code"] for d in json.loads(Path(report).read_bytes())["diagnostics"]).items()))
         floors = {s["path"]: s["result"]["wall_s"] for s in steps if s["row"] == "parse floor"}
@@ -354,6 +413,17 @@ def growth(steps: list[dict]) -> dict[str, float]:
             for (row, kind), rss in by.items() if len(rss) == 2 and row.startswith("ftlint")}
 
 
+def per_finding(steps: list[dict]) -> dict[str, dict[str, float]]:
+    """What a finding costs, rendering included: each row on the findings-heavy file minus
+    `ftlint check` on the clean file (the same records without the defects), per finding."""
+    clean = {s["records"]: s["result"] for s in steps if s["kind"] == "clean" and s["row"] == "ftlint check"}
+    found = {s["records"]: sum(s["result"].get("findings", {}).values()) for s in steps if s["kind"] == "heavy" and s["row"] == "ftlint check"}
+    return {f"{s['row']} ({s['records']:,} records, {found[s['records']]:,} findings)": {
+                "us": (s["result"]["wall_s"] - clean[s["records"]]["wall_s"]) / found[s["records"]] * 1e6,
+                "bytes": (s["result"]["peak_rss_mb"] - clean[s["records"]]["peak_rss_mb"]) * 2**20 / found[s["records"]]}
+            for s in steps if s["kind"] == "heavy" and s["row"].startswith("ftlint check") and found.get(s["records"]) and s["records"] in clean}
+
+
 def near_duplicate_bytes(steps: list[dict]) -> dict[str, float]:
     """Peak RSS the near-duplicate rules add per record: their row minus `ftlint check`'s."""
     rss = {(s["row"], s["records"]): s["result"]["peak_rss_mb"] * 2**20 for s in steps if s["kind"] == "generation"}
@@ -371,6 +441,7 @@ def main() -> int:
     parser.add_argument("--check-only", action="store_true", help="only the parse floor and ftlint check rows")
     parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; "
                         f"exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
+    parser.add_argument("--file", action="append", choices=sorted(WRITERS), help="only the files of this kind (repeatable)")
     parser.add_argument("--only", action="append", metavar="ROW", help="only the rows with this name (repeatable; the parse floor always runs)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()
@@ -378,7 +449,7 @@ def main() -> int:
         args.records, args.repeat, args.check_only = CI_RECORDS, CI_ROUNDS, True
     sizes = [args.records] + ([args.also] if args.also else [])
     load_before = os.getloadavg()
-    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only)
+    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only, files=args.file)
     if args.only:
         steps = [s for s in steps if s["row"] in args.only or s["row"] == "parse floor"]
     run_all(steps, args.repeat)
@@ -392,6 +463,7 @@ def main() -> int:
                   "command": " ".join(a if "\n" not in a else "<script>" for a in s["cmd"]), **s["result"]} for s in steps],
         "rss_bytes_per_record": growth(steps),
         "near_duplicates_rss_bytes_per_record": near_duplicate_bytes(steps),
+        "per_finding": per_finding(steps),
     }
     output = args.output or default_output(sizes, args.check_only, args.peer_openai is not None)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -401,6 +473,8 @@ def main() -> int:
         print(f"peak RSS growth, {name}: {per_record:,.0f} bytes per record")
     for name, per_record in report["near_duplicates_rss_bytes_per_record"].items():
         print(f"peak RSS added by the near-duplicate rules at {name}: {per_record:,.0f} bytes per record")
+    for name, cost in report["per_finding"].items():
+        print(f"per finding beyond the clean check, {name}: {cost['us']:.1f} us, {cost['bytes']:,.0f} bytes of peak RSS")
     print(f"{report['machine']}\nload average {load_before[0]:.2f} before, {report['load_average']['after'][0]:.2f} after; "
           f"results in {output}")
     if args.ci:

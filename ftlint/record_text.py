@@ -170,8 +170,8 @@ class Field(NamedTuple):
     text: str
 
 
-def _messages(messages: Any, base: str, output_kind: str) -> Iterator[Field]:
-    if type(messages) is not list:
+def _messages(messages: Any, base: str, output_kind: str, only: str | None = None) -> Iterator[Field]:
+    if type(messages) is not list or only not in (None, "input", output_kind):
         return
     for i, message in enumerate(messages):
         if type(message) is not dict:
@@ -179,6 +179,8 @@ def _messages(messages: Any, base: str, output_kind: str) -> Iterator[Field]:
         role = message.get("role")
         role = role if type(role) is str else ""
         kind = output_kind if role == "assistant" else "input"
+        if only is not None and kind != only:
+            continue
         content = message.get("content")
         if type(content) is str:
             yield Field(f"{base}/{i}/content", kind, role, content)
@@ -187,36 +189,38 @@ def _messages(messages: Any, base: str, output_kind: str) -> Iterator[Field]:
                 if type(part) is dict and type(part.get("text")) is str:
                     yield Field(f"{base}/{i}/content/{j}/text", kind, role, part["text"])
         calls = message.get("tool_calls")
-        if type(calls) is list:
+        if only is None and type(calls) is list:
             for k, call in enumerate(calls):
                 function = call.get("function") if type(call) is dict else None
                 if type(function) is dict and type(function.get("arguments")) is str:
                     yield Field(f"{base}/{i}/tool_calls/{k}/function/arguments", "tool-arguments", role, function["arguments"])
 
 
-def fields(record: dict[str, Any] | None, fmt: str | None = None) -> Iterator[Field]:
-    """Every text of a record with its JSON pointer, in every format (see `Field.kind`)."""
+def fields(record: dict[str, Any] | None, fmt: str | None = None, only: str | None = None) -> Iterator[Field]:
+    """Every text of a record with its JSON pointer, in every format (see `Field.kind`); with
+    `only` ("input", "output" or "rejected"), the texts of that kind alone, the others skipped
+    before any pointer is built."""
     if record is None:
         return
     fmt = fmt or detect_format(record)
     if fmt == "prompt-completion":
         for key, kind, role in (("prompt", "input", "user"), ("completion", "output", "assistant")):
-            if type(record.get(key)) is str:
+            if type(record.get(key)) is str and only in (None, kind):
                 yield Field("/" + key, kind, role, record[key])
     elif fmt == "chat":
-        yield from _messages(record.get("messages"), "/messages", "output")
+        yield from _messages(record.get("messages"), "/messages", "output", only)
     elif fmt == "preference":
         given = record.get("input")
         if type(given) is dict:
-            yield from _messages(given.get("messages"), "/input/messages", "input")
-        yield from _messages(record.get("preferred_output"), "/preferred_output", "output")
-        yield from _messages(record.get("non_preferred_output"), "/non_preferred_output", "rejected")
+            yield from _messages(given.get("messages"), "/input/messages", "input", only)
+        yield from _messages(record.get("preferred_output"), "/preferred_output", "output", only)
+        yield from _messages(record.get("non_preferred_output"), "/non_preferred_output", "rejected", only)
         for key, kind, role in (("prompt", "input", "user"), ("chosen", "output", "assistant"), ("rejected", "rejected", "assistant")):
             value = record.get(key)
-            if type(value) is str:
+            if type(value) is str and only in (None, kind):
                 yield Field("/" + key, kind, role, value)
             elif type(value) is list:
-                yield from _messages(value, "/" + key, kind)
+                yield from _messages(value, "/" + key, kind, only)
 
 
 MAX_PREFIXES = 32  # earlier prompts of one conversation remembered per record (the latest ones)

@@ -10,7 +10,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 from urllib.parse import quote
-from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
@@ -28,6 +27,9 @@ JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON rep
 # surrogates, which UTF-8 cannot encode: a file name's bytes that are not UTF-8 (Python's
 # surrogateescape, U+DC80-U+DCFF) or a lone `\ud800` escape in the data.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# How the characters of _JSON_UNSAFE begin in UTF-8 (orjson refuses lone surrogates): a JSON text
+# without these bytes has none of them.
+_JSON_UNSAFE_UTF8 = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
 # What XML 1.0 does not allow in a document at all, not even as a character reference.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -156,18 +158,22 @@ def _value(value: Any) -> Any:
     return value
 
 
+_SEVERITY_NAMES = {s: s.value for s in Severity}  # a dict lookup: an enum's .value is a Python call
+_APPLICABILITY_LABELS = {a: a.label for a in Applicability}
+
+
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     loc = d.location
     return {
         "code": d.code,
         "name": d.name,
-        "severity": d.severity.value,
+        "severity": _SEVERITY_NAMES[d.severity],
         "message": d.message,
         "location": {"path": loc.path, "line": loc.line, "column": loc.column, "pointer": loc.pointer},
         "related": [{"path": r.path, "line": r.line, "column": r.column, "pointer": r.pointer} for r in d.related],
         "fix": None if d.fix is None else {
             "title": d.fix.title,
-            "applicability": d.fix.applicability.label,
+            "applicability": _APPLICABILITY_LABELS[d.fix.applicability],
             "edits": [{"line": e.line, "op": e.op, "pointer": e.pointer, "value": _value(e.value)} for e in d.fix.edits],
         },
     }
@@ -180,19 +186,40 @@ def dumps_json(document: Any) -> str:
     into the byte). orjson, or json for what orjson refuses (lone surrogates, integers beyond
     64 bits, keys that are not strings)."""
     try:
-        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+        data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         text = json.dumps(document, ensure_ascii=False, indent=2)
-    if _JSON_UNSAFE.search(text) is None:  # the usual case: no copy
+    else:
+        text = data.decode()
+        if not any(lead in data for lead in _JSON_UNSAFE_UTF8):  # the usual case, at memchr speed
+            return text
+    if _JSON_UNSAFE.search(text) is None:  # no copy
         return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list[Any], convert: Callable[[Any], Any], depth: int) -> None:
+    """`dumps_json(document)` with `items`, each converted, as the list at `key` (which
+    `document` holds as an empty list): the items are converted and written JSON_CHUNK at a
+    time, so a report of a million findings never exists whole as Python dicts and as text at
+    once. `depth`: the indentation level of `key` (the output is the same as one dump)."""
+    head, tail = dumps_json(document).split(f'"{key}": []', 1)
+    out.write(head + f'"{key}": [')
+    end = "\n" + "  " * depth + "]"
+    for start in range(0, len(items), JSON_CHUNK):
+        nested: Any = [convert(item) for item in items[start : start + JSON_CHUNK]]
+        for _ in range(depth):  # indented where they go: {"": {"": [...]}} at depth 2
+            nested = {"": nested}
+        chunk = dumps_json(nested)
+        out.write(("," if start else "") + "\n" + chunk[chunk.index("[\n") + 2 : chunk.rindex(end)])
+    out.write((end if items else "]") + tail + "\n")
+
+
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
-    """One JSON document: version, files, errors, diagnostics, summary. The diagnostics are
-    converted and written JSON_CHUNK at a time, so a report of a million findings never exists
-    whole as Python dicts and as text at once (the output is the same as one dump)."""
-    head = dumps_json({
+    """One JSON document: version, files, errors, diagnostics, summary; the diagnostics
+    streamed (`_write_streamed`)."""
+    diagnostics = result.diagnostics
+    document = {
         "version": opts.version,
         "files": [
             {"path": f.path, "role": f.role, "records": f.records, "lines": f.lines, "error": f.error,
@@ -200,15 +227,10 @@ def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
             for f in result.files
         ],
         "errors": result.errors,
-    })
-    out.write(head[: -len("\n}")] + ',\n  "diagnostics": [')
-    diagnostics = result.diagnostics
-    for start in range(0, len(diagnostics), JSON_CHUNK):
-        items = dumps_json([diagnostic_json(d) for d in diagnostics[start : start + JSON_CHUNK]])
-        # "[\n  {...},\n  {...}\n]" -> its items, two spaces deeper (JSON text has no raw newline in a string)
-        out.write(("," if start else "") + "\n  " + items[len("[\n") : -len("\n]")].replace("\n", "\n  "))
-    summary = dumps_json(dict(Counter(d.code for d in diagnostics))).replace("\n", "\n  ")
-    out.write(("\n  ]" if diagnostics else "]") + ',\n  "summary": ' + summary + "\n}\n")
+        "diagnostics": [],
+        "summary": dict(Counter(d.code for d in diagnostics)),
+    }
+    _write_streamed(out, document, "diagnostics", diagnostics, diagnostic_json, 1)
 
 
 def _github_escape(text: str, property_value: bool = False) -> str:
@@ -238,6 +260,7 @@ def file_uri(path: str) -> str:
 
 
 def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
+    """SARIF 2.1.0: the rules that ran, then one result per finding, streamed (`_write_streamed`)."""
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
     codes = sorted(result.rules)
     rules = [
@@ -251,29 +274,33 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         for code in codes
     ]
     index = {code: i for i, code in enumerate(codes)}
-    results = []
-    for d in result.diagnostics:
-        entry: dict[str, Any] = {
+    uris: dict[str, str] = {}
+
+    def entry(d: Diagnostic) -> dict[str, Any]:
+        path = d.location.path
+        uri = uris.get(path) or uris.setdefault(path, file_uri(path))
+        found: dict[str, Any] = {
             "ruleId": d.code,
             "level": level[d.severity],
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": file_uri(d.location.path)},
+                "artifactLocation": {"uri": uri},
                 "region": {"startLine": d.location.line, "startColumn": d.location.column},
             }}],
         }
         if d.code in index:
-            entry["ruleIndex"] = index[d.code]
+            found["ruleIndex"] = index[d.code]
         if d.fix:
-            entry["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
-        results.append(entry)
+            found["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
+        return found
+
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{"tool": {"driver": {"name": "ftlint", "version": opts.version, "informationUri": TOOL_URI, "rules": rules}},
-                  "results": results}],
+                  "results": []}],
     }
-    out.write(dumps_json(sarif) + "\n")
+    _write_streamed(out, sarif, "results", result.diagnostics, entry, 3)
 
 
 def xml_text(text: str) -> str:
@@ -290,6 +317,8 @@ def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
     testcase with an `<error>`, and usage errors (a path that does not exist) one each in a
     testsuite named `ftlint`. `tests`, `failures` and `errors` count exactly those testcases,
     so a run that exits 0 has no failure and no error. Written as it goes (counted first)."""
+    from xml.sax.saxutils import escape, quoteattr  # imports urllib.request: only when asked for
+
     counts = []  # per file: (testcases, failures, errors)
     for f in result.files:
         failures = sum(1 for d in f.diagnostics if d.severity is Severity.ERROR)
@@ -325,6 +354,8 @@ def render_junit(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
 
 
 def _junit_error(name: str, message: str, kind: str) -> str:
+    from xml.sax.saxutils import quoteattr
+
     return (f'    <testcase name={name} classname="ftlint">\n'
             f'      <error message={quoteattr(xml_text(message))} type="{kind}"/>\n    </testcase>\n')
 

@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import itertools
 import os
+import re
 import string
 import tempfile
 from dataclasses import dataclass
@@ -173,6 +174,48 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
     """
     encode = encoding.encode_ordinary
     return [len(encode(text)) for text in texts]
+
+
+CHARS_PER_TOKEN = 4  # the first guess of `count_tokens_past`: a piece of 4 characters per token still needed
+_NOT_WHITE_SPACE = re.compile("[\x1c-\x1f]")  # str.isspace() says yes, Unicode's White_Space no
+
+
+def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, str]]:
+    """(tokens, how) of each text, counting no further than needed to pass `limit`: the whole
+    text's tokens and "" when it has at most `limit` (or was counted whole), else a lower bound
+    over `limit` and how it was counted.
+
+    First the words: each pre-tokenization piece of r50k, p50k, cl100k and o200k holds at most
+    one run of characters that are not white space, and each piece is one token at least, so a
+    text has at least as many tokens as words. Then tokens, in pieces of the text cut before a
+    space that follows a letter or a digit: no pre-tokenization piece spans such a cut (none
+    carries a letter or digit run into a space; a space starts the next piece), so the pieces'
+    counts add up to the text's, and a piece's tokens plus the rest's words bound the text's.
+    Each piece has CHARS_PER_TOKEN characters per token still needed, then runs on to the next
+    cut; the texts still undecided are counted together, piece after piece (`count_tokens`).
+    """
+    words = [len(_NOT_WHITE_SPACE.sub("x", text).split() if _NOT_WHITE_SPACE.search(text) else text.split()) for text in texts]
+    counts, starts = [0] * len(texts), [0] * len(texts)
+    pending = [i for i, n in enumerate(words) if n <= limit]
+    while pending:
+        ends = [_cut(texts[i], starts[i] + CHARS_PER_TOKEN * (limit + 1 - counts[i])) for i in pending]
+        found = count_tokens(encoding, [texts[i][starts[i]:end] for i, end in zip(pending, ends)])
+        still = []
+        for i, end, n in zip(pending, ends, found):
+            counts[i], starts[i] = counts[i] + n, end
+            if end < len(texts[i]) and counts[i] <= limit:
+                still.append(i)
+        pending = still
+    return [(n, "") if start == len(text) else (n, f"counted in its first {start:,} of {len(text):,} characters") if start
+            else (w, f"one per word at least: {w:,} words") for text, n, start, w in zip(texts, counts, starts, words)]
+
+
+def _cut(text: str, at: int) -> int:
+    """The first position from `at` on of a space after a letter or a digit; the text's end if none."""
+    i = text.find(" ", at)
+    while i > 0 and not text[i - 1].isalnum():
+        i = text.find(" ", i + 1)
+    return i if i > 0 else len(text)
 
 
 def numbers_are_single_tokens(encoding: tiktoken.Encoding) -> bool:

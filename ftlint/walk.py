@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 
 @dataclass
@@ -25,6 +26,8 @@ def walk(directory: str, is_dataset: Callable[[str], bool], exclude: list[str], 
     """The datasets below `directory`, sorted; `exclude`: gitignore-style patterns relative to
     `base` (the folder of the config file, else the working directory). A pattern or .gitignore
     that matches the named directory itself does not apply: it was named, so it is checked."""
+    import pathspec  # 30 ms to import: only when a directory is walked
+
     top = Path(directory).resolve()
     excluded = pathspec.GitIgnoreSpec.from_lines(exclude)
     if excluded.match_file(_relative(top, base) + "/"):
@@ -58,6 +61,8 @@ def _relative(path: Path, base: str) -> str:
 
 
 def _spec(path: Path) -> pathspec.GitIgnoreSpec:
+    import pathspec
+
     try:
         return pathspec.GitIgnoreSpec.from_lines(path.read_text(encoding="utf-8", errors="replace").splitlines())
     except OSError:

@@ -46,10 +46,6 @@ def candidates(batch: Batch, *patterns: re.Pattern[bytes], table: bytes | None =
     return [i for i in found.tolist() if batch.values[i] is not None]
 
 
-def _outputs(record: dict) -> Iterator[Field]:
-    return (f for f in fields(record) if f.kind == "output")
-
-
 def _set(ctx: Context, line: int, pointer: str, value: str, title: str) -> Fix:
     return Fix(title, (Edit(line, "set", pointer, value),), Applicability.UNSAFE)
 
@@ -104,7 +100,7 @@ class JunkOutput(Rule):
         for i in candidates(batch, *self._SHORT):
             record = batch.values[i]
             assert record is not None
-            for f in _outputs(record):
+            for f in fields(record, only="output"):
                 reason = self._junk(f, stop)
                 if reason:
                     yield self.diagnostic(ctx, batch.lines[i], f"answer is {reason}: the model learns to give it", pointer=f.pointer)
@@ -415,13 +411,17 @@ class ConsecutiveSameRole(Rule):
     name = "consecutive-same-role"
     severity = Severity.WARNING
     formats = frozenset({"chat", "preference"})
-    _PREFILTER = (re.compile(rb'"role"'),)
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in candidates(batch, *self._PREFILTER):
-            record = batch.values[i]
-            assert record is not None
+        # Every conversation has roles: no prefilter on the bytes; equal neighbours are first
+        # looked for among all roles, then confirmed for user and assistant.
+        for i, record in enumerate(batch.values):
+            if record is None:
+                continue
             for base, messages in self._conversations(record):
+                roles = [message.get("role") if type(message) is dict else None for message in messages]
+                if not any(a == b for a, b in zip(roles, roles[1:])):
+                    continue
                 previous = None
                 for k, message in enumerate(messages):
                     role = message.get("role") if type(message) is dict else None

@@ -48,7 +48,10 @@ class TooManyTokens(Rule):
 
     Only records that can exceed the limit are tokenized: a token is at least one byte, so a
     record whose raw line, or whose prompt and completion in UTF-8, take at most `limit`
-    bytes is within the limit without tokenizing it.
+    bytes is within the limit without tokenizing it. A longer one is counted only until it
+    passes the limit (`tokens.count_tokens_past`: a word is one token at least, and a prefix's
+    tokens are the text's first ones): then the message says "at least N tokens" and how they
+    were counted.
 
     ## Why
     OpenAI's legacy fine-tuning guide requires prompt + completion to fit in 2048 tokens
@@ -116,14 +119,14 @@ class TooManyTokens(Rule):
             where.append(i)
         if not texts:
             return
-        counts = tokens.count_tokens(tokens.get_encoding(info.encoding), texts)
+        counts = tokens.count_tokens_past(tokens.get_encoding(info.encoding), texts, limit)
         source = f"max-tokens ({limit:,})" if self.options.max_tokens > 0 else f"the {limit:,}-token limit of {info.name}"
-        for i, n in zip(where, counts):
+        for i, (n, how) in zip(where, counts):
             if n > limit:
+                size = f"at least {n:,} tokens ({info.encoding}, {how})" if how else f"{n:,} tokens ({info.encoding})"
                 yield self.diagnostic(
                     ctx, lines[i],
-                    f"prompt + completion is {n:,} tokens ({info.encoding}), over {source}: "
-                    f"shorten the prompt or split the example",
+                    f"prompt + completion is {size}, over {source}: shorten the prompt or split the example",
                     column=batch.column_of(i, "prompt"), pointer="/prompt",
                 )
 

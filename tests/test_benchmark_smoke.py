@@ -1,6 +1,7 @@
 """The benchmark's data generator (benchmarks/run.py): deterministic, and every planted defect is found."""
 from __future__ import annotations
 
+import collections
 import importlib.util
 import json
 
@@ -12,7 +13,7 @@ spec.loader.exec_module(bench)
 
 
 def test_same_seed_same_bytes(tmp_path):
-    for write in (bench.write_generation, bench.write_chat):
+    for write in (bench.write_generation, bench.write_chat, bench.write_messy, bench.write_heavy):
         a, b, other = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "other.jsonl"
         write(a, 2000, 7)
         write(b, 2000, 7)
@@ -27,6 +28,26 @@ def test_every_planted_defect_is_reported(tmp_path, ftlint):
     assert result.returncode == 0, result.stderr
     found = {d["code"] for d in json.loads(result.stdout)["diagnostics"]}
     assert not bench.PLANTED_CODES - found, f"planted but not reported: {sorted(bench.PLANTED_CODES - found)}"
+
+
+def test_messy_file_has_what_scraped_data_has(tmp_path, ftlint):
+    path = tmp_path / "messy.jsonl"
+    bench.write_messy(path, 4000, 7)
+    result = ftlint("check", str(path), "--format", "json", "--exit-zero")
+    assert result.returncode == 0, result.stderr
+    found = collections.Counter(d["code"] for d in json.loads(result.stdout)["diagnostics"])
+    assert not bench.PLANTED_CODES - set(found), f"planted but not reported: {sorted(bench.PLANTED_CODES - set(found))}"
+    assert 0.05 * 4000 <= found["FT601"] + found["FT602"] <= 0.1 * 4000
+    assert all(0.01 * 4000 <= found[code] <= 0.02 * 4000 for code in ("FT001", "FT003", "FT004", "FT005", "FT007", "FT010"))
+
+
+def test_every_record_of_the_findings_heavy_file_has_one_to_four_findings(tmp_path, ftlint):
+    path = tmp_path / "heavy.jsonl"
+    bench.write_heavy(path, 2000, 7)
+    result = ftlint("check", str(path), "--format", "json", "--exit-zero")
+    assert result.returncode == 0, result.stderr
+    per_line = collections.Counter(d["location"]["line"] for d in json.loads(result.stdout)["diagnostics"])
+    assert len(per_line) == 2000 and set(per_line.values()) <= {1, 2, 3, 4, 5}
 
 
 def test_chat_file_is_clean(tmp_path, ftlint):

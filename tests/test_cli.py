@@ -238,21 +238,29 @@ def test_line_separators_inside_strings_do_not_split_lines(ftlint, tmp_path):
     assert report["files"][0]["lines"] == 2
 
 
-def test_json_report_written_in_chunks_is_one_document(monkeypatch):
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+@pytest.mark.parametrize("folder", ["examples", "empty"])
+def test_json_and_sarif_reports_written_in_chunks_are_one_document(monkeypatch, tmp_path, fmt, folder):
     from ftlint import reporters
     from ftlint.config import Settings
     from ftlint.engine import Linter
     from ftlint.plugins import load_plugins
 
-    result = Linter(load_plugins().rules, Settings()).run([str(Path(__file__).parent.parent / "examples")])
-    assert len(result.diagnostics) > 5
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "clean.jsonl").write_text('{"prompt": "Hi ->", "completion": " Hello END"}\n')
+    where = Path(__file__).parent.parent / "examples" if folder == "examples" else tmp_path / "empty"
+    result = Linter(load_plugins().rules, Settings()).run([str(where)])
+    assert (len(result.diagnostics) > 5) == (folder == "examples")
 
     def render(chunk: int) -> str:
         monkeypatch.setattr(reporters, "JSON_CHUNK", chunk)
         out = io.StringIO()
-        reporters.render_json(result, out, reporters.ReportOptions(version="1"))
+        getattr(reporters, f"render_{fmt}")(result, out, reporters.ReportOptions(version="1"))
         return out.getvalue()
 
     text = render(2)
-    assert text == render(len(result.diagnostics)) == reporters.dumps_json(json.loads(text)) + "\n"
-    assert json.loads(text)["diagnostics"] == [reporters.diagnostic_json(d) for d in result.diagnostics]
+    assert text == render(len(result.diagnostics) + 1) == reporters.dumps_json(json.loads(text)) + "\n"
+    if fmt == "json":
+        assert json.loads(text)["diagnostics"] == [reporters.diagnostic_json(d) for d in result.diagnostics]
+    else:
+        assert [r["ruleId"] for r in json.loads(text)["runs"][0]["results"]] == [d.code for d in result.diagnostics]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,12 @@ def test_message_has_count_and_limit():
     records = [{"prompt": "word " * 3000 + "\n\n###\n\n", "completion": " summary END"}]
     (d,) = TooManyTokens().check(_batch(records), _ctx())
     n = len(tokens.get_encoding("r50k_base").encode_ordinary(records[0]["prompt"] + records[0]["completion"]))
-    assert f"{n:,} tokens" in d.message and "2,048-token limit of davinci" in d.message
+    # counted only until over the limit: a lower bound, said to be one, and true
+    at_least = int(re.search(r"is at least ([\d,]+) tokens \(r50k_base, one per word at least", d.message)[1].replace(",", ""))
+    assert 2048 < at_least <= n and "2,048-token limit of davinci" in d.message
     assert d.location.pointer == "/prompt" and d.location.column == 2
+    (d,) = TooManyTokens(TooManyTokens.Options(max_tokens=3006)).check(_batch(records), _ctx())
+    assert f"is {n:,} tokens (r50k_base)" in d.message  # just over the limit: counted whole
     (d,) = TooManyTokens(TooManyTokens.Options(max_tokens=1000)).check(_batch(records), _ctx())
     assert "max-tokens (1,000)" in d.message
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import random
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import tiktoken.registry
 
 from ftlint import tokens
-from ftlint.tokens import EncodingUnavailable, ModelInfo, count_tokens, get_encoding, resolve_model
+from ftlint.tokens import EncodingUnavailable, ModelInfo, count_tokens, count_tokens_past, get_encoding, resolve_model
 
 ENCODINGS = ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]
 build = get_encoding.__wrapped__  # get_encoding without its per-process cache
@@ -174,3 +175,18 @@ def test_resolve_model_lists_known_models_for_unknown_names(name):
 
 def test_every_model_uses_a_known_encoding():
     assert {encoding for encoding, _, _ in tokens.MODELS.values()} <= set(ENCODINGS)
+
+
+@pytest.mark.parametrize("encoding", ["r50k_base", "cl100k_base", "o200k_base"])
+@pytest.mark.parametrize("limit", [5, 30, 300, 5000])
+def test_count_tokens_past_exact_or_a_lower_bound_over_the_limit(encoding, limit):
+    enc = get_encoding(encoding)
+    words = ["The", "cat's", "12345", "naïve", "東京", "👍👍", "--", "\n\n", "  ", "x.y", "\t", "END", "\u00a0", "\x1c-", "a\u3000b"]
+    rng = random.Random(limit)
+    texts = ["".join(rng.choice(words) + rng.choice([" ", "", "  ", "\n"]) for _ in range(rng.randrange(0, 400))) for _ in range(200)]
+    for text, (n, how) in zip(texts, count_tokens_past(enc, texts, limit)):
+        whole = len(enc.encode_ordinary(text))
+        if not how:
+            assert n == whole  # the pieces' counts add up to the whole text's
+        else:
+            assert limit < n <= whole, how

@@ -214,6 +214,7 @@ class Linter:
         self.rules: list[Rule] = [rule_classes[c](rule_options(rule_classes[c], settings)) for c in codes]
         self.rule_classes = {c: rule_classes[c] for c in codes}
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
+        self.one_dataset = False  # the training files are one dataset (and the validation files another), not one each
 
     def __getstate__(self) -> dict[str, Any]:
         """What a parallel worker gets: no progress bar (it stays here) and no input readers (a
@@ -221,10 +222,19 @@ class Linter:
         return {**self.__dict__, "progress": None, "input_readers": {}}
 
     def run(
-        self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
+        self, paths: list[str], validation: str | list[str] | None = None, stdin_filename: str | None = None,
         displays: dict[str, str] | None = None,
     ) -> RunResult:
-        """Lint files; `displays` maps a path read to the name reported (used by --fix on copies)."""
+        """Lint files; `displays` maps a path read to the name reported (used by --fix on copies).
+        Several validation files need `one_dataset`."""
+        validations = [validation] if isinstance(validation, str) else list(validation or [])
+        if self.one_dataset:
+            from ftlint.datasets import run_locally
+
+            return run_locally(self, paths, validations, displays or {})
+        if len(validations) > 1:
+            return RunResult([], self.rule_classes, ["several --validation files make one dataset only with --one-dataset"])
+        validation = validations[0] if validations else None
         displays = dict(displays or {})
         if stdin_filename:
             displays["-"] = stdin_filename
@@ -250,12 +260,17 @@ class Linter:
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
                 ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
-                for rule in self._reporting(self._dataset_rules(ctx), valid_result.formats):
-                    valid_result.diagnostics.extend(
-                        self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)
-                    )
+                valid_result.diagnostics.extend(self.pair_findings(ctx, states, valid_states, valid_result.formats))
                 self._finish(valid_result)
         return result
+
+    def pair_findings(self, ctx: Context, train: dict[str, Any], validation: dict[str, Any], judged: dict[str, int]) -> list[Diagnostic]:
+        """The dataset rules' findings across a training set and its validation set (`ctx`: the
+        validation set's)."""
+        found: list[Diagnostic] = []
+        for rule in self._reporting(self._dataset_rules(ctx), judged):
+            found.extend(self._guarded(rule, 1, ctx, rule.report_pair, train[rule.code], validation[rule.code], ctx))
+        return found
 
     def _context(self, display: str, conventions: Conventions, role: str, paired: bool) -> Context:
         return Context(display, conventions, model=self.settings.model, role=role, paired=paired)
@@ -315,37 +330,44 @@ class Linter:
         else:
             # This process scans the first range (it needs no line count) while workers count
             # the lines before theirs and scan them; measured at 5M records, 4% faster than the
-            # other way round (even at 1M). Spawn, not fork: forked workers ran 2-3x slower here
-            # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
-            # the cyclic collector, which would traverse all its live objects once it is done.
-            with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
+            # other way round (even at 1M).
+            with worker_pool(len(ranges) - 1) as pool:
                 futures = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
                 scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in futures]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
-        result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
-        result.formats = dict(scan.judged)
-        diagnostics = result.diagnostics
-        diagnostics.extend(scan.diagnostics)
-        if scan.content_lines == 0 and not result.error:
-            empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
-            self._check_batch(empty, {}, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
-        if not self.settings.format:
-            diagnostics.extend(self._format_findings(result, scan, display))
-        for rule in self._reporting(self._dataset_rules(ctx), result.formats):
-            if rule.code not in scan.broken:
-                diagnostics.extend(self._guarded(rule, 1, ctx, rule.report, scan.states[rule.code], ctx))
+        self.file_findings(result, scan, ctx, scan.states, scan.broken)
+        result.diagnostics.extend(self.dataset_findings(ctx, scan.states, scan.broken, result.formats))
         self._finish(result)
         return result, scan.states
+
+    def file_findings(self, result: FileResult, scan: _Scan, ctx: Context, states: dict[str, Any], broken: set[str]) -> None:
+        """What a file's scan says of the file: its counts, its findings, an empty file (FT011,
+        shown to every rule with the dataset's `states`), its formats (FT013, FT015)."""
+        result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
+        result.formats = dict(scan.judged)
+        result.diagnostics.extend(scan.diagnostics)
+        if scan.content_lines == 0 and not result.error:
+            empty = Batch(result.path, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
+            self._check_batch(empty, {}, ctx, self._active(ctx), states, broken, result.diagnostics)
+        if not self.settings.format:
+            result.diagnostics.extend(self._format_findings(result, scan, result.path))
+
+    def dataset_findings(self, ctx: Context, states: dict[str, Any], broken: set[str], judged: dict[str, int]) -> list[Diagnostic]:
+        """The dataset rules' reports (those that saw records of their formats, and did not crash)."""
+        found: list[Diagnostic] = []
+        for rule in self._reporting(self._dataset_rules(ctx), judged):
+            if rule.code not in broken:
+                found.extend(self._guarded(rule, 1, ctx, rule.report, states[rule.code], ctx))
+        return found
 
     def _format_findings(self, result: FileResult, scan: _Scan, display: str) -> list[Diagnostic]:
         """FT015 for records in no accepted format that were not checked in the file's format,
         FT013 for a file of several formats; the file's format becomes the majority's."""
         known = {f: scan.formats[f] for f in FORMATS if scan.formats[f]}
         unknown = scan.formats[UNKNOWN]
-        if known and sum(known.values()) >= unknown:
-            result.conventions.format = max(known, key=known.__getitem__)
+        result.conventions.format = majority_format(scan.formats) or result.conventions.format
         found: list[Diagnostic] = []
         if unknown and sum(scan.judged.values()) < sum(known.values()) + unknown:
             lines = scan.format_lines[UNKNOWN]
@@ -394,15 +416,15 @@ class Linter:
         result.diagnostics[:] = [_relocated(d, lines) for d in result.diagnostics]
         return result, states
 
-    def _scan(self, path: str, ctx: Context, start: int, end: int) -> _Scan:
+    def _scan(self, path: str, ctx: Context, start: int, end: int, base: int = 0) -> _Scan:
         """Run record rules and observe dataset rules over bytes [start, end) (end -1: all),
-        each rule on the records of its formats."""
+        each rule on the records of its formats; line n of the file is numbered base + n."""
         active = self._active(ctx)
         forced = self.settings.format
         fallback = ctx.conventions.format if ctx.conventions.format in FORMATS else None
         scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx)})
         try:
-            line = 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
+            line = base + 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
             stream = open_binary(path) if end < 0 else RangeReader(path, start, end)
             with stream, collector_paused():
                 for raws, block in iter_blocks(stream, self.settings.max_line_bytes):
@@ -455,6 +477,13 @@ class Linter:
         result.diagnostics.sort(key=Diagnostic.sort_key)
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for scans. Spawn, not fork: forked workers ran 2-3x slower here (copy-on-write
+    of the parent's heap). A worker lives for one scan, so it never runs the cyclic collector,
+    which would traverse all its live objects once it is done."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable)
+
+
 def _line_count(path: str) -> int:
     """The number of lines of a file (a last line without a newline counts)."""
     lines, last = 0, b"\n"
@@ -463,6 +492,12 @@ def _line_count(path: str) -> int:
             lines += block.count(b"\n")
             last = block[-1:]
     return lines + (last != b"\n")
+
+
+def majority_format(formats: Counter[str]) -> str | None:
+    """The format of most records, when records in known formats are at least half of them."""
+    known = {f: formats[f] for f in FORMATS if formats[f]}
+    return max(known, key=known.__getitem__) if known and sum(known.values()) >= formats[UNKNOWN] else None
 
 
 def _lines(lines: list[int], count: int) -> str:

@@ -225,7 +225,7 @@ class CutOffOutput(DatasetRule):
         cut = list(map(str.removesuffix, answers, repeat(ctx.conventions.stop or ""))) if ctx.conventions.stop else answers
         last = list(map(itemgetter(slice(-1, None)), map(str.rstrip, cut)))
         open_ended = map(or_, map(str.isalnum, last), map(eq, last, repeat(",")))
-        state.lines.append(np.array(batch.lines, np.uint32)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.uint32))
+        state.lines.append(np.array(batch.lines, np.int64)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.int64))
         state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
         state.finished.append(~np.fromiter(open_ended, bool, len(cut)))
 

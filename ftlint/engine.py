@@ -10,7 +10,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Mapping, Sequence
 
 from ftlint import conventions as conv_mod
 from ftlint import tempfiles
@@ -222,7 +222,7 @@ class Linter:
         return {**self.__dict__, "progress": None, "input_readers": {}}
 
     def run(
-        self, paths: list[str], validation: str | list[str] | None = None, stdin_filename: str | None = None,
+        self, paths: list[str], validation: str | Sequence[str] | None = None, stdin_filename: str | None = None,
         displays: dict[str, str] | None = None,
     ) -> RunResult:
         """Lint files; `displays` maps a path read to the name reported (used by --fix on copies).

@@ -293,13 +293,16 @@ def ftlint_get_engines() -> Mapping[str, Engine]:
 
     Example::
 
-        from ftlint import api, hookimpl
+        import sys
+        from ftlint import hookimpl
 
         class Serial:
             def add_options(self, parser):
                 parser.add_argument("--serial-note", help="printed before the run")
 
             def run(self, plan, args):
+                if args.serial_note:
+                    print(args.serial_note, file=sys.stderr)
                 plan = plan(args.paths, args.validation or [])
                 surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
                 merged = []

@@ -92,6 +92,7 @@ def run_plan(client: Client, plan: api.Plan) -> RunResult:
     scans = [client.map(_scan, [shipped] * len(parts), parts, pure=False) for parts in groups]
     merged = [_tree(client, shipped, futures) for futures in scans]
     _show_progress([f for futures in scans for f in futures])
+    del scans  # each partial is released once merged
     done = client.gather([f for f in merged if f is not None])
     return plan.finish([None if f is None else done.pop(0) for f in merged])
 

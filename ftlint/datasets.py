@@ -139,7 +139,8 @@ class Plan:
             not_jsonl = sniff(local, display)
             if not_jsonl:
                 return Survey(not_jsonl=not_jsonl, lines=_line_count(local))
-            return Survey(sample_records(local, self.linter.settings.max_line_bytes), None if is_gzip(local) else os.path.getsize(local))
+            files = len(next(d for d in self.datasets if k in d))
+            return Survey(sample_records(local, self.linter.settings.max_line_bytes, files), None if is_gzip(local) else os.path.getsize(local))
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             return Survey(error=_describe(display, error))
 

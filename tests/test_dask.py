@@ -10,8 +10,13 @@ only, runs with them.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import struct
 import subprocess
+import termios
 import sys
 import textwrap
 from pathlib import Path
@@ -201,6 +206,34 @@ def test_fix_writes_fixed_shards_and_removed_lines_to_the_shard_output(cluster, 
     assert not (fixed / "train-00.jsonl").read_bytes().startswith(b"\xef\xbb\xbf")  # FT007's BOM stripped
     assert f"{fixed / 'train-02.jsonl'}: fixed 1 (FT601" in out and "FT601" not in err
     assert code == 1 and "FT001" in out  # what no fix can mend stays
+
+
+def on_a_terminal(command: list[str]) -> str:
+    """What a command writes to a terminal (a pseudo-terminal 120 columns wide)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(command[0], command)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode("utf-8", "replace")
+
+
+def test_progress_of_partitions_on_a_terminal(cluster, shards, capsys):
+    train, _ = shards
+    shown = on_a_terminal([sys.executable, "-m", "ftlint", "check", "--isolated", *train, "--one-dataset", "-q", "-o", os.devnull,
+                           "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    assert all(f"| {done}/4 [" in shown for done in range(5))  # each partition as it completes
+    _, _, err = check(capsys, *train, "--one-dataset", "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    assert "partitions" not in err  # not on a pipe
 
 
 def test_without_dask_a_one_line_error(monkeypatch, capsys, shards):

@@ -110,7 +110,7 @@ def _show_progress(futures: list[Future]) -> None:
         return
     from tqdm import tqdm
 
-    with tqdm(total=len(futures), desc="ftlint: partitions", unit="part", file=sys.stderr, leave=False) as bar:
+    with tqdm(total=len(futures), desc="ftlint: partitions", unit="part", file=sys.stderr, leave=False, mininterval=0) as bar:
         for _ in as_completed(futures):
             bar.update(1)
 

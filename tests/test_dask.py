@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import struct
 import subprocess
 import termios
@@ -158,6 +159,9 @@ def test_local_one_dataset_finds_cross_shard_duplicates_that_per_file_runs_canno
     assert f"exact duplicate of line {train[0]}:8 " in duplicate["message"]
     assert (duplicate["related"][0]["path"], duplicate["related"][0]["line"]) == (train[0], 8)
     assert [d for d in json.loads(each)["diagnostics"] if d["code"] >= "FT6"] == []
+    through_api = api.check(train, one_dataset=True, select=["FT601", "FT602"])
+    assert {(d.code, d.location.path, d.location.line) for d in through_api.diagnostics if d.code >= "FT6"} == {
+        ("FT601", train[2], 7), ("FT602", train[3], 8)}
 
 
 def test_dask_runs_each_file_as_its_own_dataset_without_one_dataset(cluster, shards, capsys):
@@ -227,10 +231,11 @@ def on_a_terminal(command: list[str]) -> str:
     return out.decode("utf-8", "replace")
 
 
-def test_progress_of_partitions_on_a_terminal(cluster, shards, capsys):
+def test_a_local_cluster_its_dashboard_and_progress_on_a_terminal(cluster, shards, capsys):
     train, _ = shards
-    shown = on_a_terminal([sys.executable, "-m", "ftlint", "check", "--isolated", *train, "--one-dataset", "-q", "-o", os.devnull,
-                           "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    shown = on_a_terminal([sys.executable, "-m", "ftlint", "check", "--isolated", *train, "--one-dataset", "-q", "-o", os.devnull, "--engine", "dask"])
+    workers = len(os.sched_getaffinity(0))
+    assert re.search(rf"ftlint: started a local Dask cluster of {workers} workers?; dashboard: http://127\.0\.0\.1:\d+/status", shown)
     assert all(f"| {done}/4 [" in shown for done in range(5))  # each partition as it completes
     _, _, err = check(capsys, *train, "--one-dataset", "--engine", "dask", "--scheduler", cluster.scheduler_address)
     assert "partitions" not in err  # not on a pipe

@@ -190,11 +190,12 @@ class Plan:
         result = RunResult([], linter.rule_classes, list(self.errors), linter.selection.opt_in_skipped, linter.settings.model, list(self.notes))
         results = {k: FileResult(self.displays[k], self.roles[k], conventions=copy.copy(self.conventions[d]))
                    for d, files in enumerate(self.datasets) for k in files}
-        states: list[dict[str, Any] | None] = []
         judged: list[Counter[str]] = []
+        firsts: list[int | None] = []  # each dataset's first file scanned: its dataset-level findings go there
         for d, files in enumerate(self.datasets):
             partial = merged[d]
             scans = dict(partial.scans) if partial is not None else {}
+            firsts.append(next((k for k in files if k in scans), None))
             seen: Counter[str] = Counter()
             formats: Counter[str] = Counter()
             for k in files:
@@ -210,18 +211,18 @@ class Plan:
                     f.diagnostics[:] = map(self._placed, f.diagnostics)
                     seen.update(scan.judged)
                     formats.update(scan.formats)
-            states.append(partial.states if partial is not None else None)
             judged.append(seen)
-            if partial is None:
+            first = firsts[-1]
+            if partial is None or first is None:
                 continue
             if not linter.settings.format:
                 self.conventions[d].format = majority_format(formats) or self.conventions[d].format
-            first = next(k for k in files if k in scans)
             found = linter.dataset_findings(self.context(d, first), partial.states, partial.broken, dict(seen))
             self._place(found, results, first)
-        if self.paired and len(self.datasets) == 2 and None not in states and not any(results[k].error for k in self.datasets[1]):
-            first = next(k for k in self.datasets[1] if k in dict(merged[1].scans))  # type: ignore[union-attr]
-            found = linter.pair_findings(self.context(1, first), states[0], states[1], dict(judged[1]))  # type: ignore[arg-type]
+        train, validation = merged[0], merged[-1]
+        first = firsts[-1]
+        if self.paired and len(self.datasets) == 2 and train is not None and validation is not None and first is not None and not any(results[k].error for k in self.datasets[1]):
+            found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]))
             self._place(found, results, first)
         for k in range(len(self.files)):
             linter._finish(results[k])
@@ -271,8 +272,9 @@ class Plan:
 
 
 def run_locally(linter: Linter, paths: list[str], validation: list[str], displays: dict[str, str]) -> RunResult:
-    """`Linter.run` with `one_dataset`: the plan's steps in this process, parts after the first
-    in `linter.jobs` - 1 worker processes."""
+    """`Linter.run` with `one_dataset`: the plan's steps in this process, and when there are
+    PARALLEL_MIN_BYTES to read (or compressed files), parts after the first in `linter.jobs` - 1
+    worker processes."""
     try:
         plan = Plan.build(linter, paths, validation, True, displays)
     except EngineError as error:
@@ -280,7 +282,7 @@ def run_locally(linter: Linter, paths: list[str], validation: list[str], display
     surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
     groups = plan.partitions(surveys, linter.jobs)
     parts = [part for group in groups for part in group]
-    if linter.jobs > 1 and len(parts) > 1:
+    if linter.jobs > 1 and len(parts) > 1 and sum(s.size or PARALLEL_MIN_BYTES for s in surveys) >= PARALLEL_MIN_BYTES:
         with worker_pool(min(linter.jobs - 1, len(parts) - 1)) as pool:
             futures = [pool.submit(plan.scan, part, plan.files[part.file]) for part in parts[1:]]
             partials = [plan.scan(parts[0], plan.files[parts[0].file])] + [f.result() for f in futures]

@@ -33,14 +33,14 @@ from ftlint.diagnostics import Diagnostic, Location
 from ftlint.engine import (
     PARALLEL_MIN_BYTES, FileResult, Linter, RunResult, _describe, _line_count, _Scan, expand_paths, majority_format, worker_pool,
 )
-if TYPE_CHECKING:
-    import argparse
-
 from ftlint.files import is_gzip, partition
 from ftlint.formats import sniff
 from ftlint.rule import LINE_STRIDE, Context
 from ftlint.sampling import sample_records
 from ftlint.sources import is_stream
+
+if TYPE_CHECKING:
+    import argparse
 
 
 @dataclass

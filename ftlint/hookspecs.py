@@ -17,9 +17,9 @@ silently missing.
 
 Hooks, in the order a run calls them: ``ftlint_addhooks`` (while loading),
 ``ftlint_get_rules``, ``ftlint_get_reporters``, ``ftlint_get_input_readers``,
-``ftlint_get_submit_backends``, ``ftlint_get_engines`` (after loading), ``ftlint_add_commands`` (building the command
-line), then for each ``check``: ``ftlint_run_finished`` and ``ftlint_gate`` (after fixes,
-before the report).
+``ftlint_get_submit_backends``, ``ftlint_get_engines`` (after loading), ``ftlint_add_commands``
+(building the command line), then for each ``check``: ``ftlint_run_finished`` and
+``ftlint_gate`` (after fixes, before the report).
 """
 from __future__ import annotations
 

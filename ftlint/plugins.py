@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from ftlint import hookspecs
+from ftlint.datasets import Engine
 from ftlint.engine_rules import ENGINE_RULES, OWNER
 from ftlint.hookspecs import InputReader, Reporter
 from ftlint.rule import Rule
 
 if TYPE_CHECKING:
     from ftlint.backends import BackendFactory
-    from ftlint.datasets import Engine
     from ftlint.engine import RunResult
 
 GROUP = "ftlint"
@@ -212,8 +212,8 @@ def _collect(registry: Registry) -> None:
     registry.engine_owners["local"] = BUILTIN_DISTRIBUTION
     for impl in hook.ftlint_get_engines.get_hookimpls():
         for name, engine in dict(_call(impl) or {}).items():
-            if not (callable(getattr(engine, "run", None)) and callable(getattr(engine, "add_options", None))):
-                raise PluginError(f"plugin {impl.plugin_name!r}: engine {name!r} is {engine!r}, which lacks run and add_options")
+            if not isinstance(engine, Engine):
+                raise PluginError(f"plugin {impl.plugin_name!r}: engine {name!r} is {engine!r}, not an ftlint.api.Engine (run and add_options)")
             if name in registry.engine_owners:
                 raise PluginError(f"engine {name!r} is defined by both plugin {registry.engine_owners[name]!r} and plugin {impl.plugin_name!r}")
             registry.engines[name] = engine

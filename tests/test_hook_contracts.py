@@ -394,3 +394,9 @@ def test_engine_named_local_is_refused(install, capsys, data):
     install(ENGINES.replace('"serial"', '"local"'))
     code, _, err = run(capsys, "check", str(data))
     assert code == 2 and "engine 'local' is defined by both plugin 'ftlint' and plugin 'acme'" in err
+
+
+def test_engine_without_run_is_refused(install, capsys, data):
+    install("from ftlint import hookimpl\n\n@hookimpl\ndef ftlint_get_engines():\n    return {'broken': object()}\n")
+    code, _, err = run(capsys, "check", str(data))
+    assert code == 2 and "plugin 'acme': engine 'broken'" in err and "not an ftlint.api.Engine" in err

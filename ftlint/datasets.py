@@ -145,12 +145,14 @@ class Plan:
             return Survey(error=_describe(display, error))
 
     def partitions(self, surveys: list[Survey], splits: int = 1) -> list[list[Part]]:
-        """Infer each dataset's conventions; the parts to scan, per dataset. A plain local file
-        of PARALLEL_MIN_BYTES or more is split into `splits` byte ranges."""
+        """Infer each dataset's conventions; the parts to scan, per dataset. With fewer files
+        than `splits` (the workers), a plain local file of PARALLEL_MIN_BYTES or more is split
+        into `splits` byte ranges (a range's worker counts the lines before it)."""
         settings = self.linter.settings.conventions()
         self.conventions = [conv_mod.infer([r for k in files for r in surveys[k].sample], settings) for files in self.datasets]
         self.surveys = [replace(s, sample=[]) for s in surveys]
         parts = []
+        splits = splits if len(self.files) < splits else 1
         for d, files in enumerate(self.datasets):
             mine = []
             for k in files:
@@ -272,9 +274,9 @@ class Plan:
 
 
 def run_locally(linter: Linter, paths: list[str], validation: list[str], displays: dict[str, str]) -> RunResult:
-    """`Linter.run` with `one_dataset`: the plan's steps in this process, and when there are
-    PARALLEL_MIN_BYTES to read (or compressed files), parts after the first in `linter.jobs` - 1
-    worker processes."""
+    """`Linter.run` with `one_dataset`: the plan's steps, the scans in `linter.jobs` worker
+    processes when there are PARALLEL_MIN_BYTES to read (or compressed files), each merged here
+    as soon as it and those before it are done."""
     try:
         plan = Plan.build(linter, paths, validation, True, displays)
     except EngineError as error:
@@ -282,16 +284,24 @@ def run_locally(linter: Linter, paths: list[str], validation: list[str], display
     surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
     groups = plan.partitions(surveys, linter.jobs)
     parts = [part for group in groups for part in group]
-    if linter.jobs > 1 and len(parts) > 1 and sum(s.size or PARALLEL_MIN_BYTES for s in surveys) >= PARALLEL_MIN_BYTES:
-        with worker_pool(min(linter.jobs - 1, len(parts) - 1)) as pool:
-            futures = [pool.submit(plan.scan, part, plan.files[part.file]) for part in parts[1:]]
-            partials = [plan.scan(parts[0], plan.files[parts[0].file])] + [f.result() for f in futures]
-    else:
-        partials = [plan.scan(part, plan.files[part.file]) for part in parts]
     merged: list[Partial | None] = [None] * len(groups)
-    for partial in partials:
+
+    def add(partial: Partial) -> None:
         done = merged[partial.dataset]
         merged[partial.dataset] = partial if done is None else plan.merge(done, partial)
+
+    sizes = [s.size for s in surveys]
+    if linter.progress is not None and None not in sizes:
+        linter.progress.total = sum(s or 0 for s in sizes)
+    if linter.jobs > 1 and len(parts) > 1 and sum(s or PARALLEL_MIN_BYTES for s in sizes) >= PARALLEL_MIN_BYTES:
+        with worker_pool(min(linter.jobs, len(parts))) as pool:
+            for part, future in [(part, pool.submit(plan.scan, part, plan.files[part.file])) for part in parts]:
+                add(future.result())
+                if linter.progress is not None:  # the workers' bytes, as each part is done
+                    linter.progress.update((sizes[part.file] or 0 if part.end < 0 else part.end) - part.start)
+    else:
+        for part in parts:
+            add(plan.scan(part, plan.files[part.file]))
     return plan.finish(merged)
 
 

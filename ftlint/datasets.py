@@ -221,11 +221,12 @@ class Plan:
                 self.conventions[d].format = majority_format(formats) or self.conventions[d].format
             found = linter.dataset_findings(self.context(d, first), partial.states, partial.broken, dict(seen))
             self._place(found, results, first)
-        train, validation, first = merged[0], merged[-1], firsts[-1]
-        readable = not any(results[k].error for k in self.datasets[-1])
-        if self.paired and len(self.datasets) == 2 and train is not None and validation is not None and first is not None and readable:
-            found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]))
-            self._place(found, results, first)
+        if self.paired and len(self.datasets) == 2:  # a training set and its validation set
+            train, validation, first = merged[0], merged[1], firsts[1]
+            readable = not any(results[k].error for k in self.datasets[1])
+            if train is not None and validation is not None and first is not None and readable:
+                found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]))
+                self._place(found, results, first)
         for k in range(len(self.files)):
             linter._finish(results[k])
             result.files.append(results[k])

@@ -97,7 +97,7 @@ def other_ending(text: str, *, label_lines: bool = False) -> str | None:
     for pattern in (_SPECIAL_TOKEN, _MARKER_WORD, *((_LABEL_LINE,) if label_lines else ())):
         match = pattern.search(tail)
         if match:
-            return match.group()
+            return str(match.group())
     match = _SYMBOL_RUN.search(tail)
     if match:
         run = match.group()[-MAX_AFFIX:]

@@ -132,7 +132,7 @@ class Batch:
 
 
 def where(flags: Iterable[Any]) -> list[int]:
-    """Indices of the true flags (at C speed, for flags made with `map`)."""
+    """Indices of the true flags."""
     return list(compress(count(), flags))
 
 

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ftlint import __version__, api
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
@@ -18,6 +18,9 @@ from ftlint.plugins import PluginError, Registry
 from ftlint.reader import collector_paused
 from ftlint.reporters import ReportOptions, describe_conventions, dumps_json, render_statistics, render_statistics_json
 from ftlint.text import escape_controls
+
+if TYPE_CHECKING:
+    from ftlint.fixes import FixGuard
 
 EXIT_USAGE = 2
 
@@ -199,7 +202,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         result = _run_engine(args, linter)
         return _report(args, registry, result)
     linter.progress = progress_bar()
-    held = contextlib.nullcontext(None)
+    held: contextlib.AbstractContextManager[FixGuard | None] = contextlib.nullcontext(None)
     if args.fix and not args.diff:
         from ftlint.fixes import guard
 

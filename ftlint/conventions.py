@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from ftlint.formats import detect_format
+from ftlint.formats import UNKNOWN, detect_format
+from ftlint.text import show
 
 MAX_AFFIX = 32  # longest separator or stop sequence considered
 MAX_LOGPROBS = 5  # the completions API returns at most this many logprobs per token
@@ -24,6 +25,7 @@ DEFAULT_SEPARATOR = "\n\n###\n\n"
 DEFAULT_STOP = " END"
 TRAILING_PUNCTUATION = ".,;:!?…。，；：！？"
 _MARKER_WORD = re.compile(r"(?:^|\s)[A-Z]{3,}$")
+_GLUED_MARKER = re.compile(r"[A-Z]{3,}(?![a-z])")  # "END" in "sirEND", not "Ending"
 
 
 @dataclass
@@ -145,11 +147,31 @@ def dominant_suffix(texts: list[str], whole_line: bool = False) -> tuple[str | N
             line = (longer, longer_group)
     if line is not None and len(line[0]) > len(suffix):
         suffix, group = line
-    while suffix and suffix[0].isalnum() and not all(len(t) == len(suffix) or not t[-len(suffix) - 1].isalnum() for t, _ in group):
+    while suffix and suffix[0].isalnum() and not _starts_words(group, suffix):
         suffix = suffix[1:]  # cut back to a word boundary
     if not suffix or not separator_like(suffix):
         return None, 0.0
     return suffix, sum(n for t, n in counts.items() if t.endswith(suffix)) / total
+
+
+def _starts_words(group: list[tuple[str, int]], suffix: str) -> bool:
+    """Whether `suffix` starts a word in every text of `group` (text, count) that ends with it;
+    a marker in capitals in CORE_SHARE of them (":DEND" among "sirEND" and " END" is one
+    glued to an emoticon, not a word "DEND")."""
+    ending = [(t, n) for t, n in group if t.endswith(suffix)]
+    if _GLUED_MARKER.match(suffix) is None:
+        return all(_starts_word(t, suffix) for t, _ in ending)
+    starting = sum(n for t, n in ending if _starts_word(t, suffix))
+    return starting >= CORE_SHARE * sum(n for _, n in ending)
+
+
+def _starts_word(text: str, suffix: str) -> bool:
+    """Whether `suffix`, which `text` ends with, starts a word there: after a character that is
+    not a letter or digit, or as a marker in capitals glued to a word that is not ("sirEND")."""
+    if len(text) == len(suffix):
+        return True
+    before = text[-len(suffix) - 1]
+    return not before.isalnum() or (_GLUED_MARKER.match(suffix) is not None and not before.isupper())
 
 
 def _grown_suffixes(counts: Counter[str], total: int) -> Iterator[tuple[str, list[tuple[str, int]], float]]:
@@ -200,8 +222,7 @@ def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) ->
     if settings.get("task"):
         conv.task, conv.task_source = settings["task"], "config"
     elif completions:
-        distinct = len({c.strip() for c in completions})
-        conv.task = "classification" if distinct < max(len(completions) / 3, 2) and distinct <= 500 else "generation"
+        conv.task = "classification" if _labels(completions) else "generation"
         conv.task_source = "inferred"
     if conv.task == "classification":
         spellings: dict[str, str] = {}  # class -> its most common spelling
@@ -223,6 +244,49 @@ def infer(sampled: Iterable[dict[str, Any] | None], settings: dict[str, Any]) ->
         conv.stop, conv.stop_share = dominant_suffix(completions)
         conv.stop_source = "inferred" if conv.stop else "none"
     return conv
+
+
+def _labels(completions: list[str]) -> bool:
+    """Whether completions look like class labels: few distinct values (under a third of the
+    records, at most 500), most of them repeated. Free-text replies repeat some answers
+    ("Cool!", "Thanks!") but most are said once: when more than half of over ten distinct values
+    occur once, the file is generation, whatever the count."""
+    counts = Counter(c.strip() for c in completions)
+    distinct = len(counts)
+    if distinct >= max(len(completions) / 3, 2) or distinct > 500:
+        return False
+    once = sum(1 for n in counts.values() if n == 1)
+    return distinct <= 10 or once <= distinct / 2
+
+
+def following(own: Conventions, training: Conventions) -> Conventions:
+    """A validation file's conventions: the training file's separator, stop sequence, task and
+    label set, with its own format and sample size."""
+    return replace(training, format=own.format, sampled=own.sampled)
+
+
+def differences(own: Conventions, training: Conventions, sampled: Iterable[dict[str, Any] | None]) -> list[str]:
+    """How a validation file's own conventions (inferred from `sampled`) differ from its
+    training file's, one phrase each: format, separator, stop sequence, class labels."""
+    found = []
+    if own.format != training.format and UNKNOWN not in (own.format, training.format):
+        found.append(f"its records are {own.format}, the training file's {training.format}")
+    for what, mine, theirs in (("separator", own.separator, training.separator), ("stop sequence", own.stop, training.stop)):
+        if mine is not None and mine != theirs:
+            where = "the training file has none" if theirs is None else f"the training file's is {show(theirs)}"
+            found.append(f"its prompts end with the {what} {show(mine)}, {where}" if what == "separator"
+                         else f"its completions end with the {what} {show(mine)}, {where}")
+    if training.task == "classification" and training.classes:
+        spelled = {label_key(c): c for c in training.classes}
+        labels = Counter(r["completion"] for r in sampled if r is not None and type(r.get("completion")) is str)
+        variants = [f"{show(label)} ({n}) where the training file has {show(spelled[label_key(label)])}"
+                    for label, n in labels.most_common() if label not in training.classes and label_key(label) in spelled]
+        unseen = [f"{show(label)} ({n})" for label, n in labels.most_common() if label_key(label) not in spelled]
+        if variants:
+            found.append("labels spelled differently: " + ", ".join(variants[:5]) + (f" and {len(variants) - 5} more" if len(variants) > 5 else ""))
+        if unseen:
+            found.append("labels that are no training class: " + ", ".join(unseen[:5]) + (f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""))
+    return found
 
 
 def _share(texts: list[str], suffix: str) -> float:

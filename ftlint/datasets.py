@@ -102,6 +102,7 @@ class Plan:
         self.names = tuple(self.displays) if any(len(d) > 1 for d in self.datasets) else ()
         self.conventions: list[Conventions] = []  # per dataset (`partitions`)
         self.surveys: list[Survey] = []  # per file, without samples (`partitions`)
+        self.mismatch: list[str] = []  # how the validation set's own conventions differ from the training set's (FT612)
         self.errors: list[str] = []  # of the run: inputs not found
         self.notes: list[str] = []  # what directory walks left out
 
@@ -150,6 +151,10 @@ class Plan:
         into `splits` byte ranges (a range's worker counts the lines before it)."""
         settings = self.linter.settings.conventions()
         self.conventions = [conv_mod.infer([r for k in files for r in surveys[k].sample], settings) for files in self.datasets]
+        if self.paired and len(self.datasets) == 2:  # the validation set is checked with the training set's conventions
+            training, own = self.conventions
+            self.mismatch = conv_mod.differences(own, training, [r for k in self.datasets[1] for r in surveys[k].sample])
+            self.conventions[1] = conv_mod.following(own, training)
         self.surveys = [replace(s, sample=[]) for s in surveys]
         parts = []
         splits = splits if len(self.files) < splits else 1
@@ -223,6 +228,8 @@ class Plan:
             self._place(found, results, first)
         if self.paired and len(self.datasets) == 2:  # a training set and its validation set
             train, validation, first = merged[0], merged[1], firsts[1]
+            if first is not None:
+                results[first].diagnostics += linter.mismatch_finding(results[first].path, self.mismatch)
             readable = not any(results[k].error for k in self.datasets[1])
             if train is not None and validation is not None and first is not None and readable:
                 found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]))

@@ -16,7 +16,7 @@ from ftlint import conventions as conv_mod
 from ftlint import tempfiles
 from ftlint.config import Settings, ignored_for, matches, rule_options, select_rules
 from ftlint.conventions import Conventions
-from ftlint.diagnostics import Diagnostic, Location, Severity, pack, unpack
+from ftlint.diagnostics import Diagnostic, Fix, Location, Severity, pack, unpack
 from ftlint.engine_rules import ENGINE_RULES
 from ftlint.formats import ACCEPTED, FORMATS, UNKNOWN, describe_unknown, foreign_shape, record_formats, sniff, split_by_format
 from ftlint.hookspecs import InputReader
@@ -139,11 +139,11 @@ class _Scan:
     content_lines: int = 0  # lines that are not blank
     last_line: int = 0
     error: str | None = None
-    formats: Counter = field(default_factory=Counter)  # records per detected format, unknown included
+    formats: Counter[str] = field(default_factory=Counter)  # records per detected format, unknown included
     format_lines: dict[str, list[int]] = field(default_factory=dict)  # the first LINES_NAMED lines of each
-    shapes: Counter = field(default_factory=Counter)  # foreign shapes of the unknown records
-    unknown_keys: Counter = field(default_factory=Counter)  # keys of unknown records of no known shape
-    judged: Counter = field(default_factory=Counter)  # records per format they were checked in
+    shapes: Counter[str] = field(default_factory=Counter)  # foreign shapes of the unknown records
+    unknown_keys: Counter[str] = field(default_factory=Counter)  # keys of unknown records of no known shape
+    judged: Counter[str] = field(default_factory=Counter)  # records per format they were checked in
 
     def __getstate__(self) -> dict[str, Any]:
         """A worker sends its scan back with the diagnostics packed (see `diagnostics.pack`)."""
@@ -171,8 +171,7 @@ class _Scan:
 
     def note_formats(self, batch: Batch, formats: list[str | None], parts: dict[str, Batch]) -> None:
         """Count the batch's records per detected format and per format they are checked in."""
-        counts = Counter(formats)
-        counts.pop(None, None)
+        counts = Counter(fmt for fmt in formats if fmt is not None)
         for fmt, n in counts.items():
             self.formats[fmt] += n
             kept = self.format_lines.setdefault(fmt, [])
@@ -256,7 +255,8 @@ class Linter:
             if len(files) != 1:
                 result.errors.append("--validation needs exactly one training file")
                 return result
-            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation", paired=True)
+            training = result.files[0].conventions
+            valid_result, valid_states = self.lint_file(validation, displays.get(validation), role="validation", paired=True, training=training)
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
                 ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
@@ -290,16 +290,18 @@ class Linter:
 
     def lint_file(
         self, path: str, display: str | None = None, role: str = "train", paired: bool = False,
+        training: Conventions | None = None,
     ) -> tuple[FileResult, dict[str, Any] | None]:
         """Lint one file (or "-" for standard input); `paired`: a training file with its
-        validation file, or that validation file. Returns its result and the dataset rules' states."""
+        validation file, or that validation file, which `training` (the training file's
+        conventions) is checked with. Returns its result and the dataset rules' states."""
         display = display or path
         read = self.input_readers.get(Path(path).suffix.lower())
         if read is not None:
-            return self._lint_input(path, read, display, role, paired)
+            return self._lint_input(path, read, display, role, paired, training)
         try:
             with readable_path(path, self.settings.max_stream_bytes) as local:
-                return self._lint_local(local, display, role, paired)
+                return self._lint_local(local, display, role, paired, training)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             return FileResult(display, role, error=_describe(display, error)), None
         except Exception as error:  # noqa: BLE001 - one file's unexpected failure must not cost the others their findings
@@ -309,7 +311,9 @@ class Linter:
             self._finish(result)
             return result, None
 
-    def _lint_local(self, path: str, display: str, role: str, paired: bool) -> tuple[FileResult, dict[str, Any] | None]:
+    def _lint_local(
+        self, path: str, display: str, role: str, paired: bool, training: Conventions | None = None,
+    ) -> tuple[FileResult, dict[str, Any] | None]:
         """`lint_file` on a regular file (a spool for streams)."""
         result = FileResult(display, role)
         try:
@@ -319,11 +323,16 @@ class Linter:
                 result.diagnostics = self._file_finding("FT014", display, 1, f"{not_jsonl}; --fix leaves it alone")
                 self._finish(result)
                 return result, None
-            result.conventions = conv_mod.infer(sample_records(path, self.settings.max_line_bytes), self.settings.conventions())
+            sampled = list(sample_records(path, self.settings.max_line_bytes))
+            result.conventions = conv_mod.infer(sampled, self.settings.conventions())
             ranges = [(0, -1)] if self.jobs < 2 or is_gzip(path) or os.path.getsize(path) < PARALLEL_MIN_BYTES else partition(path, self.jobs)
         except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             result.error = _describe(display, error)
             return result, None
+        mismatch: list[Diagnostic] = []
+        if training is not None:  # a validation file is checked with its training file's conventions
+            mismatch = self.mismatch_finding(display, conv_mod.differences(result.conventions, training, sampled))
+            result.conventions = conv_mod.following(result.conventions, training)
         ctx = self._context(display, result.conventions, role, paired)
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
@@ -338,6 +347,7 @@ class Linter:
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
         self.file_findings(result, scan, ctx, scan.states, scan.broken)
+        result.diagnostics.extend(mismatch)
         result.diagnostics.extend(self.dataset_findings(ctx, scan.states, scan.broken, result.formats))
         self._finish(result)
         return result, scan.states
@@ -347,7 +357,7 @@ class Linter:
         shown to every rule with the dataset's `states`), its formats (FT013, FT015)."""
         result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
         result.formats = dict(scan.judged)
-        result.diagnostics.extend(scan.diagnostics)
+        result.diagnostics.extend(one_per_convention(scan.diagnostics, scan.content_lines, scan.records))
         if scan.content_lines == 0 and not result.error:
             empty = Batch(result.path, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
             self._check_batch(empty, {}, ctx, self._active(ctx), states, broken, result.diagnostics)
@@ -389,6 +399,12 @@ class Linter:
             found += self._file_finding("FT013", display, min(line for _, line in minority), message, related)
         return found
 
+    def mismatch_finding(self, display: str, differences: list[str]) -> list[Diagnostic]:
+        """FT612 when a validation file's own conventions differ from its training file's."""
+        if not differences:
+            return []
+        return self._file_finding("FT612", display, 1, f"the validation file's conventions differ from the training file's: {'; '.join(differences)}")
+
     def _file_finding(self, code: str, display: str, line: int, message: str, related: tuple[Location, ...] = ()) -> list[Diagnostic]:
         """A file-level engine finding, when its code is selected."""
         rule = self.rule_classes.get(code)
@@ -397,7 +413,7 @@ class Linter:
         return [Diagnostic(code, rule.name, rule.severity, message, Location(display, line), None, related)]
 
     def _lint_input(
-        self, path: str, read: InputReader, display: str, role: str, paired: bool,
+        self, path: str, read: InputReader, display: str, role: str, paired: bool, training: Conventions | None,
     ) -> tuple[FileResult, dict[str, Any] | None]:
         """Lint a file an input-reader plugin reads: its records go through a temporary JSONL
         file and the usual path; findings point at the reader's lines and carry no fix (the
@@ -411,7 +427,7 @@ class Linter:
             except Exception as error:  # noqa: BLE001 - a plugin's reader failing costs this file only
                 message = f"{display}: not read by the input reader for {Path(path).suffix.lower()}: {type(error).__name__}: {error}"
                 return FileResult(display, role, error=message), None
-            result, states = self.lint_file(jsonl, display, role, paired)
+            result, states = self.lint_file(jsonl, display, role, paired, training)
         result.lines = lines[-1] if lines else 0
         result.diagnostics[:] = [_relocated(d, lines) for d in result.diagnostics]
         return result, states
@@ -482,6 +498,30 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
     of the parent's heap). A worker lives for one scan, so it never runs the cyclic collector,
     which would traverse all its live objects once it is done."""
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable)
+
+
+def one_per_convention(diagnostics: list[Diagnostic], content_lines: int, records: int) -> list[Diagnostic]:
+    """The file's diagnostics with a convention used throughout reported once, like yamllint's
+    `new-lines`: CRLF on every line (FT010), a blank line after every record (FT005). The one
+    finding carries every line's fix; a file that mixes them keeps its per-line findings."""
+    crlf = [d for d in diagnostics if d.code == "FT010"]
+    blanks = [d for d in diagnostics if d.code == "FT005"]
+    throughout: list[tuple[list[Diagnostic], str, str]] = []
+    if len(crlf) > 1 and len(crlf) >= content_lines:
+        throughout.append((crlf, f"CRLF line endings throughout ({len(crlf):,} lines)", "Use LF line endings"))
+    single = all(d.fix is not None and d.fix.edits[0].span == 1 for d in blanks)
+    if len(blanks) > 1 and single and len(blanks) >= records - 1:
+        throughout.append((blanks, f"a blank line after every record ({len(blanks):,} blank lines)", "Remove the blank lines"))
+    if not throughout:
+        return diagnostics
+    merged = {id(d) for found, _, _ in throughout for d in found}
+    kept = [d for d in diagnostics if id(d) not in merged]
+    for found, message, title in throughout:
+        first = found[0]
+        edits = tuple(edit for d in found if d.fix is not None for edit in d.fix.edits)
+        fix = Fix(title, edits, first.fix.applicability) if first.fix is not None else None
+        kept.append(first._replace(message=message, fix=fix))
+    return kept
 
 
 def _line_count(path: str) -> int:

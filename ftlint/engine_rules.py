@@ -160,7 +160,9 @@ class BlankLine(ReaderRule):
     """The line is empty or only whitespace.
 
     ## What it does
-    Reports blank lines between records (a file's final newline is not a blank line).
+    Reports blank lines between records (a file's final newline is not a blank line): one
+    finding per run of blank lines, or one for the file when a blank line follows every record
+    (a convention, reported once like yamllint's `new-lines`).
 
     ## Why
     Some loaders treat a blank line as an invalid record; none gain anything from it.
@@ -308,7 +310,8 @@ class CrlfLineEnding(ReaderRule):
     """The line ends in CRLF.
 
     ## What it does
-    Reports a carriage return before the newline.
+    Reports a carriage return before the newline: one finding per line in a file that mixes
+    line endings, one for the file when every line ends in CRLF (a convention, reported once).
 
     ## Why
     Harmless to JSON parsers, but a sign of an editor or tool that may also have changed
@@ -476,9 +479,74 @@ class UnknownFormat(Rule):
     severity = Severity.ERROR
 
 
+class PrettyPrintedRecord(ReaderRule):
+    """One record is spread over several lines.
+
+    ## What it does
+    Reports a run of lines that, read together, hold one JSON object: a record pretty-printed
+    by an editor or `json.dumps(indent=2)` in a file of one-line records. One finding for the
+    record, not one reader error per line (a whole file of such records is FT014).
+
+    ## Why
+    JSONL needs one object per line: the API rejects every line of it, and no rule can check
+    the record until it is on one line.
+
+    ## Example
+    ```
+    {
+      "prompt": "Capital of Japan?\\n\\n###\\n\\n",
+      "completion": " Tokyo END"
+    }
+    ```
+
+    ## Use instead
+    ```
+    {"prompt": "Capital of Japan?\\n\\n###\\n\\n", "completion": " Tokyo END"}
+    ```
+
+    ## Fix
+    Join the lines into one, dropping only the whitespace between the JSON tokens (safe: every
+    value stays as written). The record is checked by the other rules once it is on one line.
+    """
+
+    code = "FT016"
+    name = "pretty-printed-record"
+    severity = Severity.ERROR
+
+
+class ValidationConventionMismatch(ReaderRule):
+    """The validation file's own conventions differ from its training file's.
+
+    ## What it does
+    Checks a validation file (`--validation`) with its training file's separator, stop
+    sequence, task and class labels, and reports once, for the file, where the validation
+    file's own conventions differ: another separator or stop sequence, labels spelled another
+    way (`"id"` against `" id"`), labels that are no training class, another format.
+
+    ## Why
+    The validation loss and accuracy measure the model on the training file's conventions; a
+    validation file written another way measures something else. Inferred from its own (often
+    few) records, a validation file would also get conventions of its own, and false findings.
+
+    ## Example
+    Training labels `" positive"`/`" negative"`; validation labels `"positive"`/`"negative"`.
+
+    ## Use instead
+    The training file's spellings, separator and stop sequence in the validation file.
+
+    ## Fix
+    None: the per-record rules (FT301, FT504, FT201, ...) fix what can be fixed, with the
+    training file's conventions.
+    """
+
+    code = "FT612"
+    name = "validation-convention-mismatch"
+    severity = Severity.WARNING
+
+
 ENGINE_RULES: dict[str, type[Rule]] = {rule.code: rule for rule in (
     InternalError, InvalidJson, NotAnObject, ConcatenatedObjects, TrailingCharacters, BlankLine,
     InvalidUtf8, ByteOrderMark, DuplicateKey, NonFiniteNumber, CrlfLineEnding, EmptyFile, LineTooLong,
-    MixedFormats, NotJsonl, UnknownFormat,
+    MixedFormats, NotJsonl, UnknownFormat, PrettyPrintedRecord, ValidationConventionMismatch,
 )}
 OWNER = "engine"  # what `ftlint rules` shows as the plugin of these codes

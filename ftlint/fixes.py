@@ -38,7 +38,7 @@ import tempfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, TextIO
+from typing import Any, Iterable, Iterator, TextIO
 
 import orjson
 
@@ -69,8 +69,8 @@ class _Work:
     copy: str
     max_line_bytes: int
     run_id: str = ""  # digest of the original bytes: marks this content's entries in <name>.removed.jsonl
-    origin: array | None = None  # None: not rewritten yet, line k is original line k
-    fixed: Counter = field(default_factory=Counter)
+    origin: array[int] | None = None  # None: not rewritten yet, line k is original line k
+    fixed: Counter[str] = field(default_factory=Counter)
     aside: dict[int, tuple[int, str, bool]] = field(default_factory=dict)  # original first line -> (last line, rules, a record dropped)
     refused: dict[tuple[int, str], str] = field(default_factory=dict)  # (original line, code) -> why its fix was not applied
     changed: bool = False  # the last round changed the copy
@@ -192,7 +192,7 @@ def _conflicts(edit: Edit, others: list[Edit]) -> bool:
                or edit.pointer.startswith(o.pointer + "/") or o.pointer.startswith(edit.pointer + "/") for o in others)
 
 
-def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array | range, work: _Work) -> list[bytes]:
+def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array[int] | range, work: _Work) -> list[bytes]:
     """The new lines for `raw` (the current lines an edit spans; `origins`: their original line
     numbers). What the edits remove is noted in `work` for <name>.removed.jsonl, what cannot
     be done exactly is refused (noted with the reason)."""
@@ -234,7 +234,7 @@ def _changed(work: _Work, raw: bytes, new_lines: list[bytes]) -> list[bytes]:
     return new_lines
 
 
-def _note_aside(work: _Work, origins: array | range, reason: str, dropped: bool) -> None:
+def _note_aside(work: _Work, origins: array[int] | range, reason: str, dropped: bool) -> None:
     """Note that an edit removed something from these original lines; they are read back from
     the original file when committing, so the entry holds them exactly, however many rounds
     edited them before."""
@@ -250,7 +250,7 @@ def _significant(raw: bytes) -> bytes:
     return b"".join(raw.replace(b"\xef\xbb\xbf", b"").split())
 
 
-def _lines(path: str, max_line_bytes: int):
+def _lines(path: str, max_line_bytes: int) -> Iterator[bytes | int]:
     """Every raw line of a file (decompressed), split on b"\\n" only; a line over
     `max_line_bytes` comes as its length (no fix ever edits such a line)."""
     with open_binary(path) as src:
@@ -264,7 +264,7 @@ def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> No
     firsts = sorted(taken)
     spans = {line: max(e.span for _, e in edits) for line, edits in taken.items()}
 
-    def source(first: int, count: int) -> array | range:
+    def source(first: int, count: int) -> array[int] | range:
         return range(first, first + count) if work.origin is None else work.origin[first - 1 : first - 1 + count]
 
     handle, new_copy = tempfile.mkstemp(dir=os.path.dirname(work.copy), prefix=".ftlint-fix-")
@@ -318,7 +318,7 @@ def _rewrite(work: _Work, taken: dict[int, list[tuple[Diagnostic, Edit]]]) -> No
     work.origin = origin
 
 
-def _emit(out: Any, origin: array, new_lines: list[bytes], source_line: int, newline_at_end: bool) -> None:
+def _emit(out: Any, origin: array[int], new_lines: list[bytes], source_line: int, newline_at_end: bool) -> None:
     """Write an edit's new lines; the file's last line keeps its lack of a final newline."""
     for k, new in enumerate(new_lines):
         out.write(new)
@@ -352,7 +352,7 @@ def _removed_entries(work: _Work) -> bytes:
     lines = {n: raw for n, raw in zip(range(1, max(wanted) + 1), _lines(work.target, work.max_line_bytes)) if n in wanted}
     entries = []
     for first, (last, reason, dropped) in sorted(work.aside.items()):
-        raw = b"\n".join(lines[n] if type(lines[n]) is bytes else b"" for n in range(first, last + 1))
+        raw = b"\n".join(line if type(line := lines[n]) is bytes else b"" for n in range(first, last + 1))
         entries.append(_entry(first, reason, raw, dropped, work.run_id) + b"\n")
     return b"".join(entries)
 
@@ -634,7 +634,7 @@ def _write_diff(work: _Work, out: TextIO) -> None:
     new_line = 0
     header = False
     for line, old in enumerate(_lines(work.original, work.max_line_bytes), 1):
-        new: list[bytes] = []
+        new: list[bytes | int] = []
         while pending is not None and pending[0] == line:
             new.append(pending[1])
             pending = next(fixed, None)
@@ -651,5 +651,7 @@ def _write_diff(work: _Work, out: TextIO) -> None:
         out.writelines("+" + _diff_text(n) + "\n" for n in new)
 
 
-def _diff_text(raw: bytes) -> str:
+def _diff_text(raw: bytes | int) -> str:
+    if isinstance(raw, int):
+        return f"<a line of {raw:,} bytes, over max-line-bytes>"
     return escape_controls(raw.decode("utf-8", "replace"))

@@ -37,7 +37,7 @@ SHAPES = {
     "alpaca": ("Alpaca (instruction/input/output)", "chat"),
     "dolly": ("Dolly (instruction/context/response)", "chat"),
     "sharegpt": ("ShareGPT (conversations of from/value turns)", "chat"),
-    "text": ('plain text records ({"text": ...}), a pre-training shape', "chat"),
+    "text": ('plain text records ({"text": ...}), a pre-training shape whose template no converter can undo: rebuild the messages from the source', None),
     "trl-preference": ("Hugging Face TRL preference (prompt/chosen/rejected)", "preference"),
     "kto": ("Hugging Face TRL KTO (prompt/completion/label)", "chat"),
     "trl-messages": ("Hugging Face TRL conversational prompt/completion (lists of messages)", "chat"),
@@ -45,12 +45,12 @@ SHAPES = {
 }
 
 
-def foreign_shape(record: dict) -> str | None:
+def foreign_shape(record: dict[str, Any]) -> str | None:
     """The common shape, not accepted by the API, that a record is in; None if none is known."""
     if not record:
         return "empty"
-    if "prompt" in record and ("chosen" in record or "rejected" in record):
-        return "trl-preference"
+    if "prompt" in record and ("chosen" in record or "rejected" in record) or "chosen" in record and "rejected" in record:
+        return "trl-preference"  # the second: TRL's implicit prompt, shared by both conversations
     if "prompt" in record and "completion" in record and type(record.get("label")) is bool:
         return "kto"
     if _messages(record.get("prompt")) or _messages(record.get("completion")):
@@ -71,7 +71,7 @@ def _messages(value: Any) -> bool:
     return type(value) is list and bool(value) and all(type(m) is dict and "role" in m for m in value)
 
 
-def detect_format(record: dict) -> str:
+def detect_format(record: dict[str, Any]) -> str:
     """The API format of a record: prompt-completion, chat, preference, or unknown (which
     includes the foreign shapes that reuse the API's keys, such as TRL's prompt/chosen/rejected)."""
     if "messages" in record:
@@ -104,17 +104,17 @@ def split_by_format(batch: Batch, formats: list[str | None], fallback: str | Non
     unknown records and lines that are no record go with `fallback` (dropped when None).
     The parts hold records only: the reader's issues stay with the whole batch."""
     assigned = [f if f in FORMATS else fallback for f in formats]
-    kinds = set(assigned)
-    if len(kinds) == 1 and None not in kinds and not batch.issues:
-        return {assigned[0]: batch} if assigned else {}
-    parts = {}
-    for fmt in kinds - {None}:
+    kinds = sorted({a for a in assigned if a is not None})
+    if len(kinds) == 1 and None not in assigned and not batch.issues:
+        return {kinds[0]: batch}
+    parts: dict[str, Batch] = {}
+    for fmt in kinds:
         keep = [a == fmt for a in assigned]
         parts[fmt] = Batch(batch.path, list(compress(batch.lines, keep)), list(compress(batch.raws, keep)), list(compress(batch.values, keep)))
     return parts
 
 
-def describe_unknown(shapes: Counter, keys: Counter, records: int, name: str) -> str:
+def describe_unknown(shapes: Counter[str], keys: Counter[str], records: int, name: str) -> str:
     """What the records in no accepted format are, and how to convert them."""
     if shapes:
         shape, count = shapes.most_common(1)[0]
@@ -216,7 +216,13 @@ def _wide_encoding(head: bytes) -> tuple[str, str, bool] | None:
     if len(sample) < 8:
         return None
     zero = [sample[k::4].count(0) / (len(sample) // 4) for k in range(4)]
-    high, low = (lambda *ks: all(zero[k] > 0.9 for k in ks)), (lambda *ks: all(zero[k] < 0.5 for k in ks))
+
+    def high(*ks: int) -> bool:
+        return all(zero[k] > 0.9 for k in ks)
+
+    def low(*ks: int) -> bool:
+        return all(zero[k] < 0.5 for k in ks)
+
     if high(1, 2, 3) and low(0):
         return "UTF-32 LE", "UTF-32LE", False
     if high(0, 1, 2) and low(3):

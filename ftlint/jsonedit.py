@@ -153,7 +153,7 @@ def _hex(raw: bytes, escape: int) -> int:
 
 def _members(raw: bytes, at: int) -> list[tuple[str, int, int]]:
     """Members of the object at `at` in order, duplicates kept: (key, value start, value end)."""
-    members = []
+    members: list[tuple[str, int, int]] = []
     k = skip_ws(raw, at + 1)
     if raw[k : k + 1] == b"}":
         return members
@@ -177,7 +177,7 @@ def _members(raw: bytes, at: int) -> list[tuple[str, int, int]]:
 
 
 def _elements(raw: bytes, at: int) -> list[tuple[int, int]]:
-    elements = []
+    elements: list[tuple[int, int]] = []
     k = skip_ws(raw, at + 1)
     if raw[k : k + 1] == b"]":
         return elements

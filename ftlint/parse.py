@@ -40,6 +40,10 @@ def _count_keys(value: Any) -> int:
     return 0
 
 
+PRETTY_MAX_LINES = 1000  # longest pretty-printed record joined into one line
+PRETTY_MAX_ATTEMPTS = 20  # lines ending in "}" tried as the record's end
+
+
 def _line_fix(title: str, line: int, new_lines: tuple[bytes, ...]) -> Fix:
     return Fix(title, (Edit(line, "replace-line", value=new_lines),), Applicability.SAFE)
 
@@ -155,10 +159,13 @@ def _trailing_issue(text: str, line: int, start: int, end: int, rest_at: int, de
             break
         spans.append((at, stop))
         at = _leading_ws(text, stop)
-    if len(spans) > 1 and at == len(text):
-        pieces = tuple(text[a:b].encode() for a, b in spans)
+    if len(spans) > 1:  # split first; what follows the last value stays with it (then FT004's)
+        last = text[spans[-1][0]:].rstrip(_JSON_WS)
+        pieces = (*(text[a:b].encode() for a, b in spans[:-1]), last.encode())
+        tail = text[at:].rstrip(_JSON_WS)
+        after = f", then {show(tail)}" if tail else ""
         fix = _line_fix(f"Split into {len(pieces)} lines", line, pieces)
-        return Issue("FT003", line, rest_at + 1, f"{len(pieces)} JSON values on one line", fix)
+        return Issue("FT003", line, rest_at + 1, f"{len(pieces)} JSON values on one line{after}", fix)
     tail = text[rest_at:].rstrip(_JSON_WS)
     head = text[:rest_at].rstrip(_JSON_WS).encode()
     applicability = Applicability.SAFE if _PUNCTUATION_ONLY.fullmatch(tail) else Applicability.UNSAFE
@@ -202,8 +209,12 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     line = first_line - 1
     blank_from = 0  # first line of the current run of blank lines, 0: none
-    for raw in raws:
+    skip = 0  # lines left of a pretty-printed record already reported
+    for index, raw in enumerate(raws):
         line += 1
+        if skip:
+            skip -= 1
+            continue
         if blank_from and (isinstance(raw, int) or raw.strip()):
             issues.append(_blank_run(blank_from, line - blank_from))
             blank_from = 0
@@ -219,6 +230,11 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
             if not raw.strip():
                 blank_from = blank_from or line
                 continue
+            spread = _pretty_printed(raws, index, line, max_line_bytes)
+            if spread is not None:
+                issues.append(spread)
+                skip = spread.fix.edits[0].span - 1 if spread.fix else 0
+                continue
             value, found = diagnose(raw, line)
             issues.extend(found)
         else:
@@ -231,6 +247,38 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
     if blank_from:
         issues.append(_blank_run(blank_from, line + 1 - blank_from))
     return batch
+
+
+def _pretty_printed(raws: Sequence[bytes | int], index: int, line: int, max_line_bytes: int) -> Issue | None:
+    """FT016 when the lines from `index` on together hold one JSON object: this line starts with
+    "{" and does not end the object, no later line starts a record ("{" in column 1), and the
+    lines, up to PRETTY_MAX_LINES and max-line-bytes, parse as one object. Else None."""
+    first = raws[index]
+    if not isinstance(first, bytes) or not first.startswith(b"{") or first.rstrip().endswith(b"}"):
+        return None
+    parts, size, attempts = [first], len(first), 0
+    for raw in raws[index + 1 : index + PRETTY_MAX_LINES]:
+        if not isinstance(raw, bytes) or raw.startswith(b"{") or raw.endswith(b"\r") or not raw.strip():
+            return None
+        parts.append(raw)
+        size += len(raw)
+        if size > max_line_bytes:
+            return None
+        if not raw.rstrip().endswith(b"}"):
+            continue
+        attempts += 1
+        if attempts > PRETTY_MAX_ATTEMPTS:
+            return None
+        try:
+            value = orjson.loads(b"\n".join(parts))
+        except orjson.JSONDecodeError:
+            continue
+        joined = b"".join(part.strip() for part in parts)  # exact: a JSON string holds no raw newline
+        if type(value) is not dict or orjson.loads(joined) != value:
+            return None
+        fix = Fix(f"Join the {len(parts)} lines into one", (Edit(line, "replace-line", value=(joined,), span=len(parts)),), Applicability.SAFE)
+        return Issue("FT016", line, 1, f"one record pretty-printed over {len(parts)} lines ({line:,}-{line + len(parts) - 1:,}); JSONL needs it on one line", fix)
+    return None
 
 
 def _blank_run(first: int, count: int) -> Issue:

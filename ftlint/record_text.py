@@ -60,7 +60,7 @@ def _last_assistant(messages: Any) -> int:
 TOOL_KEYS = ("tools", "functions")
 
 
-def _conversation(messages: Any, record: dict) -> str | None:
+def _conversation(messages: Any, record: dict[str, Any]) -> str | None:
     """The canonical text of messages, with the record's tool definitions when it has any."""
     if type(messages) is not list:
         return None
@@ -68,12 +68,12 @@ def _conversation(messages: Any, record: dict) -> str | None:
     return _canonical({"messages": messages, **tools} if tools else messages)
 
 
-def _input_messages(record: dict) -> Any:
+def _input_messages(record: dict[str, Any]) -> Any:
     given = record.get("input")
     return given.get("messages") if type(given) is dict else None
 
 
-def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str | None]:
+def texts(record: dict[str, Any] | None, fmt: str | None = None) -> tuple[str | None, str | None]:
     """(prompt text, answer text) of a record; `fmt` is detected when not given."""
     if record is None:
         return None, None
@@ -82,7 +82,7 @@ def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str 
         prompt, completion = record.get("prompt"), record.get("completion")
         return (prompt if type(prompt) is str else None), (completion if type(completion) is str else None)
     if fmt == "chat":
-        messages = record.get("messages")
+        messages: Any = record.get("messages")
         last = _last_assistant(messages)
         if last < 0:
             return _conversation(messages, record), None
@@ -102,7 +102,7 @@ def texts(record: dict | None, fmt: str | None = None) -> tuple[str | None, str 
     return None, None
 
 
-def asked_text(record: dict | None, fmt: str | None = None) -> str | None:
+def asked_text(record: dict[str, Any] | None, fmt: str | None = None) -> str | None:
     """The asked text of a record (see the module's docstring); `fmt` is detected when not given."""
     if record is None:
         return None
@@ -112,6 +112,7 @@ def asked_text(record: dict | None, fmt: str | None = None) -> str | None:
         if type(prompt) is list:
             return _canonical([m for m in prompt if not _is_assistant(m)])
         return prompt if type(prompt) is str else None
+    holder: Any
     if fmt == "chat":
         messages, holder = record.get("messages"), record
     elif fmt == "preference":
@@ -193,7 +194,7 @@ def _messages(messages: Any, base: str, output_kind: str) -> Iterator[Field]:
                     yield Field(f"{base}/{i}/tool_calls/{k}/function/arguments", "tool-arguments", role, function["arguments"])
 
 
-def fields(record: dict | None, fmt: str | None = None) -> Iterator[Field]:
+def fields(record: dict[str, Any] | None, fmt: str | None = None) -> Iterator[Field]:
     """Every text of a record with its JSON pointer, in every format (see `Field.kind`)."""
     if record is None:
         return

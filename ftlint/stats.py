@@ -27,6 +27,7 @@ import orjson
 from ftlint import conventions as conventions_mod
 from ftlint import tokens
 from ftlint.config import Settings
+from ftlint.formats import detect_format
 from ftlint.reader import collector_paused, iter_batches, open_binary, sample_records
 from ftlint.text import show
 
@@ -211,7 +212,7 @@ def dataset_stats(
                 if record is None:
                     unreadable += 1
                     continue
-                fmt = conventions_mod.detect_format(record)
+                fmt = detect_format(record)
                 counts.append(_example_tokens(record, fmt, encode))
                 if fmt == "chat" and type(record.get("messages")) is list:
                     turns, calls = _turns_and_calls(record["messages"])
@@ -248,7 +249,7 @@ def example_tokens(path: str, *, model: str, settings: Settings | None = None) -
         for batch in iter_batches(stream, path, settings.max_line_bytes):
             for line, record in zip(batch.lines, batch.values):
                 if record is not None:
-                    found[line] = _example_tokens(record, conventions_mod.detect_format(record), encode)
+                    found[line] = _example_tokens(record, detect_format(record), encode)
     return found
 
 

@@ -11,10 +11,11 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
+from typing import Any
 from dataclasses import asdict, dataclass
 
 from ftlint import tokens
-from ftlint.conventions import detect_format
+from ftlint.formats import detect_format
 from ftlint.reader import RangeReader, collector_paused, is_gzip, iter_batches, open_binary, partition
 
 PARALLEL_MIN_BYTES = 8 << 20
@@ -58,7 +59,7 @@ def _count_range(path: str, encoding_name: str, start: int, end: int) -> Totals:
     return totals
 
 
-def _count_record(value: dict, encode: Callable[[str], list[int]]) -> tuple[int, int]:
+def _count_record(value: dict[str, Any], encode: Callable[[str], list[int]]) -> tuple[int, int]:
     """(prompt tokens, completion tokens) of a record of any format."""
     fmt = detect_format(value)
     if fmt == "prompt-completion":

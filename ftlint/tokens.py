@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     import tiktoken
@@ -219,7 +219,7 @@ class ConversationTexts:
     overhead: int
 
 
-def conversation_texts(messages: list, tools: dict | None = None) -> ConversationTexts:
+def conversation_texts(messages: list[Any], tools: dict[str, Any] | None = None) -> ConversationTexts:
     """The texts of `messages` (every string a message holds but its weight: role, content and
     content parts, name, tool_call_id, refusal, tool-call and function-call names and
     arguments) and of the tool definitions in `tools` (a record, or the `input` of preference

@@ -11,8 +11,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from operator import eq, is_
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -44,18 +43,18 @@ class _Flat:
 
     def lacking(self, role: str) -> list[int]:
         """Batch indices of the records with messages but none of `role`, in order."""
-        having = set(compress(self.owners, map(eq, self.roles, repeat(role))))
+        having = {owner for owner, said in zip(self.owners, self.roles) if said == role}
         return sorted(set(self.owners) - having)
 
 
 def _flat(batch: Batch) -> _Flat:
     column = batch.values_of("messages")
-    records = where(map(is_, map(type, column), repeat(list)))
+    records = where(type(value) is list for value in column)
     lists = [column[i] for i in records]
     messages = list(chain.from_iterable(lists))
-    owners = list(chain.from_iterable(map(repeat, records, map(len, lists))))
-    if set(map(type, messages)) <= {dict}:
-        roles = list(map(dict.get, messages, repeat("role")))
+    owners = [record for record, messages_of in zip(records, lists) for _ in messages_of]
+    if all(type(m) is dict for m in messages):
+        roles = [m.get("role") for m in messages]
         shapes = {(type(m.get("content")), len(m)) for m in messages}
         plain = shapes <= _PLAIN_SHAPES and _known(roles)
     else:

@@ -16,8 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import and_, contains, eq, is_not, itemgetter, le, or_
 from typing import Any, ClassVar
 
 import numpy as np
@@ -96,9 +94,10 @@ class JunkOutput(Rule):
         stop = ctx.conventions.stop
         if ctx.conventions.format == "prompt-completion":
             completions = batch.texts("completion")
-            short = set(compress(completions, map(le, map(len, completions), repeat(24 + len(stop or "")))))
+            longest = 24 + len(stop or "")
+            short = {text for text in completions if len(text) <= longest}
             reasons = {text: self._junk(Field("/completion", "output", "assistant", text), stop) for text in short}
-            for i in where(map(reasons.get, completions)):
+            for i in where(reasons.get(text) for text in completions):
                 yield self.diagnostic(ctx, batch.lines[i], f"answer is {reasons[completions[i]]}: the model learns to give it", pointer="/completion")
             return
         for i in candidates(batch, *self._SHORT):
@@ -220,11 +219,12 @@ class CutOffOutput(DatasetRule):
         return _Endings()
 
     def observe(self, state: _Endings, batch: Batch, ctx: Context) -> None:
-        rows = where(map(is_not, answer_texts(batch), repeat(None)))
+        rows = where(answer is not None for answer in answer_texts(batch))
         answers = [answer_texts(batch)[i] for i in rows] if len(rows) < len(batch) else answer_texts(batch)
-        cut = list(map(str.removesuffix, answers, repeat(ctx.conventions.stop or ""))) if ctx.conventions.stop else answers
-        last = list(map(itemgetter(slice(-1, None)), map(str.rstrip, cut)))
-        open_ended = map(or_, map(str.isalnum, last), map(eq, last, repeat(",")))
+        stop = ctx.conventions.stop
+        cut = [answer.removesuffix(stop) for answer in answers] if stop else answers
+        last = [answer.rstrip()[-1:] for answer in cut]
+        open_ended = (char.isalnum() or char == "," for char in last)
         state.lines.append(np.array(batch.lines, np.int64)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.int64))
         state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
         state.finished.append(~np.fromiter(open_ended, bool, len(cut)))
@@ -318,13 +318,11 @@ class AnswerInPrompt(DatasetRule):
         if None in prompts or None in answers:
             prompts = ["" if a is None else p or "" for p, a in zip(prompts, answers)]
             answers = [a or "" for a in answers]
-        if ctx.conventions.stop:
-            answers = list(map(str.removesuffix, answers, repeat(ctx.conventions.stop)))
-        answers = list(map(str.strip, answers))
-        present = list(map(bool, answers))
-        state.total += sum(present)
+        stop = ctx.conventions.stop
+        answers = [(answer.removesuffix(stop) if stop else answer).strip() for answer in answers]
+        state.total += sum(1 for answer in answers if answer)
         labels = [c.strip() for c in ctx.conventions.classes if c.strip()] if ctx.conventions.task == "classification" else []
-        for i in where(map(and_, present, map(contains, prompts, answers))):
+        for i in where(answer and answer in prompt for prompt, answer in zip(prompts, answers)):
             if labels and all(label in prompts[i] for label in labels):
                 continue  # the prompt offers every choice: nothing given away
             state.count += 1

@@ -42,8 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice, repeat
-from operator import is_not
+from itertools import islice
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
@@ -82,7 +81,7 @@ def _present_mask(columns: list[list[str | None]]) -> np.ndarray | None:
         return None
     mask = np.ones(len(columns[0]), dtype=bool)
     for column in columns:
-        mask &= np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
+        mask &= np.fromiter((text is not None for text in column), bool, len(column))
     return mask
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from itertools import repeat
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import inner_candidates, missing_affix, other_affix, shell_quote, value_column
@@ -291,7 +290,7 @@ class PromptTrailingSpace(Rule):
         sep = ctx.conventions.separator or ""
         prompts = batch.texts("prompt")
         endings = (" ", "\t", " " + sep, "\t" + sep) if sep else (" ", "\t")
-        for i in where(map(str.endswith, prompts, repeat(endings))):
+        for i in where(prompt.endswith(endings) for prompt in prompts):
             line, prompt = batch.lines[i], prompts[i]
             before = bool(sep) and prompt.endswith(sep)
             body = prompt[: len(prompt) - len(sep)] if before else prompt

@@ -13,9 +13,7 @@ byte, so a record whose prompt and completion take at most `limit` bytes of UTF-
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
-from itertools import compress, repeat
 from typing import TYPE_CHECKING, Iterator
 
 import numpy
@@ -28,20 +26,6 @@ from ftlint.labels import MAX_LABELS, LabelStats
 
 if TYPE_CHECKING:
     import tiktoken
-
-@functools.cache
-def _resolve(name: str) -> tokens.ModelInfo:
-    return tokens.resolve_model(name)
-
-
-def model_for(ctx: Context) -> tokens.ModelInfo:
-    """The model whose limits and encoding apply: the configured one, else the format's
-    default (davinci for prompt-completion data, gpt-4o-mini for chat and preference data)."""
-    return _resolve(ctx.model or tokens.default_model(ctx.conventions.format))
-
-
-def encoding_for(ctx: Context) -> tiktoken.Encoding:
-    return tokens.get_encoding(model_for(ctx).encoding)
 
 
 def _pieces(encoding: tiktoken.Encoding, ids: list[int]) -> str:
@@ -98,7 +82,7 @@ class TooManyTokens(Rule):
         max_tokens: int = 0
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        info = model_for(ctx)
+        info = ctx.model_info
         limit = self.options.max_tokens if self.options.max_tokens > 0 else info.max_tokens
         raws = batch.raws
         # 1. The raw line bounds the UTF-8 bytes of its strings (JSON escapes are never shorter
@@ -201,7 +185,7 @@ class LabelNotSingleToken(DatasetRule):
     def report(self, state: LabelStats, ctx: Context) -> Iterator[Diagnostic]:
         if ctx.conventions.task != "classification" or state.overflow or not state.counts:
             return
-        info = model_for(ctx)
+        info = ctx.model_info
         encoding = tokens.get_encoding(info.encoding)
         labels = state.by_first_line()
         stop = ctx.conventions.label_stop(labels)
@@ -309,8 +293,8 @@ class SpecialToken(Rule):
             return
         candidates = set()
         for marker in markers:
-            candidates.update(compress(range(len(raws)), map(bytes.__contains__, raws, repeat(marker))))
-        info = model_for(ctx)
+            candidates.update(i for i, raw in enumerate(raws) if marker in raw)
+        info = ctx.model_info
         specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
         where = f"{info.encoding} ({info.name})"
         for i in sorted(candidates):

@@ -74,3 +74,23 @@ def test_a_last_line_most_prompts_share_is_the_separator():
     assert dominant_suffix(variants, whole_line=True) == (SEP, 0.8)  # the two others are variants (FT201)
     completions = [f" Let me think about number {i}.\nThe answer is {'yes' if i < 24 else 'no'}{STOP}" for i in range(40)]
     assert dominant_suffix(completions) == (STOP, 1.0)
+
+
+def test_short_free_text_replies_are_generation_and_a_label_set_is_classification():
+    """Replies that repeat a few reactions ("Cool!", "Cool.", "Thanks!") but are mostly said
+    once are generation: FT504 must not offer to relabel them. Real replies from the
+    chatterbot-corpus (tests/data/chat_small.jsonl); the same reactions alone are labels."""
+    import json
+    from pathlib import Path
+
+    from ftlint.conventions import infer
+
+    chats = (Path(__file__).parent / "data" / "chat_small.jsonl").read_text(encoding="utf-8").splitlines()
+    replies = sorted({m["content"] for line in chats for m in json.loads(line)["messages"] if m["role"] == "assistant"})
+    reactions = ["Cool!", "Cool.", "Thanks!", "Thanks.", "Sure.", "Haha", "Yes.", "No.", "Nice one", "Agreed", "Why?", "Ok"]
+    said = [reactions[i % len(reactions)] for i in range(110)] + replies
+    records = [{"prompt": f"Message {i}{SEP}", "completion": f" {text}{STOP}"} for i, text in enumerate(said)]
+    assert len(set(said)) < len(said) / 3  # few distinct values: classification by count alone
+    assert infer(records, {}).task == "generation"
+    labels = [{"prompt": f"Message {i}{SEP}", "completion": f" {text}"} for i, text in enumerate(said[:110])]
+    assert infer(labels, {}).task == "classification"

@@ -67,17 +67,21 @@ def dataset(tmp_path: Path, *lines: bytes, name: str = "train.jsonl") -> Path:
 CONCATENATED = b'{"prompt":"first ->","completion":"positive"}{"prompt":"second ->","completion":" negative"}'
 
 
-@pytest.mark.parametrize("after", [b"", b" ", b".", b"\r"])
+@pytest.mark.parametrize("after", [b"", b" ", b".", b"\r", b" trailing note"])
 def test_concatenated_objects_are_split_before_a_record_fix(tmp_path, after):
+    """Split first, whatever follows the objects; the text after them stays with the last one,
+    for FT004 (a lone "." is removed safely, into .removed.jsonl; a note only with --unsafe-fixes)."""
     path = tmp_path / "train.jsonl"
     lines = [json.dumps({"prompt": f"Review {i} ->", "completion": f" positive {i}"}).encode() for i in range(12)]
     path.write_bytes(b"\n".join([*lines, CONCATENATED + after]) + b"\n")
-    fixed, _, _ = fix_twice(path)
+    fixed, removed, _ = fix_twice(path)
     first, second = b'{"prompt":"first ->","completion":" positive"}', b'{"prompt":"second ->","completion":" negative"}'
-    if after == b".":  # not a clean split (FT004, whose fix is unsafe): the record fix acts on the first object only
-        assert fixed.splitlines()[-1] == first + second + after
+    if after == b" trailing note":
+        assert fixed.splitlines()[-2:] == [first, second + after]
     else:
         assert fixed.splitlines()[-2:] == [first, second]
+    if after == b".":
+        assert aside_lines(removed) == [CONCATENATED + after]
 
 
 def test_dropping_a_duplicate_keeps_the_other_record_on_its_line(tmp_path):
@@ -234,7 +238,7 @@ def test_no_fix_adds_a_second_stop(tmp_path):
     ("a ##", "###", "a ###", "partial"),
 ])
 def test_complete_never_repeats_the_text(text, affix, expected, how):
-    from ftlint_rules.separator import complete
+    from ftlint.affixes import complete
 
     assert complete(text, affix) == (expected, how)
 
@@ -528,7 +532,7 @@ def assert_fix_loses_nothing(folder: Path, data: bytes, unsafe: bool) -> None:
     assert (removed_path.read_bytes() if removed_path.exists() else b"") == removed
 
 
-@settings(max_examples=500 * SCALE, deadline=None, derandomize=SCALE == 1, database=None,
+@settings(max_examples=2000 * SCALE, deadline=None, derandomize=SCALE == 1, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
 @given(lossless_cases(), st.booleans())
 def test_fix_loses_nothing(tmp_path_factory, data, unsafe):

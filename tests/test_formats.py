@@ -32,7 +32,7 @@ SHAPES = {
                "Alpaca (instruction/input/output)", "--to chat"),
     "dolly": ([{"instruction": _turns(c)[0], "context": "", "response": _turns(c)[1], "category": "open_qa"} for c in CHAT[:12]],
               "Dolly (instruction/context/response)", "--to chat"),
-    "text": ([{"text": _review(r)} for r in TRAIN[:12]], '{"text": ...}', "--to chat"),
+    "text": ([{"text": _review(r)} for r in TRAIN[:12]], '{"text": ...}', None),
     "sharegpt": ([{"conversations": [{"from": "human", "value": _turns(c)[0]}, {"from": "gpt", "value": _turns(c)[1]}]} for c in CHAT[:12]],
                  "ShareGPT (conversations of from/value turns)", "--to chat"),
     "trl-preference": ([{"prompt": _review(r), "chosen": r["completion"], "rejected": " neutral"} for r in TRAIN[:12]],
@@ -65,6 +65,20 @@ def test_foreign_shapes_are_one_named_error_and_never_fixed(tmp_path: Path, shap
     fixed = api.fix([str(path)], unsafe=True)
     assert path.read_bytes() == before and not (tmp_path / "train.removed.jsonl").exists()
     assert fixed.exit_code == 1
+
+
+@pytest.mark.parametrize("shape", sorted(shape for shape, (_, _, target) in SHAPES.items() if target))
+def test_the_conversion_a_foreign_shape_names_gives_a_file_the_api_accepts(tmp_path: Path, shape: str) -> None:
+    from ftlint.cli import main
+
+    records, _, target = SHAPES[shape]
+    path = _write(tmp_path / "train.jsonl", records)
+    out = tmp_path / "converted.jsonl"
+    skips = shape == "kto"  # chat has no undesirable answers: those are reported, and exit 1
+    assert main(["convert", str(path), *target.split(), "-o", str(out)]) == (1 if skips else 0)
+    result = api.check([str(out)])
+    assert not [d for d in result.diagnostics if d.code.startswith("FT0")], [(d.code, d.message) for d in result.diagnostics]
+    assert sum(f.records for f in result.files) == (6 if shape == "kto" else 12)  # KTO: the desirable answers
 
 
 NOT_JSONL = {

@@ -4,7 +4,6 @@ defects, Data Docs built, the suite reused in a checkpoint of one's own; GX neve
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from ftlint.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-FTLINT = shutil.which("ftlint")
+FTLINT = str(Path(sys.executable).parent / "ftlint")  # the ftlint of the environment under test, not the first on PATH
 
 
 @pytest.fixture(scope="module")

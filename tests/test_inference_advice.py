@@ -107,3 +107,22 @@ def test_logprobs_is_capped_at_5_with_what_to_do(capsys, tmp_path):
     code, out = run(capsys, "check", str(path), "--select", "FT402", "--jobs", "1")
     assert "logprobs=5 (the completions API's maximum: the top 5 of 12 classes)" in out
     assert "logprobs=12" not in out
+
+
+def test_a_stop_glued_to_the_last_word_is_inferred_as_its_shared_core(capsys, tmp_path):
+    """46 of 101 completions end "...sirEND" (a few ":DEND" or "?END", as in the real file this
+    comes from), the rest "... END": the stop is "END", nothing suggests " END" (which would
+    give "sirEND END"), and a fix adds no second stop."""
+    path = tmp_path / "train.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for i, record in enumerate(REVIEWS[:101]):
+            words = record["prompt"].split()[:6]
+            glued = ":DEND" if i % 10 == 0 else "?END" if i % 10 == 1 else "END"
+            completion = " " + " ".join(words[:-1]) + " " + words[-1].strip(".,") + (glued if i < 46 else " END")
+            out.write(json.dumps({"prompt": record["prompt"], "completion": completion}) + "\n")
+    code, out = run(capsys, "conventions", str(path), "--format", "json")
+    assert json.loads(out)[str(path)]["inference"]["stop"] == ["END"]
+    assert findings(capsys, path, "--select", "FT3") == []
+    before = path.read_bytes()
+    run(capsys, "check", str(path), "--fix", "--unsafe-fixes", "--select", "FT3")
+    assert path.read_bytes() == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +18,7 @@ from ftlint import api
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FTLINT = str(Path(sys.executable).parent / "ftlint")  # the ftlint of the environment under test, not the first on PATH
 
 
 class Elements(HTMLParser):
@@ -67,11 +69,11 @@ def rendered(tmp_path_factory) -> tuple[Path, list[str], dict]:
     train = folder / "train.jsonl"
     train.write_text("".join(lines), encoding="utf-8")
     output = folder / "report.html"
-    done = subprocess.run([str(Path(shutil.which("ftlint"))), "report", str(train), "--validation",
+    done = subprocess.run([FTLINT, "report", str(train), "--validation",
                            str(ROOT / "tests/data/valid_small.jsonl"), "-o", str(output), "--isolated"],
                           capture_output=True, cwd=folder, timeout=300)
     assert done.returncode == 0, done.stderr
-    checked = subprocess.run([shutil.which("ftlint"), "check", str(train), "--validation", str(ROOT / "tests/data/valid_small.jsonl"),
+    checked = subprocess.run([FTLINT, "check", str(train), "--validation", str(ROOT / "tests/data/valid_small.jsonl"),
                               "--isolated", "--format", "json"], capture_output=True, cwd=folder, timeout=300)
     return output, lines, json.loads(checked.stdout)
 
@@ -141,6 +143,6 @@ def test_screenshot_is_not_blank(rendered, tmp_path):
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path):
-    done = subprocess.run([shutil.which("ftlint"), "report", "missing.jsonl", "-o", "report.html"], capture_output=True, cwd=tmp_path, timeout=300)
+    done = subprocess.run([FTLINT, "report", "missing.jsonl", "-o", "report.html"], capture_output=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 2 and done.stderr.startswith(b"ftlint: error: missing.jsonl") and b"Traceback" not in done.stderr
     assert not (tmp_path / "report.html").exists()

@@ -22,10 +22,11 @@ import os
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from ftlint import hookimpl
 from ftlint.conventions import DEFAULT_SEPARATOR, DEFAULT_STOP, infer
+from ftlint.formats import UNKNOWN, detect_format, foreign_shape
 from ftlint.reader import iter_batches, open_binary, sample_records
 from ftlint.tempfiles import temporary_file
 from ftlint.text import escape_controls, show
@@ -47,7 +48,7 @@ class Report:
 
     written: int = 0
     skipped: dict[str, list[int]] = field(default_factory=dict)
-    dropped: Counter = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped.setdefault(reason, []).append(line)
@@ -64,28 +65,11 @@ class Report:
 
 # --- Reading any shape into a conversation -------------------------------------------------------
 
-def shape_of(record: dict) -> str:
-    """The shape of a record: chat, preference, sharegpt, alpaca, dolly, trl-preference, kto,
-    prompt-completion, text or unknown."""
-    if "messages" in record:
-        return "chat"
-    if "input" in record and ("preferred_output" in record or "non_preferred_output" in record):
-        return "preference"
-    if "conversations" in record:
-        return "sharegpt"
-    if "instruction" in record and "output" in record:
-        return "alpaca"
-    if "instruction" in record and "response" in record:
-        return "dolly"
-    if "chosen" in record and "rejected" in record or "prompt" in record and ("chosen" in record or "rejected" in record):
-        return "trl-preference"
-    if "prompt" in record and "completion" in record and type(record.get("label")) is bool:
-        return "kto"
-    if "prompt" in record or "completion" in record:
-        return "prompt-completion"
-    if "text" in record:
-        return "text"
-    return "unknown"
+def shape_of(record: dict[str, Any]) -> str:
+    """The shape of a record: an accepted format (chat, preference, prompt-completion), a
+    foreign shape (`ftlint.formats.SHAPES`), or unknown."""
+    fmt = detect_format(record)
+    return fmt if fmt != UNKNOWN else foreign_shape(record) or UNKNOWN
 
 
 KNOWN_KEYS = {
@@ -97,10 +81,11 @@ KNOWN_KEYS = {
     "trl-preference": {"prompt", "chosen", "rejected"},
     "kto": {"prompt", "completion", "label"},
     "prompt-completion": {"prompt", "completion"},
+    "trl-messages": {"prompt", "completion"},
 }
 
 
-def _text(record: dict, key: str, required: bool = True) -> str:
+def _text(record: dict[str, Any], key: str, required: bool = True) -> str:
     value = record.get(key, None if required else "")
     if value is None and not required:
         return ""
@@ -119,9 +104,9 @@ class Conversation:
     """A record as messages; `rejected` holds the non-preferred answer of preference data and
     `label` a KTO record's desirability."""
 
-    messages: list[dict]
+    messages: list[dict[str, Any]]
     extra: dict[str, Any] = field(default_factory=dict)  # the record's tools
-    rejected: dict | None = None
+    rejected: dict[str, Any] | None = None
     label: bool | None = None
 
 
@@ -132,14 +117,14 @@ class Reader:
     def __init__(self, separator: str | None, stop: str | None) -> None:
         self.separator, self.stop = separator, stop
 
-    def conversation(self, record: dict, shape: str) -> Conversation:
+    def conversation(self, record: dict[str, Any], shape: str) -> Conversation:
         if shape == "chat":
             messages = record.get("messages")
             if type(messages) is not list or not all(type(m) is dict for m in messages):
                 raise Unconvertible("`messages` is not a list of messages")
             return Conversation(messages, {k: record[k] for k in ("tools", "functions", "parallel_tool_calls") if k in record})
         if shape == "preference":
-            given = record.get("input")
+            given: Any = record.get("input")
             messages = given.get("messages") if type(given) is dict else None
             preferred, rejected = record.get("preferred_output"), record.get("non_preferred_output")
             if type(messages) is not list or not _one_message(preferred) or not _one_message(rejected):
@@ -158,11 +143,16 @@ class Reader:
             return Conversation(self._legacy(record), label=record["label"])
         if shape == "prompt-completion":
             return Conversation(self._legacy(record))
+        if shape == "trl-messages":
+            prompt, completion = record.get("prompt"), record.get("completion")
+            if not _messages(prompt) or not _messages(completion):
+                raise Unconvertible("`prompt` and `completion` are not both lists of messages")
+            return Conversation(prompt + completion)
         if shape == "text":
             raise Unconvertible("a `text` record holds an already formatted conversation; it cannot be split into messages without its template")
         raise Unconvertible("a record of unknown shape")
 
-    def _legacy(self, record: dict) -> list[dict]:
+    def _legacy(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         prompt, completion = _text(record, "prompt"), _text(record, "completion")
         if self.separator and prompt.endswith(self.separator):
             prompt = prompt[: -len(self.separator)]
@@ -172,7 +162,7 @@ class Reader:
         return _pair(prompt, completion)
 
     @staticmethod
-    def _sharegpt(turns: Any) -> list[dict]:
+    def _sharegpt(turns: Any) -> list[dict[str, Any]]:
         if type(turns) is not list or not turns:
             raise Unconvertible("`conversations` is not a list of turns")
         messages = []
@@ -185,7 +175,7 @@ class Reader:
         return messages
 
     @staticmethod
-    def _trl(record: dict) -> Conversation:
+    def _trl(record: dict[str, Any]) -> Conversation:
         prompt, chosen, rejected = record.get("prompt"), record.get("chosen"), record.get("rejected")
         if prompt is None and type(chosen) is list and type(rejected) is list:
             # implicit prompt: the conversations share it, and differ in their last answer
@@ -204,11 +194,15 @@ class Reader:
         return Conversation(prompt + chosen, rejected=rejected[0])
 
 
-def _pair(user: str, assistant: str) -> list[dict]:
+def _pair(user: str, assistant: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
 
 
-def _one_message(output: Any) -> bool:
+def _messages(value: Any) -> TypeGuard[list[dict[str, Any]]]:
+    return type(value) is list and all(type(m) is dict for m in value)
+
+
+def _one_message(output: Any) -> TypeGuard[list[dict[str, Any]]]:
     return type(output) is list and len(output) == 1 and type(output[0]) is dict and output[0].get("role") == "assistant"
 
 
@@ -220,9 +214,9 @@ class Writer:
     def __init__(self, target: str, system: str | None, separator: str, stop: str) -> None:
         self.target, self.system = target, system
         self.separator, self.stop = separator, stop
-        self.kto_waiting: dict[str, tuple[int, dict, bool]] = {}  # prompt -> (line, answer, label) not paired yet
+        self.kto_waiting: dict[str, tuple[int, dict[str, Any], bool]] = {}  # prompt -> (line, answer, label) not paired yet
 
-    def record(self, conversation: Conversation, line: int, report: Report) -> dict | None:
+    def record(self, conversation: Conversation, line: int, report: Report) -> dict[str, Any] | None:
         """The target record, or None when it waits for its pair (KTO to preference)."""
         if self.target == "chat":
             return self._chat(conversation, report)
@@ -230,7 +224,7 @@ class Writer:
             return self._legacy(conversation, report)
         return self._preference(conversation, line)
 
-    def _chat(self, conversation: Conversation, report: Report) -> dict:
+    def _chat(self, conversation: Conversation, report: Report) -> dict[str, Any]:
         messages = conversation.messages
         if conversation.label is False:
             raise Unconvertible("an undesirable KTO completion: chat data has no negative examples")
@@ -240,7 +234,7 @@ class Writer:
             report.dropped["the non-preferred answer"] += 1
         return {"messages": messages, **conversation.extra}
 
-    def _legacy(self, conversation: Conversation, report: Report) -> dict:
+    def _legacy(self, conversation: Conversation, report: Report) -> dict[str, Any]:
         if conversation.label is False:
             raise Unconvertible("an undesirable KTO completion: prompt-completion data has no negative examples")
         turns = [m for m in conversation.messages if m.get("role") != "system"]
@@ -259,7 +253,7 @@ class Writer:
             raise Unconvertible("the answer has weight 0: a completion is always learned")
         return {"prompt": user["content"] + self.separator, "completion": " " + assistant["content"] + self.stop}
 
-    def _preference(self, conversation: Conversation, line: int) -> dict | None:
+    def _preference(self, conversation: Conversation, line: int) -> dict[str, Any] | None:
         messages = conversation.messages
         if not messages or messages[-1].get("role") != "assistant":
             raise Unconvertible("no assistant answer to prefer")
@@ -270,7 +264,7 @@ class Writer:
             raise Unconvertible("one answer only: preference data needs a preferred and a non-preferred answer")
         return {"input": {"messages": given, **conversation.extra}, "preferred_output": [answer], "non_preferred_output": [conversation.rejected]}
 
-    def _kto_pair(self, given: list[dict], answer: dict, label: bool, line: int) -> dict | None:
+    def _kto_pair(self, given: list[dict[str, Any]], answer: dict[str, Any], label: bool, line: int) -> dict[str, Any] | None:
         """KTO records are unpaired: a desirable and an undesirable completion of the same
         prompt make one preference record; the first of a pair waits for the other."""
         key = json.dumps(given, sort_keys=True)
@@ -326,7 +320,7 @@ def convert_file(path: str, out_path: str, target: str, system: str | None = Non
     return report
 
 
-def _convert(record: dict | None, line: int, reader: Reader, writer: Writer, report: Report) -> dict | None:
+def _convert(record: dict[str, Any] | None, line: int, reader: Reader, writer: Writer, report: Report) -> dict[str, Any] | None:
     if record is None:
         report.skip(line, "not a JSON object; `ftlint check` says why")
         return None
@@ -374,7 +368,7 @@ def _handler(args: argparse.Namespace, *_registry: Any) -> int:
 
 
 @hookimpl
-def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
+def ftlint_add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "convert", help="rewrite a dataset in another format (chat, prompt-completion, preference)",
         description="Rewrite a dataset in another fine-tuning format and report what the target cannot hold. "

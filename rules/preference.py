@@ -37,7 +37,8 @@ class InvalidPreferenceRecord(Rule):
     """A preference record lacks its conversation or one of its outputs.
 
     ## What it does
-    Reports records whose `input` has no non-empty list of `messages`, whose input ends with
+    Reports, in one finding per record naming everything wrong with it, records whose `input`
+    has no non-empty list of `messages`, whose input ends with
     a message that is neither the user's, a tool's nor the assistant's (FT803 reports an
     assistant message there), or whose `preferred_output` / `non_preferred_output` is missing
     or not a list (FT804 reports a list that is not one assistant message).
@@ -69,15 +70,21 @@ class InvalidPreferenceRecord(Rule):
         for i, (line, value) in enumerate(zip(batch.lines, batch.values)):
             if value is None:
                 continue
+            problems: list[tuple[str, str, str]] = []  # (what, the key it is at, JSON pointer), one finding for all
             messages = _input_messages(value)
             if type(messages) is not list or not messages:
-                yield self.diagnostic(ctx, line, "`input.messages` must be a non-empty list of messages", column=batch.column_of(i, "input"), pointer="/input/messages")
+                problems.append(("`input.messages` must be a non-empty list of messages", "input", "/input/messages"))
             elif type(messages[-1]) is not dict or messages[-1].get("role") not in ("user", "tool", "assistant"):
-                yield self.diagnostic(ctx, line, f"`input.messages` ends with {_described(messages[-1])}; it must end with the user message the outputs answer", column=batch.column_of(i, "input"), pointer=f"/input/messages/{len(messages) - 1}")
+                problems.append((f"`input.messages` ends with {_described(messages[-1])}; it must end with the user message the outputs answer",
+                                 "input", f"/input/messages/{len(messages) - 1}"))
             for key in OUTPUTS:
                 if type(value.get(key)) is not list:
                     what = "is missing" if key not in value else f"is {type(value[key]).__name__}; it must be a list of one assistant message"
-                    yield self.diagnostic(ctx, line, f"`{key}` {what}", column=batch.column_of(i, key), pointer=f"/{key}")
+                    problems.append((f"`{key}` {what}", key, f"/{key}"))
+            if problems:
+                _, key, pointer = problems[0]
+                message = "; and ".join(what for what, _, _ in problems)
+                yield self.diagnostic(ctx, line, message, column=batch.column_of(i, key), pointer=pointer)
 
 
 class InputEndsWithAssistant(Rule):

@@ -584,3 +584,16 @@ def test_set_value_refuses_what_it_cannot_follow(raw, pointer):
 
     with pytest.raises(Inexact):
         set_value(raw, pointer, "new")
+
+
+@pytest.mark.xfail(strict=True, reason="open bug (found by the atheris run of session 5): a fix that makes the prompts agree on "
+                   "a longer separator shifts the next run's inference, so a second --fix changes the file again")
+def test_a_fix_that_shifts_the_inferred_separator_is_still_idempotent(tmp_path):
+    """Minimised from the fuzzer (the third line holds invalid UTF-8, as found; without it the
+    runs agree): "\\n###\\n\\n" is inferred (2 of 3 prompts); completing the third gives two
+    prompts ending in "\\n\\n###\\n\\n", which the second run infers instead."""
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b'{"prompt": "Question 0: what is it?\\n\\n###\\n\\n", "completion": " answer 0 END"}\n'
+                     b'{"prompt": "A gift tn\\n###\\n\\n", "completion": " answer 0 END"}\n'
+                     b'{"prompt": "Question 1: what is it?\xa4\x91\xa3\x8e%###\\n\\n", "completion": " answer 1 END"}\n')
+    fix_twice(path, "--unsafe-fixes")

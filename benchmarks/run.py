@@ -4,6 +4,7 @@
     python benchmarks/run.py --also 5000000       # add rows for 5M records (memory growth per record)
     python benchmarks/run.py --ci                 # 50,000 records, floor and check only, 3 rounds; exit 1 if `check` > 15x the floor
     python benchmarks/run.py --peer-openai /tmp/openai028/bin/python   # add openai 0.28's prepare_data
+    python benchmarks/run.py --only "one dataset, 20 shards: local" --only "one dataset, 20 shards: dask, 2 workers"  # the scale-out rows
 
 Data files are generated (seeded) from the real text in examples/ into benchmarks/data/ and reused.
 Every command runs as a child process; its wall time, CPU time and peak RSS (summed over its whole
@@ -40,6 +41,8 @@ BLOCK = 1000  # every defect is planted once per block of this many lines: 0.1% 
 NEAR_DUPLICATES = "ftlint check + near-duplicates"
 CI_RECORDS, CI_ROUNDS, CI_MAX_RATIO = 50_000, 3, 15.0  # a gross regression only: measured 5-9x
 FTLINT = [sys.executable, "-m", "ftlint"]
+SHARDS, SHARD_RECORDS = 20, 5_000_000  # the scale-out rows: one dataset in 20 shards, local and on Dask
+SHARDED_LOCAL, SHARDED_DASK = "one dataset, 20 shards: local", "one dataset, 20 shards: dask, 2 workers"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # --- Data ----------------------------------------------------------------------------------------
@@ -222,6 +225,29 @@ def dataset(kind: str, lines: int, seed: int) -> Path:
     return path
 
 
+def shards(path: Path, count: int) -> list[str]:
+    """`path` cut into `count` files of consecutive lines (about the same size), in
+    benchmarks/data/<stem>-shards<count>/, made unless already there."""
+    folder = path.with_name(f"{path.stem}-shards{count}")
+    names = [folder / f"shard-{k:02d}.jsonl" for k in range(count)]
+    if not folder.exists():
+        print(f"splitting {path.relative_to(ROOT)} into {count} shards", file=sys.stderr)
+        partial = folder.with_name(folder.name + ".tmp")
+        partial.mkdir(parents=True, exist_ok=True)
+        size, k = path.stat().st_size, 0
+        out = open(partial / names[0].name, "wb")
+        with open(path, "rb") as source:
+            for line in source:
+                if source.tell() > (k + 1) * size // count and k < count - 1:
+                    out.close()
+                    k += 1
+                    out = open(partial / names[k].name, "wb")
+                out.write(line)
+        out.close()
+        partial.rename(folder)
+    return [str(name) for name in names]
+
+
 # --- Measuring -----------------------------------------------------------------------------------
 
 PARSE_FLOOR = """
@@ -255,6 +281,31 @@ with open(sys.argv[1], "rb") as f:
 print(total)
 """
 
+
+# `ftlint check ... --engine dask` on a local cluster of 2 single-threaded worker processes started
+# here; prints the peak RSS of each worker (sampled every 10 ms), as JSON.
+DASK_TWO_WORKERS = """
+import json, os, sys, threading
+import psutil
+from distributed import Client, LocalCluster
+from ftlint.cli import main
+
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+    workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+    peaks, done = [0] * len(workers), threading.Event()
+
+    def sample():
+        while not done.wait(0.01):
+            for k, worker in enumerate(workers):
+                peaks[k] = max(peaks[k], worker.memory_info().rss)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    code = main([*sys.argv[1:], "--engine", "dask", "--scheduler", cluster.scheduler_address])
+    done.set()
+    sampler.join()
+print(json.dumps({"exit": code, "worker_peak_rss_mb": [round(peak / 2**20) for peak in peaks]}))
+"""
 
 REPORT = "{report}"  # replaced by a temporary file: findings are counted per code
 OPENAI_CLI = "import sys; from openai._openai_scripts import main; sys.argv[0] = 'openai'; sys.exit(main())"
@@ -317,9 +368,11 @@ def default_output(sizes: list[int], check_only: bool, peer: bool) -> Path:
     return output
 
 
-def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False, files: list[str] | None = None) -> list[dict]:
+def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool = False, files: list[str] | None = None,
+         shard_records: int = SHARD_RECORDS) -> list[dict]:
     """The measurements, in the order each round runs them (`check_only`: the floor and `check`;
-    `files`: only these kinds of file)."""
+    `files`: only these kinds of file; else also the scale-out rows on `shard_records` records in
+    SHARDS shards)."""
     steps = []
     for n in sizes:
         # openai's prepare_data stops at the first bad line, so it also gets the file without
@@ -347,6 +400,13 @@ def plan(sizes: list[int], seed: int, peer_openai: str | None, check_only: bool 
                 rows.append(("openai 0.28 prepare_data", [peer_openai, "-c", OPENAI_CLI, "tools", "fine_tunes.prepare_data",
                                                           "-f", file, "-q"], {"timeout": PEER_TIMEOUT}))
             steps += [{"row": row, "kind": kind, "records": n, "path": path, "cmd": cmd, **extra} for row, cmd, extra in rows]
+    if not check_only and not files:
+        path = dataset("generation", shard_records, seed)
+        one_dataset = ["check", *shards(path, SHARDS), "--one-dataset", "--exit-zero", "-q", "--format", "json", "-o", REPORT]
+        rows = [("parse floor", [sys.executable, "-c", PARSE_FLOOR, str(path)], {"keep": True}),
+                (SHARDED_LOCAL, [*FTLINT, *one_dataset], {}),
+                (SHARDED_DASK, [sys.executable, "-c", DASK_TWO_WORKERS, *one_dataset], {"keep": True})]
+        steps += [{"row": row, "kind": "generation", "records": shard_records, "path": path, "cmd": cmd, **extra} for row, cmd, extra in rows]
     return steps
 
 
@@ -442,6 +502,8 @@ def main() -> int:
     parser.add_argument("--ci", action="store_true", help=f"{CI_RECORDS:,} records, floor and check only, {CI_ROUNDS} rounds; "
                         f"exit 1 if check > {CI_MAX_RATIO:g}x the parse floor")
     parser.add_argument("--file", action="append", choices=sorted(WRITERS), help="only the files of this kind (repeatable)")
+    parser.add_argument("--shard-records", type=int, default=SHARD_RECORDS,
+                        help=f"records of the scale-out rows, in {SHARDS} shards (default {SHARD_RECORDS:,})")
     parser.add_argument("--only", action="append", metavar="ROW", help="only the rows with this name (repeatable; the parse floor always runs)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/<date>-<N>....json, never an existing file)")
     args = parser.parse_args()
@@ -449,9 +511,10 @@ def main() -> int:
         args.records, args.repeat, args.check_only = CI_RECORDS, CI_ROUNDS, True
     sizes = [args.records] + ([args.also] if args.also else [])
     load_before = os.getloadavg()
-    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only, files=args.file)
+    steps = plan(sizes, args.seed, args.peer_openai, check_only=args.check_only, files=args.file, shard_records=args.shard_records)
     if args.only:
         steps = [s for s in steps if s["row"] in args.only or s["row"] == "parse floor"]
+        steps = [s for s in steps if s["row"] != "parse floor" or any(o["path"] == s["path"] for o in steps if o is not s)]
     run_all(steps, args.repeat)
     for written in DATA.glob("*_prepared*.jsonl"):  # what openai's prepare_data -q wrote beside the files
         written.unlink()
@@ -471,6 +534,9 @@ def main() -> int:
     print(table(steps) + "\n")
     for name, per_record in report["rss_bytes_per_record"].items():
         print(f"peak RSS growth, {name}: {per_record:,.0f} bytes per record")
+    for step in steps:
+        if step["row"] == SHARDED_DASK and "output" in step["result"]:
+            print(f"{SHARDED_DASK}: peak RSS per worker {', '.join(f'{mb:,} MB' for mb in step['result']['output']['worker_peak_rss_mb'])}")
     for name, per_record in report["near_duplicates_rss_bytes_per_record"].items():
         print(f"peak RSS added by the near-duplicate rules at {name}: {per_record:,.0f} bytes per record")
     for name, cost in report["per_finding"].items():

@@ -28,6 +28,7 @@ from ftlint.backends import (
 )
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.conventions import Conventions, label_key
+from ftlint.datasets import Engine, EngineError, Part, Partial, Plan, PlanFactory, Survey
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult, Veto
 from ftlint.plugins import PluginError, Registry, load_plugins
@@ -35,11 +36,11 @@ from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
 
 __all__ = [
-    "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Inference",
+    "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Engine", "EngineError", "Inference",
     "InferenceRequest", "Job", "JobEvent", "JobRequest", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
     "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key",
-    "load_config", "registry",
-    "submit_backends",
+    "load_config", "Part", "Partial", "Plan", "PlanFactory", "registry",
+    "submit_backends", "Survey",
 ]
 
 
@@ -164,18 +165,21 @@ def _settings(settings: Settings | None, overrides: dict[str, object]) -> Settin
 
 
 def check(
-    paths: Sequence[str], *, validation: str | None = None, settings: Settings | None = None,
+    paths: Sequence[str], *, validation: str | Sequence[str] | None = None, settings: Settings | None = None,
     model: str | None = None, select: Sequence[str] | None = None, extend_select: Sequence[str] | None = None,
-    ignore: Sequence[str] | None = None, jobs: int = 1,
+    ignore: Sequence[str] | None = None, jobs: int = 1, one_dataset: bool = False,
 ) -> CheckResult:
     """Lint files (directories: every dataset inside) with `settings` (default: defaults, not
-    the config file: pass `load_config()` for that); keyword arguments override the settings."""
+    the config file: pass `load_config()` for that); keyword arguments override the settings.
+    `one_dataset`: the training files are one dataset (and the validation files, several
+    allowed, another), with line numbers per file."""
     settings = _settings(settings, {"model": model, "select": list(select) if select is not None else None,
                                     "extend-select": list(extend_select) if extend_select is not None else None,
                                     "ignore": list(ignore) if ignore is not None else None})
     plugins = registry()
     linter = Linter(plugins.rules, settings, jobs=jobs, input_readers=plugins.input_readers)
-    return CheckResult(plugins.finish(linter.run(list(paths), validation=validation)))
+    linter.one_dataset = one_dataset
+    return CheckResult(plugins.finish(linter.run(list(paths), validation=[validation] if isinstance(validation, str) else validation)))
 
 
 def fix(

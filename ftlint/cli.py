@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 from ftlint import __version__, api
 from ftlint.config import ConfigError, Settings, apply, find_config, load_settings
 from ftlint.diagnostics import Applicability
-from ftlint.engine import Linter
+from ftlint.engine import Linter, RunResult
 from ftlint.plugins import PluginError, Registry
 from ftlint.reader import collector_paused
 from ftlint.reporters import ReportOptions, describe_conventions, dumps_json, render_statistics, render_statistics_json
@@ -76,7 +76,10 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="lint files (directories: every *.jsonl inside; '-': standard input)")
     check.add_argument("paths", nargs="+", metavar="PATH")
-    check.add_argument("--validation", metavar="FILE", help="the validation file that goes with the training file")
+    check.add_argument("--validation", metavar="FILE", action="append",
+                       help="the validation file that goes with the training file (repeated, with --one-dataset: the validation files)")
+    check.add_argument("--one-dataset", action="store_true",
+                       help="the training files are one dataset: one set of conventions, dataset rules across files (line numbers stay per file)")
     _convention_options(check)
     _input_options(check)
     check.add_argument("--select", type=_codes, action="extend",
@@ -96,6 +99,10 @@ def build_parser(registry: Registry) -> argparse.ArgumentParser:
     _walk_options(check)
     check.add_argument("--jobs", "-j", type=int, default=len(os.sched_getaffinity(0)), metavar="N",
                        help="processes for large files (default: the usable CPUs)")
+    check.add_argument("--engine", default="local", choices=["local", *registry.engines],
+                       help="where the check runs: local (this machine), or an engine plugin's: " + (", ".join(registry.engines) or "none installed"))
+    for name, engine in registry.engines.items():
+        engine.add_options(check.add_argument_group(f"--engine {name}"))  # type: ignore[arg-type]
     _common_options(check)
     check.set_defaults(handler=cmd_check)
 
@@ -178,7 +185,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     from ftlint.sources import is_stream
 
-    streams = [p for p in args.paths + [args.validation or ""] if p and is_stream(p)]
+    validation = args.validation or []
+    if len(validation) > 1 and not args.one_dataset:
+        raise UsageError("several --validation files need --one-dataset (they are then one validation set)")
+    streams = [p for p in args.paths + validation if is_stream(p)]
     if (args.fix or args.diff) and streams:
         raise UsageError(f"--fix and --diff need regular files, not standard input or a pipe ({streams[0]})")
     if args.jobs < 1:
@@ -195,19 +205,25 @@ def cmd_check(args: argparse.Namespace) -> int:
         args.paths = interactive.offer_conversions(args.paths, set(registry.input_readers), ask, sys.stderr)
     _refuse_outputs_over_inputs(args)
     linter = Linter(registry.rules, settings, jobs=args.jobs, input_readers=registry.input_readers)
-    linter.progress = progress_bar()
+    linter.one_dataset = args.one_dataset
     for message in linter.selection.warnings:
         print(f"ftlint: warning: {escape_controls(message)}", file=sys.stderr)
+    if args.engine != "local":
+        if args.diff:
+            raise UsageError(f"--diff runs on the local engine only, not --engine {args.engine}")
+        result = _run_engine(args, linter)
+        return _report(args, registry, result)
+    linter.progress = progress_bar()
     held: contextlib.AbstractContextManager[FixGuard | None] = contextlib.nullcontext(None)
     if args.fix and not args.diff:
         from ftlint.fixes import guard
 
-        held = guard(args.paths, args.validation)  # before the files are read: locks, identities
+        held = guard(args.paths + validation)  # before the files are read: locks, identities
     # Paused collector: a run can hold a million diagnostics, which every collection would
     # traverse again while the reports and renderers make millions more small objects.
     with collector_paused(), held as locks:
         try:
-            result = linter.run(args.paths, validation=args.validation, stdin_filename=args.stdin_filename)
+            result = linter.run(args.paths, validation=validation, stdin_filename=args.stdin_filename)
         finally:
             if linter.progress is not None:
                 linter.progress.close()
@@ -217,28 +233,47 @@ def cmd_check(args: argparse.Namespace) -> int:
             minimum = Applicability.UNSAFE if args.unsafe_fixes else Applicability.SAFE
             codes = None if ask is None else interactive.choose(interactive.groups(result, minimum), ask, sys.stderr)
             result = apply_fixes(linter, result, minimum, diff_out=sys.stdout if args.diff else None, held=locks, codes=codes)
-            if ask is not None and args.validation is None:
+            if ask is not None and not validation:
                 interactive.offer_split(result, settings, ask, sys.stderr)
-        registry.finish(result)
-        for message in result.notes:
-            print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
-        for message in result.errors + [f.error for f in result.files if f.error]:
-            print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
-        for veto in result.vetoes:
-            print(f"ftlint: gate {veto.plugin}: {escape_controls(veto.message)}", file=sys.stderr)
-        if args.diff:  # as ruff: 1 when there are changes to make, or error-level findings remain
-            pending = any(f.fixed for f in result.files)
-            return max(result.exit_code(args.exit_zero), int(pending and not args.exit_zero))
-        opts = ReportOptions(quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
-        render = registry.reporters[args.format]
-        if args.statistics:
-            render = render_statistics_json if args.format == "json" else render_statistics
-        if args.output_file:
-            with open(args.output_file, "w", encoding="utf-8", errors="surrogateescape") as out:
-                render(result, out, opts)
-        else:
-            render(result, sys.stdout, opts)
-        return result.exit_code(args.exit_zero)
+        return _report(args, registry, result)
+
+
+def _run_engine(args: argparse.Namespace, linter: Linter) -> RunResult:
+    """A check on an engine plugin's `--engine`, with the same rules and settings."""
+    from ftlint.datasets import EngineError, Plan
+
+    def plan(paths: list[str], validation: list[str]) -> Plan:
+        return Plan.build(linter, paths, validation, args.one_dataset)
+
+    with collector_paused():
+        try:
+            return api.registry().engines[args.engine].run(plan, args)
+        except EngineError as error:
+            raise UsageError(str(error)) from None
+
+
+def _report(args: argparse.Namespace, registry: Registry, result: RunResult) -> int:
+    """Gates, messages and the report of a finished check; its exit code."""
+    registry.finish(result)
+    for message in result.notes:
+        print(f"ftlint: note: {escape_controls(message)}", file=sys.stderr)
+    for message in result.errors + [f.error for f in result.files if f.error]:
+        print(f"ftlint: error: {escape_controls(message)}", file=sys.stderr)
+    for veto in result.vetoes:
+        print(f"ftlint: gate {veto.plugin}: {escape_controls(veto.message)}", file=sys.stderr)
+    if args.diff:  # as ruff: 1 when there are changes to make, or error-level findings remain
+        pending = any(f.fixed for f in result.files)
+        return max(result.exit_code(args.exit_zero), int(pending and not args.exit_zero))
+    opts = ReportOptions(quiet=args.quiet, unsafe_fixes=args.unsafe_fixes, version=__version__)
+    render = registry.reporters[args.format]
+    if args.statistics:
+        render = render_statistics_json if args.format == "json" else render_statistics
+    if args.output_file:
+        with open(args.output_file, "w", encoding="utf-8", errors="surrogateescape") as out:
+            render(result, out, opts)
+    else:
+        render(result, sys.stdout, opts)
+    return result.exit_code(args.exit_zero)
 
 
 def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
@@ -247,11 +282,12 @@ def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
     from ftlint.engine import expand_paths
 
     inputs, _ = expand_paths([p for p in args.paths if p != "-"])
-    if args.validation and os.path.exists(args.validation):
-        for path in inputs:
-            if os.path.samefile(path, args.validation):
-                raise UsageError(f"--validation {args.validation} is the training file {path}; give the validation file")
-        inputs.append(args.validation)
+    for validation in args.validation or []:
+        if os.path.exists(validation):
+            for path in inputs:
+                if os.path.samefile(path, validation):
+                    raise UsageError(f"--validation {validation} is the training file {path}; give the validation file")
+            inputs.append(validation)
     if args.output_file and os.path.exists(args.output_file):
         for path in inputs:
             if os.path.samefile(path, args.output_file):

@@ -11,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ftlint import conventions as conv_mod
 from ftlint import tempfiles
@@ -216,6 +216,7 @@ class Linter:
         named = {*(settings.select or ()), *settings.extend_select}
         self.fixes_withheld = {c for c in codes if rule_classes[c].explicit_fix and c not in named}  # see Rule.explicit_fix
         self.progress: Any = None  # a tqdm-like bar: its total set to the bytes to read, updated as they are read
+        self.one_dataset = False  # the training files are one dataset (and the validation files another), not one each
 
     def __getstate__(self) -> dict[str, Any]:
         """What a parallel worker gets: no progress bar (it stays here) and no input readers (a
@@ -223,10 +224,19 @@ class Linter:
         return {**self.__dict__, "progress": None, "input_readers": {}}
 
     def run(
-        self, paths: list[str], validation: str | None = None, stdin_filename: str | None = None,
+        self, paths: list[str], validation: str | Sequence[str] | None = None, stdin_filename: str | None = None,
         displays: dict[str, str] | None = None,
     ) -> RunResult:
-        """Lint files; `displays` maps a path read to the name reported (used by --fix on copies)."""
+        """Lint files; `displays` maps a path read to the name reported (used by --fix on copies).
+        Several validation files need `one_dataset`."""
+        validations = [validation] if isinstance(validation, str) else list(validation or [])
+        if self.one_dataset:
+            from ftlint.datasets import run_locally
+
+            return run_locally(self, paths, validations, displays or {})
+        if len(validations) > 1:
+            return RunResult([], self.rule_classes, ["several --validation files make one dataset only with --one-dataset"])
+        validation = validations[0] if validations else None
         displays = dict(displays or {})
         if stdin_filename:
             displays["-"] = stdin_filename
@@ -253,12 +263,17 @@ class Linter:
             result.files.append(valid_result)
             if states is not None and valid_states is not None and not valid_result.error:
                 ctx = self._context(valid_result.path, valid_result.conventions, "validation", paired=True)
-                for rule in self._reporting(self._dataset_rules(ctx), valid_result.formats):
-                    valid_result.diagnostics.extend(
-                        self._guarded(rule, 1, ctx, rule.report_pair, states[rule.code], valid_states[rule.code], ctx)
-                    )
+                valid_result.diagnostics.extend(self.pair_findings(ctx, states, valid_states, valid_result.formats))
                 self._finish(valid_result)
         return result
+
+    def pair_findings(self, ctx: Context, train: dict[str, Any], validation: dict[str, Any], judged: dict[str, int]) -> list[Diagnostic]:
+        """The dataset rules' findings across a training set and its validation set (`ctx`: the
+        validation set's)."""
+        found: list[Diagnostic] = []
+        for rule in self._reporting(self._dataset_rules(ctx), judged):
+            found.extend(self._guarded(rule, 1, ctx, rule.report_pair, train[rule.code], validation[rule.code], ctx))
+        return found
 
     def _context(self, display: str, conventions: Conventions, role: str, paired: bool) -> Context:
         return Context(display, conventions, model=self.settings.model, role=role, paired=paired)
@@ -319,49 +334,53 @@ class Linter:
             return result, None
         mismatch: list[Diagnostic] = []
         if training is not None:  # a validation file is checked with its training file's conventions
-            differences = conv_mod.differences(result.conventions, training, sampled)
+            mismatch = self.mismatch_finding(display, conv_mod.differences(result.conventions, training, sampled))
             result.conventions = conv_mod.following(result.conventions, training)
-            if differences:
-                message = f"the validation file's conventions differ from the training file's: {'; '.join(differences)}"
-                mismatch = self._file_finding("FT612", display, 1, message)
         ctx = self._context(display, result.conventions, role, paired)
         if len(ranges) == 1:
             scans = [self._scan(path, ctx, *ranges[0])]
         else:
             # This process scans the first range (it needs no line count) while workers count
             # the lines before theirs and scan them; measured at 5M records, 4% faster than the
-            # other way round (even at 1M). Spawn, not fork: forked workers ran 2-3x slower here
-            # (copy-on-write of the parent's heap). A worker lives for one scan, so it never runs
-            # the cyclic collector, which would traverse all its live objects once it is done.
-            with ProcessPoolExecutor(len(ranges) - 1, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable) as pool:
+            # other way round (even at 1M).
+            with worker_pool(len(ranges) - 1) as pool:
                 futures = [pool.submit(self._scan, path, ctx, *r) for r in ranges[1:]]
                 scans = [self._scan(path, ctx, *ranges[0])] + [f.result() for f in futures]
         scan = scans[0]
         for later in scans[1:]:
             scan.absorb(later, self._dataset_rules(ctx))
-        result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
-        result.formats = dict(scan.judged)
-        diagnostics = result.diagnostics
-        diagnostics.extend(one_per_convention(scan.diagnostics, scan.content_lines, scan.records))
-        diagnostics.extend(mismatch)
-        if scan.content_lines == 0 and not result.error:
-            empty = Batch(display, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
-            self._check_batch(empty, {}, ctx, self._active(ctx), scan.states, scan.broken, diagnostics)
-        if not self.settings.format:
-            diagnostics.extend(self._format_findings(result, scan, display))
-        for rule in self._reporting(self._dataset_rules(ctx), result.formats):
-            if rule.code not in scan.broken:
-                diagnostics.extend(self._guarded(rule, 1, ctx, rule.report, scan.states[rule.code], ctx))
+        self.file_findings(result, scan, ctx, scan.states, scan.broken)
+        result.diagnostics.extend(mismatch)
+        result.diagnostics.extend(self.dataset_findings(ctx, scan.states, scan.broken, result.formats))
         self._finish(result)
         return result, scan.states
+
+    def file_findings(self, result: FileResult, scan: _Scan, ctx: Context, states: dict[str, Any], broken: set[str]) -> None:
+        """What a file's scan says of the file: its counts, its findings, an empty file (FT011,
+        shown to every rule with the dataset's `states`), its formats (FT013, FT015)."""
+        result.records, result.lines, result.error = scan.records, scan.last_line, scan.error
+        result.formats = dict(scan.judged)
+        result.diagnostics.extend(one_per_convention(scan.diagnostics, scan.content_lines, scan.records))
+        if scan.content_lines == 0 and not result.error:
+            empty = Batch(result.path, issues=[Issue("FT011", 1, 1, "file is empty: no records")])
+            self._check_batch(empty, {}, ctx, self._active(ctx), states, broken, result.diagnostics)
+        if not self.settings.format:
+            result.diagnostics.extend(self._format_findings(result, scan, result.path))
+
+    def dataset_findings(self, ctx: Context, states: dict[str, Any], broken: set[str], judged: dict[str, int]) -> list[Diagnostic]:
+        """The dataset rules' reports (those that saw records of their formats, and did not crash)."""
+        found: list[Diagnostic] = []
+        for rule in self._reporting(self._dataset_rules(ctx), judged):
+            if rule.code not in broken:
+                found.extend(self._guarded(rule, 1, ctx, rule.report, states[rule.code], ctx))
+        return found
 
     def _format_findings(self, result: FileResult, scan: _Scan, display: str) -> list[Diagnostic]:
         """FT015 for records in no accepted format that were not checked in the file's format,
         FT013 for a file of several formats; the file's format becomes the majority's."""
         known = {f: scan.formats[f] for f in FORMATS if scan.formats[f]}
         unknown = scan.formats[UNKNOWN]
-        if known and sum(known.values()) >= unknown:
-            result.conventions.format = max(known, key=known.__getitem__)
+        result.conventions.format = majority_format(scan.formats) or result.conventions.format
         found: list[Diagnostic] = []
         if unknown and sum(scan.judged.values()) < sum(known.values()) + unknown:
             lines = scan.format_lines[UNKNOWN]
@@ -382,6 +401,12 @@ class Linter:
             related = tuple(Location(display, line) for _, line in minority[1:LINES_NAMED])
             found += self._file_finding("FT013", display, min(line for _, line in minority), message, related)
         return found
+
+    def mismatch_finding(self, display: str, differences: list[str]) -> list[Diagnostic]:
+        """FT612 when a validation file's own conventions differ from its training file's."""
+        if not differences:
+            return []
+        return self._file_finding("FT612", display, 1, f"the validation file's conventions differ from the training file's: {'; '.join(differences)}")
 
     def _file_finding(self, code: str, display: str, line: int, message: str, related: tuple[Location, ...] = ()) -> list[Diagnostic]:
         """A file-level engine finding, when its code is selected."""
@@ -409,15 +434,15 @@ class Linter:
         result.diagnostics[:] = [_relocated(d, lines) for d in result.diagnostics]
         return result, states
 
-    def _scan(self, path: str, ctx: Context, start: int, end: int) -> _Scan:
+    def _scan(self, path: str, ctx: Context, start: int, end: int, base: int = 0) -> _Scan:
         """Run record rules and observe dataset rules over bytes [start, end) (end -1: all),
-        each rule on the records of its formats."""
+        each rule on the records of its formats; line n of the file is numbered base + n."""
         active = self._active(ctx)
         forced = self.settings.format
         fallback = ctx.conventions.format if ctx.conventions.format in FORMATS else None
         scan = _Scan(states={r.code: r.new_state() for r in self._dataset_rules(ctx)})
         try:
-            line = 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
+            line = base + 1 + (count_lines(path, start) if start else 0)  # the first line of the next block
             stream = open_binary(path) if end < 0 else RangeReader(path, start, end)
             with stream, collector_paused():
                 for raws, block in iter_blocks(stream, self.settings.max_line_bytes):
@@ -472,6 +497,13 @@ class Linter:
         result.diagnostics.sort(key=Diagnostic.sort_key)
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for scans. Spawn, not fork: forked workers ran 2-3x slower here (copy-on-write
+    of the parent's heap). A worker lives for one scan, so it never runs the cyclic collector,
+    which would traverse all its live objects once it is done."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=gc.disable)
+
+
 def one_per_convention(diagnostics: list[Diagnostic], content_lines: int, records: int) -> list[Diagnostic]:
     """The file's diagnostics with a convention used throughout reported once, like yamllint's
     `new-lines`: CRLF on every line (FT010), a blank line after every record (FT005). The one
@@ -504,6 +536,12 @@ def _line_count(path: str) -> int:
             lines += block.count(b"\n")
             last = block[-1:]
     return lines + (last != b"\n")
+
+
+def majority_format(formats: Counter[str]) -> str | None:
+    """The format of most records, when records in known formats are at least half of them."""
+    known = {f: formats[f] for f in FORMATS if formats[f]}
+    return max(known, key=known.__getitem__) if known and sum(known.values()) >= formats[UNKNOWN] else None
 
 
 def _lines(lines: list[int], count: int) -> str:

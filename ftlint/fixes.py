@@ -391,14 +391,15 @@ def _pinned(linter: Linter, conv: Conventions) -> Linter:
     return pinned
 
 
-def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, FileResult, FileResult | None]]:
+def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, list[FileResult], list[FileResult]]]:
     """How the copies are re-checked: each training file alone with its own conventions, or
-    the training file with its validation file, both with the training file's conventions."""
-    validation = next((f for f in files if f.role == "validation"), None)
+    the training file with its validation file, both with the training file's conventions;
+    with `one_dataset`, all training files (and the validation files) in one run."""
+    validation = [f for f in files if f.role == "validation"]
     trains = [f for f in files if f.role == "train"]
-    if validation is not None and len(trains) == 1:
-        return [(_pinned(linter, trains[0].conventions), trains[0], validation)]
-    return [(_pinned(linter, f.conventions), f, None) for f in trains]
+    if trains and (linter.one_dataset or (validation and len(trains) == 1)):
+        return [(_pinned(linter, trains[0].conventions), trains, validation)]
+    return [(_pinned(linter, f.conventions), [f], []) for f in trains]
 
 
 def apply_fixes(
@@ -424,7 +425,7 @@ def apply_fixes(
     own_guard = held is None and diff_out is None
     if own_guard:
         try:
-            held = guard([f.path for f in files if f.role == "train"], next((f.path for f in files if f.role == "validation"), None))
+            held = guard([f.path for f in files])
         except FixError as error:
             result.errors.append(str(error))
             return result
@@ -484,12 +485,12 @@ def _copy_and_digest(source: str, copy: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _recheck(groups: list[tuple[Linter, FileResult, FileResult | None]], works: dict[str, _Work]) -> tuple[dict[str, FileResult], list[str]]:
+def _recheck(groups: list[tuple[Linter, list[FileResult], list[FileResult]]], works: dict[str, _Work]) -> tuple[dict[str, FileResult], list[str]]:
     displays = {w.copy: w.original for w in works.values()}
     checked: dict[str, FileResult] = {}
     errors: list[str] = []
-    for pinned, train, validation in groups:
-        run = pinned.run([works[train.path].copy], validation=works[validation.path].copy if validation else None, displays=displays)
+    for pinned, trains, validation in groups:
+        run = pinned.run([works[f.path].copy for f in trains], validation=[works[f.path].copy for f in validation], displays=displays)
         checked.update((f.path, f) for f in run.files)
         errors.extend(run.errors)
     return checked, errors

@@ -17,9 +17,9 @@ silently missing.
 
 Hooks, in the order a run calls them: ``ftlint_addhooks`` (while loading),
 ``ftlint_get_rules``, ``ftlint_get_reporters``, ``ftlint_get_input_readers``,
-``ftlint_get_submit_backends`` (after loading), ``ftlint_add_commands`` (building the command
-line), then for each ``check``: ``ftlint_run_finished`` and ``ftlint_gate`` (after fixes,
-before the report).
+``ftlint_get_submit_backends``, ``ftlint_get_engines`` (after loading), ``ftlint_add_commands``
+(building the command line), then for each ``check``: ``ftlint_run_finished`` and
+``ftlint_gate`` (after fixes, before the report).
 """
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import argparse
 
     from ftlint.backends import BackendFactory
+    from ftlint.datasets import Engine
     from ftlint.engine import RunResult
     from ftlint.reporters import ReportOptions
     from ftlint.rule import Rule
@@ -267,4 +268,54 @@ def ftlint_get_submit_backends() -> Mapping[str, BackendFactory]:
         @hookimpl
         def ftlint_get_submit_backends():
             return {"acme": AcmeBackend}
+    """
+
+
+@hookspec
+def ftlint_get_engines() -> Mapping[str, Engine]:
+    """Return engines that run checks elsewhere (other processes, a cluster): ``{name: engine}``.
+
+    :return: a mapping of engine name (what ``ftlint check --engine NAME`` selects; ``local``,
+        the default, is ftlint's own) to an object following the ``ftlint.api.Engine`` protocol:
+        ``add_options(parser)`` adds the engine's options to ``ftlint check``;
+        ``run(plan, args) -> ftlint.RunResult`` checks ``args.paths`` and ``args.validation``
+        (a list) through ``plan(paths, validation)``, an ``ftlint.api.Plan``: its ``survey``,
+        ``partitions``, ``scan`` and ``merge`` steps take and return values that pickle, so they
+        can run anywhere ftlint and the plugins' rules are installed; ``finish`` makes the result.
+        Any tree of ``merge`` calls over a dataset's consecutive partials gives the result of the
+        local ``--one-dataset`` run. Raise ``ftlint.api.EngineError`` with a message for what
+        cannot be run (exit 2). ``--fix`` reaches ``run`` (``args.fix``); refuse it unless the
+        engine can write fixes; ``--diff`` is refused before.
+
+    **When**: once, after all plugins are loaded (engines must not import heavy libraries or
+    connect anywhere until ``run``); ``add_options`` while the command line is built, ``run``
+    for a ``check`` with ``--engine NAME``. The report, gates and exit code follow as for the
+    local engine. A name defined by two plugins, or ``local``, is an error naming them.
+
+    Example::
+
+        import sys
+        from ftlint import hookimpl
+
+        class Serial:
+            def add_options(self, parser):
+                parser.add_argument("--serial-note", help="printed before the run")
+
+            def run(self, plan, args):
+                if args.serial_note:
+                    print(args.serial_note, file=sys.stderr)
+                plan = plan(args.paths, args.validation or [])
+                surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
+                merged = []
+                for parts in plan.partitions(surveys):
+                    partial = None
+                    for part in parts:
+                        scanned = plan.scan(part, plan.files[part.file])
+                        partial = scanned if partial is None else plan.merge(partial, scanned)
+                    merged.append(partial)
+                return plan.finish(merged)
+
+        @hookimpl
+        def ftlint_get_engines():
+            return {"serial": Serial()}
     """

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from ftlint import hookspecs
+from ftlint.datasets import Engine
 from ftlint.engine_rules import ENGINE_RULES, OWNER
 from ftlint.hookspecs import InputReader, Reporter
 from ftlint.rule import Rule
@@ -66,6 +67,8 @@ class Registry:
     submit_backends: dict[str, BackendFactory] = field(default_factory=dict)  # name -> factory
     submit_backend_owners: dict[str, str] = field(default_factory=dict)
     command_owners: dict[str, str] = field(default_factory=dict)  # command -> plugin name
+    engines: dict[str, Engine] = field(default_factory=dict)  # name -> engine (check --engine)
+    engine_owners: dict[str, str] = field(default_factory=dict)
 
     def rule(self, code_or_name: str) -> type[Rule] | None:
         """The rule with this code (any case) or kebab-case name; None if there is none."""
@@ -206,6 +209,15 @@ def _collect(registry: Registry) -> None:
         _merge(registry.input_readers, registry.input_reader_owners, readers, impl.plugin_name, "input reader for")
     for impl in hook.ftlint_get_submit_backends.get_hookimpls():
         _merge(registry.submit_backends, registry.submit_backend_owners, _call(impl) or {}, impl.plugin_name, "submit backend")
+    registry.engine_owners["local"] = BUILTIN_DISTRIBUTION
+    for impl in hook.ftlint_get_engines.get_hookimpls():
+        for name, engine in dict(_call(impl) or {}).items():
+            if not isinstance(engine, Engine):
+                raise PluginError(f"plugin {impl.plugin_name!r}: engine {name!r} is {engine!r}, not an ftlint.api.Engine (run and add_options)")
+            if name in registry.engine_owners:
+                raise PluginError(f"engine {name!r} is defined by both plugin {registry.engine_owners[name]!r} and plugin {impl.plugin_name!r}")
+            registry.engines[name] = engine
+            registry.engine_owners[name] = impl.plugin_name
 
 
 def _merge(into: dict[str, Any], owners: dict[str, str], new: dict[str, Any], plugin: str, what: str) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 CODE = re.compile(r"[A-Z]{1,8}[0-9]{3,4}")
 NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 FORMATS = frozenset({"prompt-completion", "chat", "preference"})
+LINE_STRIDE = 1 << 40  # line numbers of one file of a dataset of several files (see `Context.files`)
 
 
 @dataclass
@@ -38,6 +39,15 @@ class Context:
     model: str | None = None
     role: str = "train"  # or "validation"
     paired: bool = False  # a training file linted with its validation file, or that validation file
+    # A dataset of several files (--one-dataset): their names, and lines are numbered file by
+    # file: line (k + 1) * LINE_STRIDE + n is line n of files[k] (see `line_name`).
+    files: tuple[str, ...] = ()
+
+    def line_name(self, line: int) -> str:
+        """How a message names a line: ``1,234``, or ``shard-03.jsonl:1,234`` in a dataset of
+        several files. Locations need no such care: the engine puts each at its file."""
+        number, line = divmod(line, LINE_STRIDE)
+        return f"{self.files[number - 1]}:{line:,}" if number else f"{line:,}"
 
     @cached_property
     def model_info(self) -> ModelInfo:

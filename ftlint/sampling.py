@@ -14,20 +14,22 @@ MIN_SAMPLE_RECORDS = 256  # a sample reaches this many records whatever their si
 SAMPLE_WINDOWS = 32
 
 
-def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> list[Record | None]:
+def sample_records(path: str, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, files: int = 1) -> list[Record | None]:
     """Records to infer conventions from, counted in records as well as bytes, so that one huge
     record never starves the sample: a small file whole; a larger one in SAMPLE_WINDOWS evenly
     spaced windows of whole lines (a compressed file: from its start), each taking its share of
-    SAMPLE_BYTES, and at least its share of MIN_SAMPLE_RECORDS whatever their size."""
+    SAMPLE_BYTES, and at least its share of MIN_SAMPLE_RECORDS whatever their size. A file of a
+    dataset of `files` files takes 1/files of both."""
     raws: list[bytes | int] = []
+    total, records = SAMPLE_BYTES // files, -(-MIN_SAMPLE_RECORDS // files)
     with open_binary(path) as stream:
         size = os.fstat(stream.fileno()).st_size if isinstance(stream, io.BufferedReader) else -1
-        if size <= SAMPLE_BYTES:
+        if size <= total:
             windows = [(0, -1)]
         else:
             starts = [k * size // SAMPLE_WINDOWS for k in range(SAMPLE_WINDOWS)]
             windows = list(zip(starts, starts[1:] + [-1]))
-        budget, minimum = SAMPLE_BYTES // len(windows), -(-MIN_SAMPLE_RECORDS // len(windows))
+        budget, minimum = total // len(windows), -(-records // len(windows))
         for start, end in windows:
             if start:
                 stream.seek(start - 1)

@@ -222,7 +222,7 @@ class CutOffOutput(DatasetRule):
         cut = [answer.removesuffix(stop) for answer in answers] if stop else answers
         last = [answer.rstrip()[-1:] for answer in cut]
         open_ended = (char.isalnum() or char == "," for char in last)
-        state.lines.append(np.array(batch.lines, np.uint32)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.uint32))
+        state.lines.append(np.array(batch.lines, np.int64)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.int64))
         state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
         state.finished.append(~np.fromiter(open_ended, bool, len(cut)))
 

@@ -309,10 +309,10 @@ class DuplicateExample(DuplicateRule):
         copies, firsts = duplicate_pairs(*state.arrays())
         example = wording(ctx).example
         for line, first in zip(copies.tolist(), firsts.tolist()):
-            fix = Fix(f"Drop the duplicate (line {first:,} is kept)", (Edit(line, "drop"),), Applicability.UNSAFE)
+            fix = Fix(f"Drop the duplicate (line {ctx.line_name(first)} is kept)", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
-                f"exact duplicate of line {first:,} (same {example}): a copy only weighs the "
+                f"exact duplicate of line {ctx.line_name(first)} (same {example}): a copy only weighs the "
                 f"example more; drop it",
                 fix=fix, related=(Location(ctx.path, first),),
             )
@@ -388,7 +388,7 @@ class ConflictingCompletions(DuplicateRule):
             if is_conflict:
                 others = len(firsts) - (pair in firsts)
                 earlier = list(islice((f for p, f in firsts.items() if p != pair), MAX_RELATED))
-                named = ", ".join(f"{f:,}" for f in earlier)
+                named = ", ".join(map(ctx.line_name, earlier))
                 more = f" and {others - len(earlier):,} more" if others > len(earlier) else ""
                 where = f"line {named}" if others == 1 else f"lines {named}{more}"
                 yield self.diagnostic(
@@ -464,7 +464,7 @@ class ValidationLeak(DuplicateRule):
             fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
-                f"{words.asked_also} in the training file (line {train_line:,}): training and validation "
+                f"{words.asked_also} in the training file (line {ctx.line_name(train_line)}): training and validation "
                 f"files must be mutually exclusive, or the validation metrics overstate the model; "
                 f"drop it from the validation file",
                 pointer=words.prompt_pointer, fix=fix, related=(Location(train.path, train_line, 1, words.prompt_pointer),),

@@ -122,8 +122,8 @@ class Threshold:
             raise ConfigError(f"option threshold must be above 0 and at most 1, not {self.threshold}")
 
 
-def _named(lines_and_sims: list[tuple[int, float]]) -> str:
-    shown = ", ".join(f"{line:,} ({sim:.2f})" for line, sim in lines_and_sims[:MAX_NAMED])
+def _named(lines_and_sims: list[tuple[int, float]], ctx: Context) -> str:
+    shown = ", ".join(f"{ctx.line_name(line)} ({sim:.2f})" for line, sim in lines_and_sims[:MAX_NAMED])
     more = len(lines_and_sims) - MAX_NAMED
     return shown + (f" and {more:,} more" if more > 0 else "")
 
@@ -226,13 +226,13 @@ class NearDuplicate(NearDuplicateRule):
         for first in sorted(members):
             group = sorted(members[first])
             named = [(line_list[k], sim) for k, sim in group]
-            fix = Fix(f"Keep line {line_list[first]:,}, drop its {len(group):,} near-copies",
+            fix = Fix(f"Keep line {ctx.line_name(line_list[first])}, drop its {len(group):,} near-copies",
                       tuple(Edit(line, "drop") for line, _ in named), Applicability.UNSAFE)
             what = "a near-copy" if len(group) == 1 else f"{len(group):,} near-copies"
             yield self.diagnostic(
                 ctx, line_list[first],
                 f"{what} of this record (estimated similarity): line{'s' if len(group) > 1 else ''} "
-                f"{_named(named)}; each copy weighs the example more: keep one",
+                f"{_named(named, ctx)}; each copy weighs the example more: keep one",
                 fix=fix, related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),
             )
 
@@ -293,7 +293,7 @@ class ValidationNearLeak(NearDuplicateRule):
             fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
-                f"prompt is a near-copy of training line {train_line:,} (estimated similarity "
+                f"prompt is a near-copy of training line {ctx.line_name(train_line)} (estimated similarity "
                 f"{similarity[k]:.2f}): the validation metrics would overstate the model; drop it from the "
                 f"validation file or re-split with `ftlint split`",
                 fix=fix, related=(Location(train.path, train_line),),
@@ -356,7 +356,7 @@ class ConflictingNearDuplicates(NearDuplicateRule):
             named = conflicts[j]
             yield self.diagnostic(
                 ctx, int(lines[j]),
-                f"prompt is a near-copy of line{'s' if len(named) > 1 else ''} {_named(named)} (estimated "
+                f"prompt is a near-copy of line{'s' if len(named) > 1 else ''} {_named(named, ctx)} (estimated "
                 f"similarity) with a different label: one of the labels is probably wrong",
                 pointer="/completion", related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),
             )

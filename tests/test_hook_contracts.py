@@ -339,3 +339,64 @@ def test_submit_backend_name_taken_names_both(install, capsys, data):
     install(BACKENDS, entry_point="acme-again")
     code, _, err = run(capsys, "check", str(data))
     assert code == 2 and "submit backend 'acme'" in err and "'acme'" in err and "'acme-again'" in err
+
+
+# --- ftlint_get_engines --------------------------------------------------------------------------
+
+ENGINES = """
+    import sys
+    from ftlint import api, hookimpl
+
+    class Serial:
+        def add_options(self, parser):
+            parser.add_argument("--serial-note", help="printed before the run")
+
+        def run(self, plan, args):
+            if args.serial_note:
+                print(args.serial_note, file=sys.stderr)
+            plan = plan(args.paths, args.validation or [])
+            surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
+            merged = []
+            for parts in plan.partitions(surveys):
+                partial = None
+                for part in parts:
+                    scanned = plan.scan(part, plan.files[part.file])
+                    partial = scanned if partial is None else plan.merge(partial, scanned)
+                merged.append(partial)
+            return plan.finish(merged)
+
+    @hookimpl
+    def ftlint_get_engines():
+        return {"serial": Serial()}
+"""
+
+
+def test_engine_runs_a_check_like_the_local_engine(install, capsys, tmp_path):
+    install(ENGINES)
+    shards = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    shards[0].write_text(CLEAN, encoding="utf-8")
+    shards[1].write_text('{"prompt": "fine ->", "completion": " ham END"}\n', encoding="utf-8")
+    args = ["check", *map(str, shards), "--one-dataset", "--output-format", "json", "--isolated"]
+    local = run(capsys, *args)
+    code, out, err = run(capsys, *args, "--engine", "serial", "--serial-note", "serially")
+    assert (code, out) == local[:2] and err == "serially\n"
+    assert f"exact duplicate of line {shards[0]}:1 " in out  # across the two files
+
+
+def test_engine_name_taken_names_both(install, capsys, data):
+    install(ENGINES)
+    install(ENGINES.replace("--serial-note", "--other-note").replace("serial_note", "other_note"), entry_point="acme-again")
+    code, _, err = run(capsys, "check", str(data))
+    assert code == 2 and "engine 'serial' is defined by both plugin 'acme' and plugin 'acme-again'" in err
+
+
+def test_engine_named_local_is_refused(install, capsys, data):
+    install(ENGINES.replace('"serial"', '"local"'))
+    code, _, err = run(capsys, "check", str(data))
+    assert code == 2 and "engine 'local' is defined by both plugin 'ftlint' and plugin 'acme'" in err
+
+
+def test_engine_without_run_is_refused(install, capsys, data):
+    install("from ftlint import hookimpl\n\n@hookimpl\ndef ftlint_get_engines():\n    return {'broken': object()}\n")
+    code, _, err = run(capsys, "check", str(data))
+    assert code == 2 and "plugin 'acme': engine 'broken'" in err and "not an ftlint.api.Engine" in err

@@ -1,0 +1,173 @@
+"""The Dask engine: a check's plan (`ftlint.api.Plan`) run on a cluster.
+
+Every file is surveyed by a task (is it JSON Lines, the records conventions are inferred from);
+the driver infers each dataset's conventions; each shard (or byte range of a large local file)
+is then scanned by a task that reads its bytes and runs the per-record rules and the dataset
+rules' `observe`; the partials of each dataset are merged pairwise, neighbour with neighbour,
+in a tree on the workers; the driver gets one merged partial per dataset and makes the report.
+Paths are local paths (on a shared file system when the workers run elsewhere), globs of them,
+or fsspec URLs (``s3://bucket/shards/*.jsonl`` with s3fs installed): a task copies a remote
+shard to its own temporary folder before reading it.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from typing import Iterator
+
+import fsspec
+from distributed import Client, Future, LocalCluster, as_completed
+
+from ftlint import RunResult, api
+
+CONNECT_TIMEOUT = "10s"
+
+
+def run(plan_of: api.PlanFactory, args: argparse.Namespace) -> RunResult:
+    if args.shard_output and not args.fix:
+        raise api.EngineError("--shard-output goes with --fix: it is where the fixed shards are written")
+    if args.fix and not args.shard_output:
+        raise api.EngineError("--fix under --engine dask does not rewrite shards in place; "
+                              "--fix --shard-output DIR writes the fixed shards and their .removed.jsonl files to DIR")
+    plan = plan_of(expand(args.paths), expand(args.validation or []))
+    with _quiet_logs(), connect(args.scheduler) as client:
+        result = run_plan(client, plan)
+    if args.fix:
+        copies = copy_shards(plan, args.shard_output)
+        result = plan.fix_copies(result, copies, args.unsafe_fixes)
+    return result
+
+
+def expand(patterns: list[str]) -> list[str]:
+    """Paths with their globs expanded (sorted): local ones as given, URLs through fsspec; a
+    glob that matches nothing is an error. Other paths are left to the plan (directories are
+    walked, a missing file is an error of the run)."""
+    found: list[str] = []
+    for pattern in patterns:
+        if not glob.has_magic(pattern):
+            found.append(pattern)
+            continue
+        if "://" in pattern:
+            fs, _, paths = fsspec.get_fs_token_paths(pattern)
+            matches = sorted(fs.unstrip_protocol(p) for p in paths)
+        else:
+            matches = sorted(glob.glob(pattern, recursive=True))
+        if not matches:
+            raise api.EngineError(f"{pattern}: no file matches this pattern")
+        found += matches
+    return found
+
+
+@contextlib.contextmanager
+def connect(scheduler: str | None) -> Iterator[Client]:
+    """A client of the scheduler at `scheduler`, else of a local cluster sized to this machine
+    (one single-threaded worker process per usable CPU: the rules hold the GIL)."""
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, ValueError, TypeError) as error:
+            raise api.EngineError(f"--scheduler {scheduler}: cannot connect: {error}") from None
+        with client:
+            yield client
+        return
+    workers = len(os.sched_getaffinity(0))
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, Client(cluster) as client:
+        print(f"ftlint: started a local Dask cluster of {workers} worker{'s' if workers > 1 else ''}; "
+              f"dashboard: {client.dashboard_link}", file=sys.stderr)
+        yield client
+
+
+def run_plan(client: Client, plan: api.Plan) -> RunResult:
+    """The plan's steps on the cluster; progress (partitions scanned) on a terminal."""
+    shipped = client.scatter(plan, broadcast=True, hash=False)
+    surveys = client.gather(client.map(_survey, [shipped] * len(plan.files), range(len(plan.files)), pure=False))
+    groups = plan.partitions(surveys, splits=len(client.scheduler_info()["workers"]))
+    shipped = client.scatter(plan, broadcast=True, hash=False)  # now with the conventions
+    scans = [client.map(_scan, [shipped] * len(parts), parts, pure=False) for parts in groups]
+    merged = [_tree(client, shipped, futures) for futures in scans]
+    _show_progress([f for futures in scans for f in futures])
+    del scans  # each partial is released once merged
+    done = client.gather([f for f in merged if f is not None])
+    return plan.finish([None if f is None else done.pop(0) for f in merged])
+
+
+def _tree(client: Client, plan: Future, partials: list[Future]) -> Future | None:
+    """Merge partials neighbour with neighbour, level by level, on the workers."""
+    while len(partials) > 1:
+        pairs = [client.submit(_merge, plan, a, b, pure=False) for a, b in zip(partials[::2], partials[1::2])]
+        partials = pairs + partials[len(pairs) * 2:]
+    return partials[0] if partials else None
+
+
+def _show_progress(futures: list[Future]) -> None:
+    if not sys.stderr.isatty() or not futures:
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=len(futures), desc="ftlint: partitions", unit="part", file=sys.stderr, leave=False, mininterval=0) as bar:
+        for _ in as_completed(futures):
+            bar.update(1)
+
+
+def _survey(plan: api.Plan, k: int) -> api.Survey:
+    with _local(plan.files[k]) as local:
+        return plan.survey(k, local)
+
+
+def _scan(plan: api.Plan, part: api.Part) -> api.Partial:
+    with _local(plan.files[part.file]) as local:
+        return plan.scan(part, local)
+
+
+def _merge(plan: api.Plan, a: api.Partial, b: api.Partial) -> api.Partial:
+    return plan.merge(a, b)
+
+
+@contextlib.contextmanager
+def _local(path: str) -> Iterator[str]:
+    """A local path of `path`: itself, or a temporary copy of a URL's bytes."""
+    if "://" not in path:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="ftlint-dask-") as folder:
+        local = os.path.join(folder, os.path.basename(path.rstrip("/")) or "shard.jsonl")
+        with fsspec.open(path, "rb") as source, open(local, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        yield local
+
+
+def copy_shards(plan: api.Plan, folder: str) -> dict[str, str]:
+    """Copy every file of the plan into `folder` (made if needed), by its file name; returns
+    {name reported: copy}. Two inputs of one name, or a copy that exists, are errors."""
+    os.makedirs(folder, exist_ok=True)
+    copies: dict[str, str] = {}
+    for path, display in zip(plan.files, plan.displays):
+        target = os.path.join(folder, os.path.basename(path.rstrip("/")))
+        if target in copies.values():
+            raise api.EngineError(f"--shard-output: two inputs are named {os.path.basename(target)}; their fixed shards would collide")
+        if os.path.exists(target):
+            raise api.EngineError(f"--shard-output: {target} exists; ftlint does not overwrite it")
+        with fsspec.open(path, "rb") as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        copies[display] = target
+    return copies
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Dask's own log lines (workers starting and stopping) stay out of ftlint's output."""
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+

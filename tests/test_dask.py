@@ -1,0 +1,256 @@
+"""The Dask engine (`ftlint check --engine dask`, issue #19) on a real `distributed.LocalCluster`
+of two worker processes started here, and `--one-dataset` on the local engine.
+
+The dataset: examples/defects.jsonl (planted defects, among them an exact duplicate and a
+conflicting label) and tests/data/train_small.jsonl dealt round-robin into four training
+shards, so the duplicate pairs land in different shards; tests/data/valid_small.jsonl (three
+records leak from train_small) dealt into two validation shards. A third-party dataset rule,
+installed as a distribution of its own and written against the documented state interface
+only, runs with them.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import termios
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from distributed import LocalCluster
+
+from ftlint import api
+from ftlint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = [ROOT / "examples" / "defects.jsonl", ROOT / "tests" / "data" / "train_small.jsonl"]
+VALIDATION = ROOT / "tests" / "data" / "valid_small.jsonl"
+
+# A third party's dataset rule: the state is a dict of label -> (count, first line); it
+# merges associatively and names lines with ctx.line_name, as ftlint/rule.py documents.
+THIRD_PARTY = '''
+    from ftlint import DatasetRule, Severity, hookimpl
+
+    class RareLabel(DatasetRule):
+        """A label used by fewer than three records.
+
+        ## What it does
+        Reports the first record of each label that fewer than three records use.
+        """
+
+        code = "ACME101"
+        name = "rare-label"
+        severity = Severity.WARNING
+
+        def new_state(self):
+            return {}
+
+        def observe(self, state, batch, ctx):
+            for line, completion in zip(batch.lines, batch.strings("completion")):
+                if completion is not None:
+                    count, first = state.get(completion, (0, line))
+                    state[completion] = (count + 1, first)
+
+        def merge(self, a, b):
+            for label, (count, first) in b.items():
+                before, earlier = a.get(label, (0, first))
+                a[label] = (before + count, earlier)
+            return a
+
+        def report(self, state, ctx):
+            for label, (count, first) in sorted(state.items(), key=lambda item: item[1][1]):
+                if count < 3:
+                    yield self.diagnostic(ctx, first, f"label {label!r} is used {count} time(s), first at line {ctx.line_name(first)}")
+
+    @hookimpl
+    def ftlint_get_rules():
+        return [RareLabel]
+'''
+
+
+def lines_of(path: Path) -> list[bytes]:
+    """A file's lines with their newlines (split on b"\n" only: CRLF and lone CRs stay)."""
+    return [line + b"\n" for line in path.read_bytes().split(b"\n")[:-1]]
+
+
+def deal(lines: list[bytes], folder: Path, stem: str, shards: int) -> list[str]:
+    """Lines dealt round-robin into `shards` files."""
+    paths = []
+    for k in range(shards):
+        path = folder / f"{stem}-{k:02d}.jsonl"
+        path.write_bytes(b"".join(lines[k::shards]))
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
+    folder = tmp_path_factory.mktemp("shards")
+    train = [line for source in SOURCES for line in lines_of(source)]
+    return deal(train, folder, "train", 4), deal(lines_of(VALIDATION), folder, "valid", 2)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """The third-party plugin installed (a dist-info folder on sys.path, before the workers
+    start: they import its rule when they unpickle the plan), then a local cluster of two
+    worker processes; both gone after this module."""
+    site = tmp_path_factory.mktemp("site")
+    (site / "acme_rare.py").write_text(textwrap.dedent(THIRD_PARTY), encoding="utf-8")
+    info = site / "acme_rare-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme_rare\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ftlint]\nacme-rare = acme_rare\n")
+    sys.path.insert(0, str(site))
+    api._loaded.clear()
+    try:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
+            yield local
+    finally:
+        sys.path.remove(str(site))
+        sys.modules.pop("acme_rare", None)
+        api._loaded.clear()
+
+
+def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["check", "--isolated", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def validation_args(paths: list[str]) -> list[str]:
+    return [arg for path in paths for arg in ("--validation", path)]
+
+
+def test_dask_one_dataset_equals_the_local_one_dataset_run(cluster, shards, capsys):
+    train, valid = shards
+    args = [*train, *validation_args(valid), "--one-dataset", "--select", "ALL", "--output-format", "json"]
+    local_code, local_out, _ = check(capsys, *args)
+    dask_code, dask_out, err = check(capsys, *args, "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    assert "Traceback" not in err
+    local, distributed = json.loads(local_out), json.loads(dask_out)
+    assert distributed == local  # codes, files, lines, columns, messages, fixes, conventions, summary
+    assert dask_code == local_code == 1
+    found = {(d["code"], Path(d["location"]["path"]).name, d["location"]["line"]) for d in local["diagnostics"]}
+    # defects.jsonl's duplicate (lines 27 and 29) and conflict (30 and 32) across shards: line n
+    # of the concatenation is line (n - 1) // 4 + 1 of shard (n - 1) % 4; the dataset's order
+    # is the files' order, so the copy reported is train-02.jsonl:7 (27), of train-00.jsonl:8 (29)
+    assert ("FT601", "train-02.jsonl", 7) in found and ("FT602", "train-03.jsonl", 8) in found
+    assert {("FT610", "valid-00.jsonl", 1), ("FT610", "valid-01.jsonl", 1), ("FT610", "valid-00.jsonl", 11)} <= found
+    assert any(d["code"] == "ACME101" for d in local["diagnostics"])  # the third-party rule ran, on Dask too
+    conventions = {f["path"]: f["conventions"]["separator"] for f in local["files"]}
+    assert set(conventions.values()) == {"\n\n###\n\n"} and len(conventions) == 6
+
+
+def test_local_one_dataset_finds_cross_shard_duplicates_that_per_file_runs_cannot(cluster, shards, capsys):
+    train, _ = shards
+    select = ["--select", "FT601,FT602", "--output-format", "json"]
+    _, whole, _ = check(capsys, *train, "--one-dataset", *select)
+    _, each, _ = check(capsys, *train, *select)
+    findings = json.loads(whole)["diagnostics"]
+    duplicate = next(d for d in findings if d["code"] == "FT601")
+    assert (Path(duplicate["location"]["path"]).name, duplicate["location"]["line"]) == ("train-02.jsonl", 7)
+    assert f"exact duplicate of line {train[0]}:8 " in duplicate["message"]
+    assert (duplicate["related"][0]["path"], duplicate["related"][0]["line"]) == (train[0], 8)
+    assert [d for d in json.loads(each)["diagnostics"] if d["code"] >= "FT6"] == []
+    through_api = api.check(train, one_dataset=True, select=["FT601", "FT602"])
+    assert {(d.code, d.location.path, d.location.line) for d in through_api.diagnostics if d.code >= "FT6"} == {
+        ("FT601", train[2], 7), ("FT602", train[3], 8)}
+
+
+def test_dask_runs_each_file_as_its_own_dataset_without_one_dataset(cluster, shards, capsys):
+    train, _ = shards
+    args = [*train, "--output-format", "json"]
+    local = check(capsys, *args)
+    assert check(capsys, *args, "--engine", "dask", "--scheduler", cluster.scheduler_address)[:2] == local[:2]
+
+
+def test_fsspec_urls_and_globs(cluster, shards, capsys):
+    train, _ = shards
+    folder = Path(train[0]).parent
+    code, out, err = check(capsys, f"file://{folder}/train-*.jsonl", "--one-dataset", "--select", "FT601,FT602", "--output-format", "json",
+                           "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    found = sorted((d["code"], d["location"]["path"], d["location"]["line"]) for d in json.loads(out)["diagnostics"] if d["code"] >= "FT6")
+    assert code == 1, err
+    assert found == [("FT601", f"file://{folder}/train-02.jsonl", 7), ("FT602", f"file://{folder}/train-03.jsonl", 8)]
+
+
+@pytest.mark.parametrize("make_args, expected", [
+    (lambda folder, scheduler: [str(folder / "train-09.jsonl"), "--scheduler", scheduler], "train-09.jsonl: no such file or directory"),
+    (lambda folder, scheduler: [str(folder / "nothing-*.jsonl"), "--scheduler", scheduler], "nothing-*.jsonl: no file matches this pattern"),
+    (lambda folder, scheduler: [str(folder / "train-00.jsonl"), "--scheduler", "tcp://127.0.0.1:9"], "--scheduler tcp://127.0.0.1:9: cannot connect"),
+    (lambda folder, scheduler: [str(folder / "train-00.jsonl"), "--scheduler", "no-such-scheme://x"], "--scheduler no-such-scheme://x: cannot connect"),
+    (lambda folder, scheduler: [str(folder / "train-00.jsonl"), "--scheduler", scheduler, "--fix"], "--fix --shard-output DIR"),
+    (lambda folder, scheduler: ["-", "--scheduler", scheduler], "read JSONL files"),
+])
+def test_bad_input_is_one_line_and_exit_2(cluster, shards, capsys, make_args, expected):
+    folder = Path(shards[0][0]).parent
+    code, out, err = check(capsys, *make_args(folder, cluster.scheduler_address), "--one-dataset", "--engine", "dask")
+    assert code == 2 and expected in err
+    assert "Traceback" not in err and err.strip().count("\n") == 0
+
+
+def test_fix_writes_fixed_shards_and_removed_lines_to_the_shard_output(cluster, shards, capsys, tmp_path):
+    train, _ = shards
+    before = [Path(p).read_bytes() for p in train]
+    code, out, err = check(capsys, *train, "--one-dataset", "--select", "FT601,FT007", "--fix", "--unsafe-fixes",
+                           "--engine", "dask", "--scheduler", cluster.scheduler_address, "--shard-output", str(tmp_path / "fixed"))
+    assert [Path(p).read_bytes() for p in train] == before  # the inputs stay as they are
+    fixed = tmp_path / "fixed"
+    names = ["train-00.jsonl", "train-01.jsonl", "train-01.removed.jsonl", "train-02.jsonl", "train-02.removed.jsonl", "train-03.jsonl"]
+    assert sorted(p.name for p in fixed.iterdir()) == names
+    removed = [json.loads(line) for name in names[2::2] for line in (fixed / name).read_text().splitlines()]
+    assert [(r["line"], r["removed_by"][:5]) for r in removed] == [(3, "FT004"), (7, "FT601")]  # the text after the JSON value; the copy
+    assert not (fixed / "train-00.jsonl").read_bytes().startswith(b"\xef\xbb\xbf")  # FT007's BOM stripped
+    assert f"{fixed / 'train-02.jsonl'}: fixed 1 (FT601" in out and "FT601" not in err
+    assert code == 1 and "FT001" in out  # what no fix can mend stays
+
+
+def on_a_terminal(command: list[str]) -> str:
+    """What a command writes to a terminal (a pseudo-terminal 120 columns wide)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(command[0], command)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    return out.decode("utf-8", "replace")
+
+
+def test_a_local_cluster_its_dashboard_and_progress_on_a_terminal(cluster, shards, capsys):
+    train, _ = shards
+    shown = on_a_terminal([sys.executable, "-m", "ftlint", "check", "--isolated", *train, "--one-dataset", "-q", "-o", os.devnull, "--engine", "dask"])
+    workers = len(os.sched_getaffinity(0))
+    assert re.search(rf"ftlint: started a local Dask cluster of {workers} workers?; dashboard: http://127\.0\.0\.1:\d+/status", shown)
+    assert all(f"| {done}/4 [" in shown for done in range(5))  # each partition as it completes
+    _, _, err = check(capsys, *train, "--one-dataset", "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    assert "partitions" not in err  # not on a pipe
+
+
+def test_without_dask_a_one_line_error(monkeypatch, capsys, shards):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    monkeypatch.delitem(sys.modules, "ftlint_plugins.dask.cluster", raising=False)
+    code, _, err = check(capsys, shards[0][0], "--engine", "dask")
+    assert code == 2 and err == "ftlint: error: --engine dask needs distributed: pip install 'ftlint[dask]'\n"
+
+
+def test_check_never_imports_dask():
+    code = ("import sys; from ftlint.cli import main; code = main(['check', 'tests/data/train_small.jsonl', '--isolated', '-q']);"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'fsspec'))); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("[]")

@@ -24,6 +24,7 @@ from typing import Any, Iterable
 
 import orjson
 
+from ftlint.batch import Record
 from ftlint.reader import Batch, objects, open_binary
 
 FORMATS = ("prompt-completion", "chat", "preference")
@@ -96,16 +97,27 @@ def record_formats(batch: Batch) -> list[str | None]:
     """The format of each record of a batch (None for a line that is no record), at C speed for
     the common batches of one format; use through `batch.derived` (cached)."""
     values = batch.values
-    objs = objects(batch)
-    n = len(objs)
-    if None not in values:
-        if all(map(contains, objs, repeat("messages"))):
-            return ["chat"] * n
-        if (all(map(contains, objs, repeat("prompt"))) and all(map(contains, objs, repeat("completion")))
-                and not any(any(map(contains, objs, repeat(key))) for key in ("messages", "chosen", "rejected", "label", "input"))
-                and not any(map(_messages, batch.values_of("prompt"))) and not any(map(_messages, batch.values_of("completion")))):
-            return ["prompt-completion"] * n
-    return [None if v is None else detect_format(v) for v in values]
+    whole = None not in values
+    records = objects(batch) if whole else [v for v in values if v is not None]  # the lines that are no record: None
+    one = _one_format(records, batch.values_of("prompt") if whole else [r.get("prompt") for r in records],
+                      batch.values_of("completion") if whole else [r.get("completion") for r in records])
+    if one is None:
+        return [None if v is None else detect_format(v) for v in values]
+    return [one] * len(values) if whole else [None if v is None else one for v in values]
+
+
+def _one_format(records: list[Record], prompts: list[Any], completions: list[Any]) -> str | None:
+    """"chat" or "prompt-completion" when every record is plainly of that format, found at C
+    speed; else None (each record is then looked at on its own)."""
+    if not records:
+        return None
+    if all(map(contains, records, repeat("messages"))):
+        return "chat"
+    if (all(map(contains, records, repeat("prompt"))) and all(map(contains, records, repeat("completion")))
+            and not any(any(map(contains, records, repeat(key))) for key in ("messages", "chosen", "rejected", "label", "input"))
+            and not any(map(_messages, prompts)) and not any(map(_messages, completions))):
+        return "prompt-completion"
+    return None
 
 
 def split_by_format(batch: Batch, formats: list[str | None], fallback: str | None) -> dict[str, Batch]:

@@ -136,7 +136,7 @@ def dominant_suffix(texts: list[str], whole_line: bool = False) -> tuple[str | N
     Returns (suffix, share of texts ending with it), or (None, 0.0).
     """
     every = Counter(t for t in texts if t)
-    stride = -(-len(every) // SUFFIX_TEXTS)  # ceiling division
+    stride = max(1, -(-len(every) // SUFFIX_TEXTS))  # ceiling division; 1 for no text at all
     counts = every if stride == 1 else Counter(dict(list(every.items())[::stride]))
     total = sum(counts.values())
     suffix, group = "", list(counts.items())

@@ -94,3 +94,10 @@ def test_short_free_text_replies_are_generation_and_a_label_set_is_classificatio
     assert infer(records, {}).task == "generation"
     labels = [{"prompt": f"Message {i}{SEP}", "completion": f" {text}"} for i, text in enumerate(said[:110])]
     assert infer(labels, {}).task == "classification"
+
+
+@pytest.mark.parametrize("texts", [[], ["", ""], [f"prompt {i}\n\n###\n\n" for i in range(9000)]])
+def test_dominant_suffix_on_no_text_and_on_more_texts_than_it_reads(texts):
+    """Empty prompts (open-ended generation) have no separator; past SUFFIX_TEXTS distinct texts
+    the suffix is decided on a spread of them, and its share is of all of them."""
+    assert dominant_suffix(texts) == ((SEP, 1.0) if texts and texts[0] else (None, 0.0))

@@ -28,6 +28,7 @@ _MARKER_WORD = re.compile(r"\s+(?:END|STOP|EOS|EOT|EOF)[.!]?\s*\Z")  # " STOP" w
 _SYMBOL_RUN = re.compile(r"[\W_]+\Z")
 _BRACKETS = "()[]{}\"'`"  # emoticons and quotes, not separators: ";-(", "'*'"
 _LAST_WORD = re.compile(r"\s+\S*\Z")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def variant_cut(text: str, affix: str) -> int | None:
@@ -109,6 +110,7 @@ def other_ending(text: str, *, label_lines: bool = False) -> str | None:
         # or after the sentence punctuation that ends the text ("now.->" -> "->")
         space = _LAST_WORD.search(body)
         run = run[space.start():] if space else run.lstrip("".join(SENTENCE_END))
+        run = _NON_ASCII.split(run)[-1]  # "\ufffd%###" (an undecodable byte, an emoji before it) -> "%###"
         core = run.strip()
         if (len(core) >= 2 and core.isascii() and core[-1] not in SENTENCE_END and separator_like(core)
                 and not any(ch in _BRACKETS for ch in core)):

@@ -391,15 +391,21 @@ def _pinned(linter: Linter, conv: Conventions) -> Linter:
     return pinned
 
 
-def _groups(linter: Linter, files: list[FileResult]) -> list[tuple[Linter, list[FileResult], list[FileResult]]]:
+def _groups(linter: Linter, files: list[FileResult], pin: bool = True) -> list[tuple[Linter, list[FileResult], list[FileResult]]]:
     """How the copies are re-checked: each training file alone with its own conventions, or
     the training file with its validation file, both with the training file's conventions;
-    with `one_dataset`, all training files (and the validation files) in one run."""
+    with `one_dataset`, all training files (and the validation files) in one run. `pin`: with
+    the conventions the files have now, else inferred afresh (as the next run would)."""
     validation = [f for f in files if f.role == "validation"]
     trains = [f for f in files if f.role == "train"]
     if trains and (linter.one_dataset or (validation and len(trains) == 1)):
-        return [(_pinned(linter, trains[0].conventions), trains, validation)]
-    return [(_pinned(linter, f.conventions), [f], []) for f in trains]
+        return [(_pinned(linter, trains[0].conventions) if pin else linter, trains, validation)]
+    return [(_pinned(linter, f.conventions) if pin else linter, [f], []) for f in trains]
+
+
+def _settled(files: Iterable[FileResult]) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """What the fix rounds pin, per file: a repeat of an earlier value means the fixes cycle."""
+    return tuple(sorted((f.path, f.conventions.separator, f.conventions.stop, f.conventions.task) for f in files))
 
 
 def apply_fixes(
@@ -447,15 +453,37 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
             works[f.path] = _Work(f.path, target, copy, linter.settings.max_line_bytes, run_id=_copy_and_digest(target, copy))
         current = {f.path: f for f in files}
         errors: list[str] = []
+        inferred_afresh = True  # `current` has the conventions the next run would infer
+        pinned = _settled(files)
+        inferred = {f.path: f.conventions for f in files}  # reported: as first inferred, or as the fixes moved them
+        pinned_before: set[tuple[tuple[str, str | None, str | None, str | None], ...]] = set()
         for _ in range(MAX_ROUNDS):
             pending = {path: _select(works[path], f.diagnostics, minimum, allowed) for path, f in current.items()}
             for path, taken in pending.items():
                 works[path].changed = False
                 if taken:
                     _rewrite(works[path], taken)
-            if not any(w.changed for w in works.values()):
+            if any(w.changed for w in works.values()):
+                if pinned in pinned_before:
+                    result.errors.append(f"{', '.join(works)}: the fixes do not settle (they move the inferred separator, stop "
+                                         "sequence or task back to an earlier one); nothing written (please report this bug)")
+                    return result
+                current, errors = _recheck(groups, works)
+                inferred_afresh = False
+                continue
+            if inferred_afresh:
                 break
-            current, errors = _recheck(groups, works)
+            # Settled under the pinned conventions. The fixes may have moved what the data says
+            # (prompts completed to a longer shared separator): check as the next run would, so
+            # that a second --fix finds nothing to do, and go on with what it infers.
+            current, errors = _recheck(_groups(linter, list(current.values()), pin=False), works)
+            inferred_afresh = True
+            settled = _settled(current.values())
+            if settled != pinned:
+                pinned_before.add(pinned)
+                pinned = settled
+                groups = _groups(linter, list(current.values()))
+                inferred = {path: f.conventions for path, f in current.items()}
         else:
             lines = sorted({works[path].original_line(line) for path, taken in pending.items() if works[path].changed for line in taken})
             result.errors.append(f"{next(p for p in pending if works[p].changed)}: fixes of line {lines[0]:,} still change it after "
@@ -466,7 +494,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
                 _write_diff(work, diff_out)
         else:
             _commit_all(list(works.values()), held)
-    return _final(result, files, current, errors, works, diff_out is None)
+    return _final(result, current, inferred, errors, works, diff_out is None)
 
 
 def _copy_and_digest(source: str, copy: str) -> str:
@@ -496,16 +524,17 @@ def _recheck(groups: list[tuple[Linter, list[FileResult], list[FileResult]]], wo
     return checked, errors
 
 
-def _final(result: RunResult, files: list[FileResult], current: dict[str, FileResult], errors: list[str],
+def _final(result: RunResult, current: dict[str, FileResult], inferred: dict[str, Conventions], errors: list[str],
            works: dict[str, _Work], written: bool) -> RunResult:
-    """The final check, with the conventions first inferred, the fixes counted, and each
-    refused fix's reason on the finding that stays."""
+    """The final check, with the conventions first inferred (or, when the fixes moved them,
+    the ones inferred from the fixed files), the fixes counted, and each refused fix's reason
+    on the finding that stays."""
     final = dataclasses.replace(result, files=[], errors=result.errors + errors)  # everything else of the run kept
     for original in result.files:
         f = current.get(original.path, original)
         work = works.get(original.path)
         if work is not None:
-            f.conventions = original.conventions
+            f.conventions = inferred.get(original.path, original.conventions)
             f.fixed = dict(work.fixed)
             f.removed_to = removed_path(f.path) if work.aside and written and work.fixed else None
             if work.refused:

@@ -586,14 +586,28 @@ def test_set_value_refuses_what_it_cannot_follow(raw, pointer):
         set_value(raw, pointer, "new")
 
 
-@pytest.mark.xfail(strict=True, reason="open bug (found by the atheris run of session 5): a fix that makes the prompts agree on "
-                   "a longer separator shifts the next run's inference, so a second --fix changes the file again")
 def test_a_fix_that_shifts_the_inferred_separator_is_still_idempotent(tmp_path):
-    """Minimised from the fuzzer (the third line holds invalid UTF-8, as found; without it the
-    runs agree): "\\n###\\n\\n" is inferred (2 of 3 prompts); completing the third gives two
-    prompts ending in "\\n\\n###\\n\\n", which the second run infers instead."""
+    """"\\n###\\n\\n" is inferred (2 of 3 prompts); completing the third prompt, which ends
+    in a blank line, gives two prompts ending in "\\n\\n###\\n\\n", which a second run
+    would infer instead. The first run goes on with what the fixed file says, so the second
+    changes nothing, and it reports the separator it ended with."""
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b'{"prompt": "Question 0: what is it?\\n\\n###\\n\\n", "completion": " answer 0 END"}\n'
+                     b'{"prompt": "A gift tn\\n###\\n\\n", "completion": " answer 0 END"}\n'
+                     b'{"prompt": "Question 1: what is it?\\n\\n", "completion": " answer 1 END"}\n')
+    fixed, _, report = fix_twice(path)
+    assert [json.loads(line)["prompt"] for line in fixed.splitlines()] == [
+        "Question 0: what is it?\n\n###\n\n", "A gift tn\n\n###\n\n", "Question 1: what is it?\n\n###\n\n"]
+    assert 'separator "\\n\\n###\\n\\n" (inferred' in report
+
+
+def test_a_separator_glued_to_an_undecodable_byte_is_replaced_not_doubled(tmp_path):
+    """Found by the atheris run of session 5: the U+FFFD of the invalid bytes hid the other
+    ending "%###", so the separator was appended after it ("%###\\n\\n###\\n\\n")."""
     path = tmp_path / "train.jsonl"
     path.write_bytes(b'{"prompt": "Question 0: what is it?\\n\\n###\\n\\n", "completion": " answer 0 END"}\n'
                      b'{"prompt": "A gift tn\\n###\\n\\n", "completion": " answer 0 END"}\n'
                      b'{"prompt": "Question 1: what is it?\xa4\x91\xa3\x8e%###\\n\\n", "completion": " answer 1 END"}\n')
-    fix_twice(path, "--unsafe-fixes")
+    fixed, removed, _ = fix_twice(path, "--unsafe-fixes")
+    assert fixed.splitlines()[2] == b'{"prompt": "Question 1: what is it?\xa4\x91\xa3\x8e\\n###\\n\\n", "completion": " answer 1 END"}'
+    assert b'"line":3' in removed.replace(b" ", b"")

@@ -31,16 +31,17 @@ from ftlint.conventions import Conventions, label_key
 from ftlint.datasets import Engine, EngineError, Part, Partial, Plan, PlanFactory, Survey
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult, Veto
-from ftlint.plugins import PluginError, Registry, load_plugins
+from ftlint.plugins import MissingExtra, PluginError, Registry, import_extra, load_plugins
 from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
+from ftlint.tempfiles import temporary_directory
 
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Engine", "EngineError", "Inference",
-    "InferenceRequest", "Job", "JobEvent", "JobRequest", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "label_key",
+    "InferenceRequest", "Job", "JobEvent", "JobRequest", "MissingExtra", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
+    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "import_extra", "label_key",
     "load_config", "Part", "Partial", "Plan", "PlanFactory", "registry",
-    "submit_backends", "Survey",
+    "submit_backends", "Survey", "temporary_directory",
 ]
 
 
@@ -209,8 +210,6 @@ def check_text(
 ) -> CheckResult:
     """Lint an in-memory dataset (an editor's unsaved buffer) as if it were the file `filename`:
     diagnostics name `filename`, and the config's per-file ignores match it."""
-    from ftlint.tempfiles import temporary_directory
-
     settings = _settings(settings, {"model": model})
     linter = Linter(registry().rules, settings)
     with temporary_directory(prefix="ftlint-text-") as folder:
@@ -226,7 +225,6 @@ def fix_text(
     limits them to those rules. Nothing on disk changes and nothing is set aside: the caller
     keeps the original (an editor: its undo)."""
     from ftlint.fixes import apply_fixes
-    from ftlint.tempfiles import temporary_directory
 
     settings = _settings(settings, {"select": list(select) if select is not None else None})
     linter = Linter(registry().rules, settings)

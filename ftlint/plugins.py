@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -38,6 +40,19 @@ DISABLE_AUTOLOAD_ENV = "FTLINT_DISABLE_PLUGIN_AUTOLOAD"
 class PluginError(Exception):
     """A plugin could not be loaded or registered, or one of its hooks failed; the message
     names the plugin."""
+
+
+class MissingExtra(PluginError):
+    """What a plugin needs is not installed; the message says which extra installs it."""
+
+
+def import_extra(module: str, extra: str, needed_by: str) -> ModuleType:
+    """Import `module` on first use (optional dependencies stay out of every other command),
+    or raise MissingExtra: "`needed_by` needs <missing package>: pip install 'ftlint[extra]'"."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise MissingExtra(f"{needed_by} needs {error.name or module}: pip install 'ftlint[{extra}]'") from None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 
@@ -266,7 +266,20 @@ class UnexpectedMessageKey(Rule):
                         yield self.diagnostic(ctx, line, f"message {k} has unexpected key {show(key, 30)}", column=batch.column_of(i, key), pointer=_pointer(k, key))
 
 
-class NoAssistantMessage(Rule):
+class _RoleMissing(Rule):
+    """The base of the rules for a conversation without a message of `role`."""
+
+    role: ClassVar[str]
+    consequence: ClassVar[str]
+    formats = frozenset({"chat"})
+
+    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        for i in batch.derived(_flat).lacking(self.role):
+            yield self.diagnostic(ctx, batch.lines[i], f"no {self.role} message: {self.consequence}",
+                                  column=batch.column_of(i, "messages"), pointer="/messages")
+
+
+class NoAssistantMessage(_RoleMissing):
     """The conversation has no assistant message.
 
     ## What it does
@@ -293,15 +306,11 @@ class NoAssistantMessage(Rule):
     code = "FT705"
     name = "no-assistant-message"
     severity = Severity.ERROR
-    formats = frozenset({"chat"})
-
-    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in batch.derived(_flat).lacking("assistant"):
-            line = batch.lines[i]
-            yield self.diagnostic(ctx, line, "no assistant message: nothing to learn from", column=batch.column_of(i, "messages"), pointer="/messages")
+    role = "assistant"
+    consequence = "nothing to learn from"
 
 
-class NoUserMessage(Rule):
+class NoUserMessage(_RoleMissing):
     """The conversation has no user message.
 
     ## What it does
@@ -328,12 +337,8 @@ class NoUserMessage(Rule):
     code = "FT706"
     name = "no-user-message"
     severity = Severity.WARNING
-    formats = frozenset({"chat"})
-
-    def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        for i in batch.derived(_flat).lacking("user"):
-            line = batch.lines[i]
-            yield self.diagnostic(ctx, line, "no user message: the assistant answers nobody", column=batch.column_of(i, "messages"), pointer="/messages")
+    role = "user"
+    consequence = "the assistant answers nobody"
 
 
 class InvalidWeight(Rule):

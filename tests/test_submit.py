@@ -112,7 +112,7 @@ def test_missing_key_is_an_error_before_any_upload(service, capsys, clean, monke
 def test_missing_sdk_is_one_line(service, capsys, clean, monkeypatch):
     monkeypatch.setitem(sys.modules, "openai", None)
     code, _, err = ftlint(capsys, "submit", clean[0], "--model", "babbage-002")
-    assert code == 2 and err.strip().splitlines() == ["ftlint: error: the openai backend needs the OpenAI SDK: install ftlint[openai]"]
+    assert code == 2 and err.strip().splitlines() == ["ftlint: error: the openai backend needs openai: pip install 'ftlint[openai]'"]
 
 
 def test_dry_run_prints_the_plan_and_sends_nothing(service, capsys, clean):

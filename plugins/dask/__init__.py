@@ -17,11 +17,9 @@ class DaskEngine:
                             help="with --fix: write the fixed shards, and each one's .removed.jsonl, to DIR (the inputs stay as they are)")
 
     def run(self, plan: api.PlanFactory, args: argparse.Namespace) -> RunResult:
-        try:
-            from ftlint_plugins.dask.cluster import run
-        except ImportError as error:
-            raise api.EngineError(f"--engine dask needs {error.name}: pip install 'ftlint[dask]'") from None
-        return run(plan, args)
+        cluster = api.import_extra("ftlint_plugins.dask.cluster", "dask", "--engine dask")
+        result: RunResult = cluster.run(plan, args)
+        return result
 
 
 @hookimpl

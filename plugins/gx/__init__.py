@@ -4,9 +4,8 @@ command runs, never by `ftlint check`."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ftlint import hookimpl
+from ftlint import api, hookimpl
 
 
 @hookimpl
@@ -23,9 +22,5 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from ftlint_plugins.gx.suite import run_gx
-    except ImportError as error:
-        print(f"ftlint: error: `ftlint gx` needs {error.name}: pip install 'ftlint[gx]'", file=sys.stderr)
-        return 2
-    return run_gx(args)
+    suite = api.import_extra("ftlint_plugins.gx.suite", "gx", "`ftlint gx`")
+    return int(suite.run_gx(args))

@@ -148,9 +148,7 @@ def run_gx(args: argparse.Namespace) -> int:
 
 def validate(suite: gx.ExpectationSuite, frame: pd.DataFrame, docs: str | None) -> Any:
     """Validate `frame` with GX (pandas); with `docs`, a checkpoint also builds Data Docs there."""
-    from ftlint.tempfiles import temporary_directory
-
-    with temporary_directory(prefix="ftlint-gx-") as project:
+    with api.temporary_directory(prefix="ftlint-gx-") as project:
         context = gx.get_context(mode="file", project_root_dir=project)
         context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
         batch = context.data_sources.add_pandas("ftlint").add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")

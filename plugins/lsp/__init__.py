@@ -3,9 +3,8 @@ pygls with it, is imported only when the command runs."""
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ftlint import hookimpl
+from ftlint import api, hookimpl
 
 
 @hookimpl
@@ -17,10 +16,5 @@ def ftlint_add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    try:
-        from ftlint_plugins.lsp.server import serve_stdio
-    except ImportError as error:
-        print(f"ftlint: error: `ftlint server` needs {error.name}: pip install 'ftlint[lsp]'", file=sys.stderr)
-        return 2
-    serve_stdio()
+    api.import_extra("ftlint_plugins.lsp.server", "lsp", "`ftlint server`").serve_stdio()
     return 0

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from ftlint import api
 from ftlint.api import BackendError, Checkpoint, Inference, InferenceRequest, Job, JobEvent, JobRequest, RemoteFile
 
 MAX_RETRIES = 4
@@ -33,11 +34,7 @@ def redact(text: str) -> str:
 
 
 def _sdk() -> Any:
-    try:
-        import openai
-    except ImportError:
-        raise BackendError("the openai backend needs the OpenAI SDK: install ftlint[openai]") from None
-    return openai
+    return api.import_extra("openai", "openai", "the openai backend")
 
 
 def make_client(**options: Any) -> Any:

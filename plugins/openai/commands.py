@@ -368,10 +368,7 @@ def cmd_jobs_results(args: argparse.Namespace) -> int:
     if args.plot:
         if not args.plot.lower().endswith(".png"):
             raise CommandError("--plot writes a PNG file: give it a .png name")
-        try:
-            results_mod.plot(parsed, args.plot, f"{job.id} ({job.fine_tuned_model or job.model})")
-        except ImportError:
-            raise CommandError("--plot needs matplotlib: install ftlint[openai]") from None
+        results_mod.plot(parsed, args.plot, f"{job.id} ({job.fine_tuned_model or job.model})")
         print(f"  curves: {args.plot}")
     return 0
 

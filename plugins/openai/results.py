@@ -14,6 +14,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from ftlint import api
+
 # (what is shown, the column in the current layout, the column in the legacy layout)
 METRICS = (
     ("training loss", "train_loss", "training_loss"),
@@ -84,8 +86,7 @@ def _number(value: str | None) -> float | None:
 
 def plot(results: Results, path: str, title: str) -> None:
     """Loss and accuracy over steps, training and validation, as a PNG (matplotlib, Agg)."""
-    import matplotlib
-
+    matplotlib = api.import_extra("matplotlib", "openai", "--plot")
     matplotlib.use("Agg")
     from matplotlib import pyplot
 

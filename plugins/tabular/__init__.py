@@ -17,9 +17,8 @@ from typing import Any, Iterable, Iterator
 
 import orjson
 
-from ftlint import hookimpl
+from ftlint import api, hookimpl
 
-INSTALL = "pip install 'ftlint[tabular]'"
 ZIP, PARQUET, OLE = b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0"
 
 
@@ -28,11 +27,11 @@ class TabularError(OSError):
 
 
 def _module(name: str, kind: str) -> Any:
-    """Import a library on first use, or say how to install it."""
+    """Import a library on first use, or say how to install it (an error of the file read)."""
     try:
-        return __import__(name, fromlist=["_"])
-    except ImportError:
-        raise TabularError(f"reading {kind} files needs {name.split('.')[0]}: {INSTALL}") from None
+        return api.import_extra(name, "tabular", f"reading {kind} files")
+    except api.MissingExtra as error:
+        raise TabularError(str(error)) from None
 
 
 def _head(path: str) -> bytes:

@@ -280,6 +280,7 @@ def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
     """A report written over a dataset, or a training file checked (and fixed) as its own
     validation file, destroys data: both are usage errors."""
     from ftlint.engine import expand_paths
+    from ftlint.fixes import removed_path
 
     inputs, _ = expand_paths([p for p in args.paths if p != "-"])
     for validation in args.validation or []:
@@ -292,6 +293,12 @@ def _refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
         for path in inputs:
             if os.path.samefile(path, args.output_file):
                 raise UsageError(f"--output-file {args.output_file} is the input file {path}; the report would overwrite it")
+    if args.output_file:
+        output = os.path.realpath(args.output_file)
+        for path in inputs:
+            if os.path.realpath(removed_path(path)) == output:
+                raise UsageError(f"--output-file {args.output_file} is where the records and text that fixes of {path} remove are "
+                                 "kept; the report would overwrite them")
 
 
 def cmd_rules(args: argparse.Namespace) -> int:

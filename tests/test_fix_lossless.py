@@ -413,6 +413,18 @@ def test_output_file_naming_an_input_is_a_usage_error(tmp_path):
     assert path.read_bytes() == original
 
 
+def test_output_file_naming_where_removed_records_are_kept_is_a_usage_error(tmp_path):
+    """The report written over <name>.removed.jsonl would erase the only copy of what a fix
+    (this run's or an earlier one's) removed."""
+    path = dataset(tmp_path, good(12)[3])  # a duplicate, dropped by --unsafe-fixes
+    removed = tmp_path / "train.removed.jsonl"
+    removed.write_bytes(b'{"line": 7, "raw": "kept from an earlier run"}\n')
+    for output in (removed, tmp_path / "." / "train.removed.jsonl"):
+        code, _, err = run("check", str(path), "--fix", "--unsafe-fixes", "-o", str(output))
+        assert code == 2 and "would overwrite" in err
+    assert run("check", str(tmp_path), "-o", str(removed))[0] == 2
+    assert removed.read_bytes() == b'{"line": 7, "raw": "kept from an earlier run"}\n'
+
 def test_validation_file_that_is_the_training_file_is_a_usage_error(tmp_path):
     path = dataset(tmp_path, good(12)[3])
     original = path.read_bytes()

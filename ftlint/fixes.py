@@ -592,9 +592,11 @@ def _commit(work: _Work, held: FixGuard | None) -> None:
             raise FixError(why)
         os.replace(staged, work.target)
         _sync_folder(work.target)
-    except BaseException:
+    except BaseException as error:
         if undo is not None:
             _undo_append(aside_path, undo)
+        if isinstance(error, OSError) and not isinstance(error, FixError) and error.strerror and error.filename:
+            raise FixError(f"{work.original}: not fixed ({error.filename}: {error.strerror}); the file is as it was") from None
         raise
     finally:
         if staged is not None:

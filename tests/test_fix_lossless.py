@@ -413,6 +413,15 @@ def test_output_file_naming_an_input_is_a_usage_error(tmp_path):
     assert path.read_bytes() == original
 
 
+def test_a_removed_file_that_cannot_be_written_leaves_the_dataset_as_it_was(tmp_path):
+    path = dataset(tmp_path, good(12)[3])
+    original = path.read_bytes()
+    (tmp_path / "train.removed.jsonl").mkdir()
+    code, _, err = run("check", str(path), "--fix", "--unsafe-fixes")
+    assert code == 2 and err.strip().endswith("train.jsonl: not fixed (" + str(tmp_path / "train.removed.jsonl") + ": Is a directory); the file is as it was")
+    assert path.read_bytes() == original and sorted(p.name for p in tmp_path.iterdir()) == ["train.jsonl", "train.removed.jsonl"]
+
+
 def test_output_file_naming_where_removed_records_are_kept_is_a_usage_error(tmp_path):
     """The report written over <name>.removed.jsonl would erase the only copy of what a fix
     (this run's or an earlier one's) removed."""

@@ -43,11 +43,12 @@ from typing import Any, Collection, Iterable, Iterator, TextIO
 import orjson
 
 from ftlint import tempfiles
-from ftlint.conventions import Conventions
+from ftlint.conventions import Conventions, infer
 from ftlint.diagnostics import Applicability, Diagnostic, Edit
 from ftlint.engine import FileResult, Linter, RunResult, expand_paths
 from ftlint.jsonedit import Inexact, drop_value, first_value, pointer_parts, realign, set_value
 from ftlint.reader import BLOCK_BYTES, is_gzip, iter_raw_lines, open_binary
+from ftlint.sampling import sample_records
 from ftlint.text import escape_controls
 
 MAX_ROUNDS = 1000
@@ -403,6 +404,18 @@ def _groups(linter: Linter, files: list[FileResult], pin: bool = True) -> list[t
     return [(_pinned(linter, f.conventions) if pin else linter, [f], []) for f in trains]
 
 
+def _drifted(linter: Linter, groups: list[tuple[Linter, list[FileResult], list[FileResult]]], works: dict[str, _Work]) -> bool:
+    """Whether a run on the fixed copies would infer other conventions than the ones pinned
+    (from the sample the engine infers them from: cheap next to a check)."""
+    for _, trains, _ in groups:
+        copies = [works[f.path].copy for f in trains]
+        sample = [r for copy in copies for r in sample_records(copy, linter.settings.max_line_bytes, len(copies))]
+        fresh, pinned = infer(sample, linter.settings.conventions()), trains[0].conventions
+        if (fresh.separator, fresh.stop, fresh.task) != (pinned.separator, pinned.stop, pinned.task):
+            return True
+    return False
+
+
 def _settled(files: Iterable[FileResult]) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
     """What the fix rounds pin, per file: a repeat of an earlier value means the fixes cycle."""
     return tuple(sorted((f.path, f.conventions.separator, f.conventions.stop, f.conventions.task) for f in files))
@@ -471,9 +484,9 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
                 current, errors = _recheck(groups, works)
                 inferred_afresh = False
                 continue
-            if inferred_afresh:
+            if inferred_afresh or not _drifted(linter, groups, works):
                 break
-            # Settled under the pinned conventions. The fixes may have moved what the data says
+            # Settled under the pinned conventions, but the fixes moved what the data says
             # (prompts completed to a longer shared separator): check as the next run would, so
             # that a second --fix finds nothing to do, and go on with what it infers.
             current, errors = _recheck(_groups(linter, list(current.values()), pin=False), works)

@@ -10,6 +10,7 @@ import gc
 import json
 import re
 import sys
+import threading
 from itertools import compress, repeat
 from operator import is_not
 from typing import Any, Iterator, Sequence, cast
@@ -81,6 +82,27 @@ def _leading_ws(text: str, start: int = 0) -> int:
     return start
 
 
+class _Decoder(json.JSONDecoder):
+    """Python's JSON decoder noting, for the line it decodes, the keys that repeat and the
+    non-finite constants (NaN, Infinity); one is reused for every line `diagnose` reads."""
+
+    def __init__(self) -> None:
+        self.hook = _PairsHook()
+        self.non_finite: list[str] = []
+        super().__init__(object_pairs_hook=self.hook, parse_constant=self._constant)
+
+    def _constant(self, name: str) -> float:
+        self.non_finite.append(name)
+        return float(name.replace("Infinity", "inf"))
+
+    def reset(self) -> None:
+        self.hook.duplicates.clear()
+        self.non_finite.clear()
+
+
+_PER_THREAD = threading.local()  # its `decoder`: a _Decoder per thread (Dask workers may run threads)
+
+
 def diagnose(raw: bytes, line: int) -> tuple[Record | None, list[Issue]]:
     """Slow path for a line orjson rejected or that may hold duplicate keys.
 
@@ -95,14 +117,11 @@ def diagnose(raw: bytes, line: int) -> tuple[Record | None, list[Issue]]:
         issues.append(Issue("FT006", line, column, f"invalid UTF-8 byte(s) 0x{bad}; decoded as U+FFFD"))
         text = raw.decode("utf-8", "replace")
 
-    hook = _PairsHook()
-    non_finite: list[str] = []
-
-    def parse_constant(name: str) -> float:
-        non_finite.append(name)
-        return float(name.replace("Infinity", "inf"))
-
-    decoder = json.JSONDecoder(object_pairs_hook=hook, parse_constant=parse_constant)
+    decoder = getattr(_PER_THREAD, "decoder", None)
+    if decoder is None:
+        decoder = _PER_THREAD.decoder = _Decoder()
+    decoder.reset()
+    hook, non_finite = decoder.hook, decoder.non_finite
     start = _leading_ws(text)
     try:
         value, end = decoder.raw_decode(text, start)
@@ -132,7 +151,7 @@ def diagnose(raw: bytes, line: int) -> tuple[Record | None, list[Issue]]:
         issues.append(
             Issue("FT008", line, column, f"duplicate key {show(key)}: parsers keep the last value and silently drop the other")
         )
-    if _SURROGATE.search(text) or "\\ud" in text.lower():
+    if "\\u" in text and "\\ud" in text.lower():  # decoded text holds no surrogate: only an escape can
         try:
             cleaned = _replace_surrogates(value)
         except RecursionError:
@@ -202,11 +221,19 @@ def parse_lines(
     return _parse_each(raws, first_line, path, max_line_bytes)
 
 
-def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_line_bytes: int) -> Batch:
-    """The reference path: one line at a time, every doubtful line diagnosed."""
+def _loads_or_none(raw: bytes) -> Any:
+    """orjson.loads of a line, None when it fails."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_line_bytes: int, parsed: Sequence[Any] | None = None) -> Batch:
+    """The reference path: one line at a time, every doubtful line diagnosed. `parsed`, when
+    given, is what `_loads_all` made of each line (None: not JSON), so no line is parsed twice."""
     batch = Batch(path)
     lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     line = first_line - 1
     blank_from = 0  # first line of the current run of blank lines, 0: none
     skip = 0  # lines left of a pretty-printed record already reported
@@ -224,9 +251,10 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
             continue
         if raw[:3] == BOM or raw[-1:] == b"\r":
             raw = _strip_line(raw, line, issues)
-        try:
-            value = loads(raw)
-        except decode_error:
+            value = _loads_or_none(raw)
+        else:
+            value = parsed[index] if parsed is not None else _loads_or_none(raw)
+        if value is None:  # not JSON, or null (which diagnose reports as not an object)
             if not raw.strip():
                 blank_from = blank_from or line
                 continue
@@ -237,10 +265,9 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
                 continue
             value, found = diagnose(raw, line)
             issues.extend(found)
-        else:
-            if type(value) is not dict or _may_hide_duplicates(raw, value):
-                value, found = diagnose(raw, line)
-                issues.extend(found)
+        elif type(value) is not dict or _may_hide_duplicates(raw, value):
+            value, found = diagnose(raw, line)
+            issues.extend(found)
         lines.append(line)
         kept.append(raw)
         values.append(value)
@@ -331,7 +358,7 @@ def _parse_block(raws: list[bytes], block: bytes, first_line: int, path: str, ma
         batch.lines.extend(range(first_line + start, first_line + begin))
         batch.raws.extend(raws[start:begin])
         batch.values.extend(values[start:begin])
-        each = _parse_each(raws[begin:end], first_line + begin, path, max_line_bytes)
+        each = _parse_each(raws[begin:end], first_line + begin, path, max_line_bytes, values[begin:end])
         batch.lines.extend(each.lines)
         batch.raws.extend(each.raws)
         batch.values.extend(each.values)

@@ -177,7 +177,8 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
 
 
 CHARS_PER_TOKEN = 4  # the first guess of `count_tokens_past`: a piece of 4 characters per token still needed
-_NOT_WHITE_SPACE = re.compile("[\x1c-\x1f]")  # str.isspace() says yes, Unicode's White_Space no
+_NOT_WHITE_SPACE_CHARS = "\x1c\x1d\x1e\x1f"  # str.isspace() says yes, Unicode's White_Space no
+_NOT_WHITE_SPACE = re.compile(f"[{_NOT_WHITE_SPACE_CHARS}]")
 
 
 def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, str]]:
@@ -194,7 +195,7 @@ def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int)
     Each piece has CHARS_PER_TOKEN characters per token still needed, then runs on to the next
     cut; the texts still undecided are counted together, piece after piece (`count_tokens`).
     """
-    words = [len(_NOT_WHITE_SPACE.sub("x", text).split() if _NOT_WHITE_SPACE.search(text) else text.split()) for text in texts]
+    words = [len(_NOT_WHITE_SPACE.sub("x", text).split() if any(c in text for c in _NOT_WHITE_SPACE_CHARS) else text.split()) for text in texts]
     counts, starts = [0] * len(texts), [0] * len(texts)
     pending = [i for i, n in enumerate(words) if n <= limit]
     while pending:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from itertools import repeat
+from operator import gt, or_
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import (
@@ -342,7 +344,7 @@ class EntityOrder(Rule):
         stop = ctx.conventions.stop or ""
         prompts, texts = batch.texts("prompt"), batch.texts("completion")
         # three items need two separators; counting "," (one character) is 2x faster than ", "
-        lines_or_commas = (text.count("\n") > 1 or text.count(",") > 1 for text in texts)
+        lines_or_commas = map(or_, map(gt, map(str.count, texts, repeat("\n")), repeat(1)), map(gt, map(str.count, texts, repeat(",")), repeat(1)))
         for i in where(lines_or_commas):
             line, prompt, text = batch.lines[i], prompts[i], texts[i]
             if not prompt:

@@ -17,6 +17,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import and_, contains, eq, is_not, itemgetter
 from typing import Any, ClassVar
 
 import numpy as np
@@ -216,15 +218,16 @@ class CutOffOutput(DatasetRule):
         return _Endings()
 
     def observe(self, state: _Endings, batch: Batch, ctx: Context) -> None:
-        rows = where(answer is not None for answer in answer_texts(batch))
-        answers = [answer_texts(batch)[i] for i in rows] if len(rows) < len(batch) else answer_texts(batch)
+        every = answer_texts(batch)
+        rows = where(map(is_not, every, repeat(None)))
+        answers = [every[i] for i in rows] if len(rows) < len(batch) else every
         stop = ctx.conventions.stop
-        cut = [answer.removesuffix(stop) for answer in answers] if stop else answers
-        last = [answer.rstrip()[-1:] for answer in cut]
-        open_ended = (char.isalnum() or char == "," for char in last)
+        cut = list(map(str.removesuffix, answers, repeat(stop))) if stop else answers
+        last = list(map(itemgetter(slice(-1, None)), map(str.rstrip, cut)))  # the last character that is no space
+        open_ended = np.fromiter(map(str.isalnum, last), bool, len(cut)) | np.fromiter(map(eq, last, repeat(",")), bool, len(cut))
         state.lines.append(np.array(batch.lines, np.int64)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.int64))
         state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
-        state.finished.append(~np.fromiter(open_ended, bool, len(cut)))
+        state.finished.append(~open_ended)
 
     def merge(self, a: _Endings, b: _Endings) -> _Endings:
         return a.merge(b)
@@ -316,10 +319,10 @@ class AnswerInPrompt(DatasetRule):
             prompts = ["" if a is None else p or "" for p, a in zip(prompts, answers)]
             answers = [a or "" for a in answers]
         stop = ctx.conventions.stop
-        answers = [(answer.removesuffix(stop) if stop else answer).strip() for answer in answers]
-        state.total += sum(1 for answer in answers if answer)
+        answers = list(map(str.strip, map(str.removesuffix, answers, repeat(stop)) if stop else answers))
+        state.total += sum(map(bool, answers))
         labels = [c.strip() for c in ctx.conventions.classes if c.strip()] if ctx.conventions.task == "classification" else []
-        for i in where(answer and answer in prompt for prompt, answer in zip(prompts, answers)):
+        for i in where(map(and_, map(bool, answers), map(contains, prompts, answers))):  # a non-empty answer in its prompt
             if labels and all(label in prompts[i] for label in labels):
                 continue  # the prompt offers every choice: nothing given away
             state.count += 1

@@ -354,6 +354,9 @@ class StructuredPrompt(Rule):
         prompts = batch.texts("prompt")
         for i in batch.containing("prompt", "="):
             line, prompt = batch.lines[i], prompts[i]
+            comma = prompt.find(",", prompt.find("="))
+            if comma < 0 or prompt.find("=", comma) < 0:  # a match needs "=", then ",", then "=": none (C speed)
+                continue
             match = search(prompt)
             if match is None:
                 continue

@@ -14,11 +14,13 @@ byte, so a record whose prompt and completion take at most `limit` bytes of UTF-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING, Iterator
 
 import numpy
 
-from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl, where
 from ftlint import tokens
 from ftlint.text import show
 from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
@@ -296,10 +298,10 @@ class SpecialToken(Rule):
             return
         candidates = set()
         for marker in markers:
-            candidates.update(i for i, raw in enumerate(raws) if marker in raw)
+            candidates.update(where(map(contains, raws, repeat(marker))))
         info = ctx.model_info
         specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
-        where = f"{info.encoding} ({info.name})"
+        encoding_of = f"{info.encoding} ({info.name})"
         for i in sorted(candidates):
             record = batch.values[i]
             if record is None:
@@ -318,7 +320,7 @@ class SpecialToken(Rule):
                     column, searched_from = self._column(batch, i, key, first, searched_from)
                     yield self.diagnostic(
                         ctx, batch.lines[i],
-                        f"{_place(pointer)} contains the special token{plural} {names} of {where}: the API rejects it; "
+                        f"{_place(pointer)} contains the special token{plural} {names} of {encoding_of}: the API rejects it; "
                         f"remove it or write it differently",
                         column=column, pointer=pointer,
                     )

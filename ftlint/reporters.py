@@ -8,7 +8,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, TextIO
 from urllib.parse import quote
 
 import orjson
@@ -27,8 +27,10 @@ JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON rep
 # surrogates, which UTF-8 cannot encode: a file name's bytes that are not UTF-8 (Python's
 # surrogateescape, U+DC80-U+DCFF) or a lone `\ud800` escape in the data.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-# The characters of _JSON_UNSAFE in UTF-8 (orjson refuses lone surrogates), each expression led by a
-# literal byte so that it scans at memchr speed: a JSON text that none matches has none of them.
+# The characters of _JSON_UNSAFE in UTF-8 (orjson refuses lone surrogates): the bytes they begin
+# with (searched first, at memchr speed), then each exactly, by an expression led by a literal (so
+# that `re` also scans at memchr speed). A JSON text that none matches has none of them.
+_JSON_UNSAFE_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
 _JSON_UNSAFE_UTF8 = tuple(re.compile(p) for p in (rb"\x7f", rb"\xc2[\x80-\x9f]", rb"\xe2\x80[\xa8-\xae]", rb"\xe2\x81[\xa6-\xa9]"))
 # What XML 1.0 does not allow in a document at all, not even as a character reference.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -185,17 +187,26 @@ def dumps_json(document: Any) -> str:
     name's byte 0xff that is not UTF-8 is `\\udcff`, which Python's `os.fsencode` turns back
     into the byte). orjson, or json for what orjson refuses (lone surrogates, integers beyond
     64 bits, keys that are not strings)."""
+    data = _safe_orjson(document)
+    if data is not None:
+        return data.decode()
+    try:
+        text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        text = json.dumps(document, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _safe_orjson(document: Any) -> bytes | None:
+    """`dumps_json(document)` as UTF-8 when orjson writes it and it holds no character of
+    `_JSON_UNSAFE` (the usual case: no text is decoded or copied); else None."""
     try:
         data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
-        text = json.dumps(document, ensure_ascii=False, indent=2)
-    else:
-        text = data.decode()
-        if not any(unsafe.search(data) for unsafe in _JSON_UNSAFE_UTF8):  # the usual case
-            return text
-    if _JSON_UNSAFE.search(text) is None:  # no copy
-        return text
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return None
+    if any(lead in data for lead in _JSON_UNSAFE_LEADS) and any(unsafe.search(data) for unsafe in _JSON_UNSAFE_UTF8):
+        return None
+    return data
 
 
 def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list[Any], convert: Callable[[Any], Any], depth: int) -> None:
@@ -206,13 +217,29 @@ def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list
     head, tail = dumps_json(document).split(f'"{key}": []', 1)
     out.write(head + f'"{key}": [')
     end = "\n" + "  " * depth + "]"
+    binary = _utf8_buffer(out)
     for start in range(0, len(items), JSON_CHUNK):
         nested: Any = [convert(item) for item in items[start : start + JSON_CHUNK]]
         for _ in range(depth):  # indented where they go: {"": {"": [...]}} at depth 2
             nested = {"": nested}
-        chunk = dumps_json(nested)
-        out.write(("," if start else "") + "\n" + chunk[chunk.index("[\n") + 2 : chunk.rindex(end)])
+        data = _safe_orjson(nested) if binary is not None else None
+        if data is None:
+            chunk = dumps_json(nested)
+            out.write(("," if start else "") + "\n" + chunk[chunk.index("[\n") + 2 : chunk.rindex(end)])
+            continue
+        assert binary is not None  # for mypy
+        out.write("," if start else "")
+        out.flush()  # what the text layer holds goes first
+        binary.write(memoryview(data)[data.index(b"[\n") + 1 : data.rindex(end.encode())])  # from the newline on: no copy
     out.write((end if items else "]") + tail + "\n")
+
+
+def _utf8_buffer(out: TextIO) -> BinaryIO | None:
+    """The binary file under a text file that writes UTF-8, to write orjson's bytes to
+    without decoding and encoding them again; None for other text streams."""
+    buffer = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    return buffer if buffer is not None and encoding == "utf8" else None
 
 
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:

@@ -1,24 +1,33 @@
 """Near-duplicate detection for the FT603/FT611/FT613 rules and `ftlint split`: MinHash
-signatures (rensa) of normalised texts, and the pairs of similar records found by LSH.
+signatures of normalised texts, and the pairs of similar records found by LSH.
 
 Normalisation: Unicode NFKC, case folded, then only letters, digits, marks and symbols are
 kept (Unicode categories L, N, M, S): whitespace and punctuation are dropped entirely, so
-"Great movie!!" and "great  movie" are the same text, and "don't" equals "dont".
+"Great movie!!" and "great  movie" are the same text, and "don't" equals "dont". Case folding
+and the categories come from one table of the Basic Multilingual Plane built from Python's
+`unicodedata` and `str.casefold` (texts with characters beyond it, or whose folding is longer,
+like "ß", are folded by `str.casefold` itself).
 
-Shingles: overlapping character 5-grams of the normalised text (a text shorter than 5
+Shingles: overlapping character 3-grams of the normalised text (a text shorter than 3
 characters is one shingle). Character n-grams catch both kinds of real near-copy: a changed
-word in a text of 50 words changes about 10 of its ~250 shingles (Jaccard about 0.92), while
+word in a text of 50 words changes about 7 of its ~250 shingles (Jaccard about 0.95), while
 case, space and punctuation edits vanish in normalisation (Jaccard 1). Word shingles would
-lose a whole window of shingles per changed word; shorter n-grams make unrelated texts look
-alike.
+lose a whole window of shingles per changed word.
 
-Signatures: 128 MinHash values per text (rensa's R-MinHash), of which only the lowest 4 bits
-are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two values per
-byte. Two texts with Jaccard similarity J agree on one 4-bit value with probability
-J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); at J = 0.9
-its standard error is 0.028 (0.027 with whole 32-bit values). The same 64 bytes, read as 16
-little-endian uint32, are the LSH band keys: 16 bands of 8 values. Two texts become candidates
-when they share a band; with J = 0.85 that happens with probability 0.996, with J = 0.5 with
+Signatures: 128 values per text by Fast Similarity Sketching (Dahlgaard, Knudsen and Thorup,
+2017; the sketch rensa's R-MinHash adapts), computed with numpy on thousands of texts at once
+(`_packed_signatures`): each shingle's 64-bit hash puts it in one of 128 bins, each bin keeps
+its least value, a second round fills the bins the first left empty, and the few bins still
+empty copy another bin's value (Shrivastava's optimal densification). rensa computes the same
+kind of sketch in Rust but returns the values only as Python lists, which took five times its
+own hashing (25 s at a million texts on the benchmark machine). Of each value only the lowest
+4 bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two
+values per byte. Two texts with Jaccard similarity J agree on one 4-bit value with probability
+J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); near
+J = 0.85 its standard error is about 0.03 (measured against exact Jaccard on real pairs: the
+same as rensa's R-MinHash with 4-bit values). The same 64 bytes, read as 16 little-endian
+uint32, are the LSH band keys: 16 bands of 8 values. Two texts become candidates when they
+share a band; with J = 0.85 that happens with probability 0.996, with J = 0.5 with
 probability 0.09, and for unrelated texts (J < 0.1) almost never. Each candidate pair is then
 checked with the estimate: similar means estimated J >= the threshold.
 
@@ -32,7 +41,6 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 
@@ -45,31 +53,71 @@ SIGNATURE_BYTES = NUM_PERM * BITS // 8
 SEED = 1_234_567  # fixed: signatures of two runs (a training and a validation file) must agree
 WINDOW = 64  # a representative is compared with at most this many earlier ones per band key
 DEFAULT_THRESHOLD = 0.85
-CHUNK = 1024  # texts signed at once
+# characters signed at once: temporaries of about a megabyte, which the allocator reuses (larger
+# ones it maps and unmaps each time, and page faults then cost more than the hashing)
+CHUNK_CHARACTERS = 1 << 16
 
 _KEPT_CATEGORIES = frozenset("LNMS")
 _MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
+_SEED = np.uint64(SEED * 0x9E3779B97F4A7C15 % (1 << 64))  # xored into the shingle codes before mixing
+_EMPTY = np.uint32(0xFFFFFFFF)
+_DROPPED, _FOLDS_TO_MORE = 0xFFFF, 0xFFFE  # in `_bmp_folded`: both noncharacters, never kept themselves
 _CODE_BITS = np.uint64(21)  # bits of a Unicode code point
 assert SHINGLE * 21 <= 64
-_ZERO_NIBBLES = np.array([((b & 15) == 0) + ((b >> 4) == 0) for b in range(256)], dtype=np.uint8)
+_LOW_BIT_OF_EACH_VALUE = np.uint64(0x1111111111111111)
+_VERIFIED = 1 << 16  # candidate pairs verified at once
 
 
-def _kept(codepoints: np.ndarray) -> np.ndarray:
-    """Which code points are letters, digits, marks or symbols."""
-    if len(codepoints) and codepoints.max() > 0xFFFF:  # beyond the Basic Multilingual Plane (emoji)
-        keep: np.ndarray = _bmp_kept().take(np.minimum(codepoints, 0xFFFF))
-        beyond = np.flatnonzero(codepoints > 0xFFFF)
+def _folded_chars(texts: Sequence[str]) -> np.ndarray:
+    """The kept characters of the normalised texts (NFKC, case folded), as code points, with a
+    NUL after each text but the last."""
+    texts = [t if t.isascii() or unicodedata.is_normalized("NFKC", t) else unicodedata.normalize("NFKC", t) for t in texts]
+    joined = "\0".join(texts)  # NFKC composes nothing across a NUL
+    if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself
+        joined = "\0".join([t.replace("\0", "") for t in texts])
+    codepoints = _narrow_codepoints(joined)
+    if codepoints is not None:  # the Basic Multilingual Plane: case folded by table, mostly
+        folded = _bmp_folded().take(codepoints)
+        chars = folded[folded != _DROPPED]
+        if not (chars == _FOLDS_TO_MORE).any():
+            folded_chars: np.ndarray = chars
+            return folded_chars
+    # beyond the table: Python's case folding, then the category of each character
+    codepoints = np.frombuffer(joined.casefold().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    keep = _bmp_folded().take(np.minimum(codepoints, 0xFFFF)) != _DROPPED
+    beyond = np.flatnonzero(codepoints > 0xFFFF)
+    if len(beyond):  # emoji and other planes: few distinct characters
         unique, inverse = np.unique(codepoints[beyond], return_inverse=True)
         keep[beyond] = np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in unique.tolist()], dtype=bool)[inverse]
-        return keep
-    kept: np.ndarray = _bmp_kept().take(codepoints)
+    kept: np.ndarray = codepoints[keep]
     return kept
 
 
+def _narrow_codepoints(text: str) -> np.ndarray | None:
+    """The code points of a text without characters beyond the Basic Multilingual Plane, in
+    the narrowest type that holds them (CPython stores such strings so: the encodings copy)."""
+    try:
+        return np.frombuffer(text.encode("latin-1"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        pass
+    data = text.encode("utf-16-le", "surrogatepass")
+    return np.frombuffer(data, dtype=np.uint16) if len(data) == 2 * len(text) else None
+
+
 @functools.cache
-def _bmp_kept() -> np.ndarray:
-    return np.array([unicodedata.category(chr(c))[0] in _KEPT_CATEGORIES for c in range(0x10000)], dtype=bool)
+def _bmp_folded() -> np.ndarray:
+    """Per code point of the Basic Multilingual Plane, its case folding if it is kept (a
+    letter, digit, mark or symbol), `_DROPPED` if not, `_FOLDS_TO_MORE` if its folding has
+    several characters (ß: ss); NUL, the texts' separator, stays."""
+    table = np.full(0x10000, _DROPPED, dtype=np.uint16)
+    for c in range(1, 0x10000):
+        char = chr(c)
+        if unicodedata.category(char)[0] in _KEPT_CATEGORIES:
+            folded = char.casefold()
+            table[c] = ord(folded) if len(folded) == 1 else _FOLDS_TO_MORE
+    table[0] = 0
+    return table
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -83,58 +131,47 @@ def _mix(values: np.ndarray) -> np.ndarray:
 
 
 def shingles(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The shingle hashes of each text, flat (uint64), and the row offsets (len(texts) + 1,
-    uint64): text i has hashes[offsets[i]:offsets[i + 1]], none when it normalises to nothing."""
+    """The shingle codes of each text, flat (uint64: the code points of the 3 characters side
+    by side, 21 bits each), and the row offsets (len(texts) + 1, uint64): text i has
+    codes[offsets[i]:offsets[i + 1]], none when it normalises to nothing."""
     if not texts:
         return np.empty(0, dtype=np.uint64), np.zeros(1, dtype=np.uint64)
-    # each text NFKC-normalised (ASCII needs none) and case-folded, joined by NUL: never kept
-    normalised = "\0".join([(t if t.isascii() else unicodedata.normalize("NFKC", t)).casefold() for t in texts])
-    if normalised.count("\0") != len(texts) - 1:  # a text holds a NUL itself
-        normalised = "\0".join([(t if t.isascii() else unicodedata.normalize("NFKC", t)).casefold().replace("\0", "")
-                                 for t in texts])
-    codepoints = np.frombuffer(normalised.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    keep = _kept(codepoints)
-    # the kept characters of each text: each text and its NUL (never kept), then a sentinel
-    starts = np.concatenate(([0], np.flatnonzero(codepoints == 0) + 1))
-    lengths = np.add.reduceat(np.append(keep, False), starts, dtype=np.int64)
-    chars = codepoints[keep]
-    del codepoints, keep
-    # the shingle starting at each character, its code points side by side in 63 bits (exact),
-    # then only the shingles inside one text
+    chars = _folded_chars(texts)
+    ends = np.flatnonzero(chars == 0)
+    lengths = np.diff(ends, prepend=-1, append=len(chars)) - 1  # kept characters per text
+    # the shingle starting at each character, its code points side by side (exact), then only
+    # the shingles whose characters are all inside one text (none of them NUL)
     codes = chars[: max(len(chars) - SHINGLE + 1, 0)].astype(np.uint64)
     for k in range(1, SHINGLE):
         codes <<= _CODE_BITS
         codes |= chars[k : len(chars) - SHINGLE + 1 + k]
     inside = np.ones(len(codes), dtype=bool)
-    text_ends = np.cumsum(lengths)
-    for k in range(1, SHINGLE):  # the last SHINGLE - 1 starts of each text run into the next
-        at = text_ends - k
-        inside[at[(lengths >= k) & (at < len(codes))]] = False
+    for k in range(SHINGLE):
+        at = ends - k
+        inside[at[(at >= 0) & (at < len(codes))]] = False
     counts = np.maximum(lengths - SHINGLE + 1, 0)
+    codes = codes[inside]
     short = np.flatnonzero((lengths > 0) & (lengths < SHINGLE))
     if len(short):  # a text shorter than a shingle is one shingle
-        codes, inside, counts = _with_short(codes, inside, counts, chars, text_ends, lengths, short)
-    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.uint64)
-    return codes[inside], offsets
+        codes, counts = _with_short(codes, counts, chars, ends, lengths, short)
+    offsets = np.zeros(len(texts) + 1, dtype=np.uint64)
+    np.cumsum(counts, out=offsets[1:])
+    return codes, offsets
 
 
 def _with_short(
-    codes: np.ndarray, inside: np.ndarray, counts: np.ndarray, chars: np.ndarray, text_ends: np.ndarray, lengths: np.ndarray,
-    short: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    codes: np.ndarray, counts: np.ndarray, chars: np.ndarray, ends: np.ndarray, lengths: np.ndarray, short: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Insert one shingle for each text in `short` (shorter than a shingle) at its place."""
     short_codes = np.zeros(len(short), dtype=np.uint64)
-    first = text_ends[short] - lengths[short]
+    first = np.append(ends, len(chars))[short] - lengths[short]
     for k in range(SHINGLE):
         short_codes <<= _CODE_BITS
         short_codes |= np.where(k < lengths[short], chars[np.minimum(first + k, len(chars) - 1)], 0).astype(np.uint64)
-    # codes[inside] of the texts before each short text: its insertion point in the kept codes
+    at = np.cumsum(counts)[short]  # the codes of the texts before each short text: its place
     counts = counts.copy()
     counts[short] = 1
-    kept_codes = codes[inside]
-    at = np.cumsum(np.maximum(lengths - SHINGLE + 1, 0))[short]
-    merged = np.insert(kept_codes, at, short_codes)
-    return merged, np.ones(len(merged), dtype=bool), counts
+    return np.insert(codes, at, short_codes), counts
 
 
 def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -144,35 +181,86 @@ def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
     result = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
     valid = np.zeros(len(texts), dtype=bool)
     present = [i for i, t in enumerate(texts) if t is not None]
-    for start in range(0, len(present), CHUNK):  # chunks: the temporaries stay small
-        rows = present[start : start + CHUNK]
-        packed, has_shingles = _packed_signatures([cast(str, texts[i]) for i in rows])  # present: not None
-        result[rows] = packed
-        valid[rows] = has_shingles
+    strings = [t for t in texts if t is not None]
+    ends = np.cumsum(np.fromiter(map(len, strings), dtype=np.int64, count=len(strings)) + 1)
+    cuts = np.searchsorted(ends, np.arange(CHUNK_CHARACTERS, ends[-1] if len(ends) else 0, CHUNK_CHARACTERS), side="right").tolist()
+    for start, end in zip([0, *cuts], [*cuts, len(strings)]):  # chunks: the temporaries stay small
+        if start < end:
+            rows = present[start:end]
+            result[rows], valid[rows] = _packed_signatures(strings[start:end])
     return result, valid
 
 
 def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    from rensa import RMinHash
-
-    hashes, offsets = shingles(texts)
-    packed = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
-    nonempty = offsets[1:] > offsets[:-1]
-    if nonempty.any():
-        # texts without shingles own no hashes and are left out (rensa's digest of an empty
-        # set would look like any other signature)
-        offsets = np.concatenate(([0], offsets[1:][nonempty])).astype(np.uint64)
-        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
-        values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
-        packed[nonempty] = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
+    """Fast Similarity Sketching (Dahlgaard, Knudsen and Thorup) over the shingles, in two
+    rounds: each shingle's 64-bit hash picks one of the `NUM_PERM` bins (its top 7 bits) where
+    it competes with its low 32 bits, and a second bin (bits 32-38) where it competes, with
+    bits 39-56, only if no shingle reached that bin in the first round. A bin keeps the least
+    value; bins neither round reached are densified (`_densify`)."""
+    codes, offsets = shingles(texts)
+    counts = np.diff(offsets).astype(np.int64)
+    rows = np.repeat(np.arange(0, len(texts) * NUM_PERM, NUM_PERM, dtype=np.int64), counts)  # each shingle's row of bins
+    codes ^= _SEED
+    hashes = _mix(codes)
+    minima = np.full(len(texts) * NUM_PERM, _EMPTY, dtype=np.uint32)
+    cells = (hashes >> np.uint64(64 - 7)).view(np.int64)
+    cells += rows
+    np.minimum.at(minima, cells, hashes.astype(np.uint32))
+    cells = ((hashes >> np.uint64(32)) & np.uint64(NUM_PERM - 1)).view(np.int64)
+    cells += rows
+    unreached = minima == _EMPTY
+    late = unreached[cells]  # shingles whose second bin the first round left empty
+    second = np.full_like(minima, _EMPTY)
+    values = hashes[late]
+    values >>= np.uint64(39)
+    values &= np.uint64(0x3FFFF)
+    np.minimum.at(second, cells[late], values.astype(np.uint32))
+    minima[unreached] = second[unreached]
+    nonempty = counts > 0
+    _densify(minima, nonempty)
+    values = minima.reshape(len(texts), NUM_PERM).astype(np.uint8) & np.uint8(15)
+    packed = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
+    packed[~nonempty] = 0
     return packed, nonempty
+
+
+def _densify(minima: np.ndarray, nonempty: np.ndarray) -> None:
+    """Fill, in place, each empty bin of the rows (`minima`: rows of `NUM_PERM` bins, end to
+    end) with shingles (`nonempty`) from the bins its probe
+    sequence names, the first non-empty one (Shrivastava's optimal densification): two texts
+    fill a bin from the same place whenever the bins they probe are empty in both."""
+    empty = np.flatnonzero(minima == _EMPTY)
+    empty = empty[nonempty[empty // NUM_PERM]]
+    row_starts, bins = empty - empty % NUM_PERM, empty % NUM_PERM
+    probes = _probes()
+    for k in range(NUM_PERM - 1):  # every other bin is probed once: a row with a shingle ends filled
+        if not len(empty):
+            return
+        found = minima[row_starts + probes[k, bins]]
+        filled = found != _EMPTY
+        minima[empty[filled]] = found[filled]
+        unfilled = ~filled
+        empty, row_starts, bins = empty[unfilled], row_starts[unfilled], bins[unfilled]
+
+
+@functools.cache
+def _probes() -> np.ndarray:
+    """For each bin, the other bins in a seeded random order ([k, bin]: its k-th)."""
+    rng = np.random.default_rng(SEED)
+    order = np.array([rng.permutation(NUM_PERM - 1) for _ in range(NUM_PERM)])
+    probes: np.ndarray = ((np.arange(NUM_PERM)[:, None] + 1 + order) % NUM_PERM).T.copy()
+    return probes
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of the texts of signature rows a[i] and b[i]."""
-    equal = _ZERO_NIBBLES[a ^ b].sum(axis=1, dtype=np.int64) / NUM_PERM
+    differ = np.ascontiguousarray(a ^ b).view(np.uint64)  # 16 values of 4 bits per word
+    differ |= differ >> np.uint64(1)
+    differ |= differ >> np.uint64(2)
+    differ &= _LOW_BIT_OF_EACH_VALUE  # bit 0 of a value: set when the values differ
+    unequal = np.bitwise_count(differ).sum(axis=1, dtype=np.int64)
     chance = 1 / (1 << BITS)
-    estimate: np.ndarray = np.clip((equal - chance) / (1 - chance), 0.0, 1.0)
+    estimate: np.ndarray = np.clip(((NUM_PERM - unequal) / NUM_PERM - chance) / (1 - chance), 0.0, 1.0)
     return estimate
 
 
@@ -218,41 +306,52 @@ def similar_pairs(
     later then earlier record. With `salt` (a uint64 per record), only records with equal
     salts are paired."""
     reps = np.flatnonzero(rep == np.arange(len(rep)))
-    empty = np.empty(0, dtype=np.int64)
-    if len(reps) < 2:
-        return empty, empty, np.empty(0)
-    bands = np.ascontiguousarray(sigs[reps]).view(np.uint32)
+    rows = np.ascontiguousarray(sigs[reps])
+    bands = rows.view(np.uint32)
     if salt is not None:
         bands = bands ^ (salt[reps] & np.uint64(0xFFFFFFFF)).astype(np.uint32)[:, None]
-    found = []
-    for band in range(BANDS):
-        keys = bands[:, band]
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-        shared = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1  # positions after an equal key
-        if not len(shared):
-            continue
-        start = np.ones(len(order), dtype=bool)
-        start[1:] = ordered[1:] != ordered[:-1]
-        run_first = np.maximum.accumulate(np.where(start, np.arange(len(order)), 0))
-        depth = shared - run_first[shared]  # how many earlier members the run has
-        for back in range(1, min(WINDOW, int(depth.max())) + 1):
-            at = shared[depth >= back]
-            found.append(order[at - back] * len(reps) + order[at])
-    if not found:
-        return empty, empty, np.empty(0)
-    codes = np.unique(np.concatenate(found))
-    earlier, later = reps[codes // len(reps)], reps[codes % len(reps)]
-    swap = earlier > later
-    earlier[swap], later[swap] = later[swap], earlier[swap]
-    sims = np.concatenate([similarity(sigs[earlier[k:k + (1 << 16)]], sigs[later[k:k + (1 << 16)]])
-                           for k in range(0, len(earlier), 1 << 16)])
-    keep = sims >= threshold
+    found = [_similar_in_band(rows, bands[:, band], threshold) for band in range(BANDS)]
+    earlier, later = np.concatenate([e for e, _, _ in found]), np.concatenate([la for _, la, _ in found])
+    sims = np.concatenate([s for _, _, s in found])
     if salt is not None:
-        keep &= salt[earlier] == salt[later]
-    earlier, later, sims = earlier[keep], later[keep], sims[keep]
-    order = np.lexsort((earlier, later))
-    return earlier[order], later[order], sims[order]
+        keep = salt[reps[earlier]] == salt[reps[later]]
+        earlier, later, sims = earlier[keep], later[keep], sims[keep]
+    _, first = np.unique(later * len(reps) + earlier, return_index=True)  # a pair found in several bands once
+    return reps[earlier[first]], reps[later[first]], sims[first]
+
+
+def _similar_in_band(rows: np.ndarray, keys: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(earlier, later, similarity) of the rows that share a band key (`keys`, one per row),
+    each compared with at most `WINDOW` rows before it with the key, whose similarity is at
+    least `threshold`."""
+    members, earlier, later = band_candidates(keys)
+    near = rows[members]  # the rows of each run side by side: the comparisons read nearby memory
+    sims = np.concatenate([similarity(near[earlier[k : k + _VERIFIED]], near[later[k : k + _VERIFIED]])
+                           for k in range(0, len(earlier), _VERIFIED)] or [np.empty(0)])
+    keep = sims >= threshold
+    return members[earlier[keep]], members[later[keep]], sims[keep]
+
+
+def band_candidates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(members, earlier, later): the positions whose key (uint32) is shared, by key then
+    position, and the pairs to compare, as indices into `members`: each member with at most
+    `WINDOW` members before it with its key (members[earlier] < members[later])."""
+    ordered = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(len(keys), dtype=np.uint64)
+    ordered.sort()  # by key, then position
+    key = ordered >> np.uint64(32)
+    shared = np.zeros(len(ordered), dtype=bool)  # a key shared with the next or the previous position
+    shared[1:] = key[1:] == key[:-1]
+    shared[:-1] |= shared[1:]
+    members = (ordered[shared] & np.uint64(0xFFFFFFFF)).view(np.int64)
+    key = key[shared]
+    start = np.ones(len(key), dtype=bool)
+    start[1:] = key[1:] != key[:-1]
+    later = np.flatnonzero(~start)
+    if not len(later):
+        return members, later, later
+    depth = later - np.maximum.accumulate(np.where(start, np.arange(len(key)), 0))[later]  # members before, in the run
+    pairs = [(later[depth >= back] - back, later[depth >= back]) for back in range(1, min(WINDOW, int(depth.max())) + 1)]
+    return members, np.concatenate([e for e, _ in pairs]), np.concatenate([la for _, la in pairs])
 
 
 def most_similar(reference: np.ndarray, sigs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:

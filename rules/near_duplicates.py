@@ -9,10 +9,10 @@ findings), never the text: 84 bytes a record. Batches are kept as numpy arrays i
 and `merge` appends the later partition's, so partitions merge in any tree. Signatures are
 computed once per batch and shared by the rules (`Batch.derived`).
 
-These rules cost more than all the others together (at 1M records of 350 bytes, twice the CPU
-time of the rest of `check`, most of it in computing signatures: see benchmarks/README.md), so
-they run only when selected: `--select ALL`, their codes or names, or a prefix that covers
-them (`FT6`).
+These rules cost about as much as all the others together (at 1M records of 350 bytes, about
+27 CPU seconds against 35 for the rest of `check`, half of it computing signatures: see
+benchmarks/README.md), so they run only when selected: `--select ALL`, their codes or names,
+or a prefix that covers them (`FT6`).
 """
 from __future__ import annotations
 

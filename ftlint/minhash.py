@@ -225,10 +225,10 @@ def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _densify(minima: np.ndarray, nonempty: np.ndarray) -> None:
-    """Fill, in place, each empty bin of the rows (`minima`: rows of `NUM_PERM` bins, end to
-    end) with shingles (`nonempty`) from the bins its probe
-    sequence names, the first non-empty one (Shrivastava's optimal densification): two texts
-    fill a bin from the same place whenever the bins they probe are empty in both."""
+    """Fill, in place, each empty bin of the rows that have shingles (`minima`: rows of
+    `NUM_PERM` bins end to end; `nonempty`: which rows) from the first non-empty bin of its
+    probe sequence (Shrivastava's optimal densification): two texts fill a bin from the same
+    place whenever the bins they probe are empty in both."""
     empty = np.flatnonzero(minima == _EMPTY)
     empty = empty[nonempty[empty // NUM_PERM]]
     row_starts, bins = empty - empty % NUM_PERM, empty % NUM_PERM

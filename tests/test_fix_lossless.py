@@ -633,3 +633,17 @@ def test_a_separator_glued_to_an_undecodable_byte_is_replaced_not_doubled(tmp_pa
     fixed, removed, _ = fix_twice(path, "--unsafe-fixes")
     assert fixed.splitlines()[2] == b'{"prompt": "Question 1: what is it?\xa4\x91\xa3\x8e\\n###\\n\\n", "completion": " answer 1 END"}'
     assert b'"line":3' in removed.replace(b" ", b"")
+
+
+def test_fixes_that_never_settle_write_nothing(tmp_path, monkeypatch):
+    """The bound on fix rounds (far above any real file) is an error naming the line, the file
+    untouched: shown with the bound lowered to one round, where a BOM must go before the
+    record's own fix can be applied."""
+    from ftlint import fixes
+
+    monkeypatch.setattr(fixes, "MAX_ROUNDS", 1)
+    path = dataset(tmp_path, BOM + b'{"prompt": "Question 99: what is it?\\n\\n###\\n\\n", "completion": "answer END"}')
+    original = path.read_bytes()
+    code, _, err = run("check", str(path), "--fix")
+    assert code == 2 and f"{path}: fixes of line 13 still change it after 1 rounds; nothing written" in err
+    assert path.read_bytes() == original and not (tmp_path / "train.removed.jsonl").exists()

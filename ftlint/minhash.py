@@ -14,22 +14,19 @@ word in a text of 50 words changes about 7 of its ~250 shingles (Jaccard about 0
 case, space and punctuation edits vanish in normalisation (Jaccard 1). Word shingles would
 lose a whole window of shingles per changed word.
 
-Signatures: 128 values per text by Fast Similarity Sketching (Dahlgaard, Knudsen and Thorup,
-2017; the sketch rensa's R-MinHash adapts), computed with numpy on thousands of texts at once
-(`_packed_signatures`): each shingle's 64-bit hash puts it in one of 128 bins, each bin keeps
-its least value, a second round fills the bins the first left empty, and the few bins still
-empty copy another bin's value (Shrivastava's optimal densification). rensa computes the same
-kind of sketch in Rust but returns the values only as Python lists, which took five times its
-own hashing (25 s at a million texts on the benchmark machine). Of each value only the lowest
-4 bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two
-values per byte. Two texts with Jaccard similarity J agree on one 4-bit value with probability
-J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); near
-J = 0.85 its standard error is about 0.03 (measured against exact Jaccard on real pairs: the
-same as rensa's R-MinHash with 4-bit values). The same 64 bytes, read as 16 little-endian
-uint32, are the LSH band keys: 16 bands of 8 values. Two texts become candidates when they
-share a band; with J = 0.85 that happens with probability 0.996, with J = 0.5 with
-probability 0.09, and for unrelated texts (J < 0.1) almost never. Each candidate pair is then
-checked with the estimate: similar means estimated J >= the threshold.
+Signatures: 128 MinHash values per text, computed by rensa's R-MinHash (a Rust library) over
+the shingles' 64-bit hashes, thousands of texts in one call. Of each value only the lowest 4
+bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two values
+per byte. rensa 0.5 hands its values back only as Python lists, and turning them into numpy
+costs about five times its hashing (benchmarks/README.md): the largest single cost of these
+rules, which a rensa release with array output would remove. Two texts with Jaccard similarity
+J agree on one 4-bit value with probability J + (1 - J) / 16, so J is estimated from the number
+of equal values (`similarity`); near J = 0.85 its standard error is about 0.03 (measured
+against exact Jaccard on real pairs). The same 64 bytes, read as 16 little-endian uint32, are
+the LSH band keys: 16 bands of 8 values. Two texts become candidates when they share a band;
+with J = 0.85 that happens with probability 0.996, with J = 0.5 with probability 0.09, and for
+unrelated texts (J < 0.1) almost never. Each candidate pair is then checked with the estimate:
+similar means estimated J >= the threshold.
 
 Copies whose signatures are equal (same normalised text, almost always) are grouped first:
 every group is represented by its first record, and only representatives are compared, so a
@@ -61,7 +58,6 @@ _KEPT_CATEGORIES = frozenset("LNMS")
 _MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0x9E3779B97F4A7C15)
 _SEED = np.uint64(SEED * 0x9E3779B97F4A7C15 % (1 << 64))  # xored into the shingle codes before mixing
-_EMPTY = np.uint32(0xFFFFFFFF)
 _DROPPED, _FOLDS_TO_MORE = 0xFFFF, 0xFFFE  # in `_bmp_folded`: both noncharacters, never kept themselves
 _CODE_BITS = np.uint64(21)  # bits of a Unicode code point
 assert SHINGLE * 21 <= 64
@@ -192,64 +188,22 @@ def signatures(texts: Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Fast Similarity Sketching (Dahlgaard, Knudsen and Thorup) over the shingles, in two
-    rounds: each shingle's 64-bit hash picks one of the `NUM_PERM` bins (its top 7 bits) where
-    it competes with its low 32 bits, and a second bin (bits 32-38) where it competes, with
-    bits 39-56, only if no shingle reached that bin in the first round. A bin keeps the least
-    value; bins neither round reached are densified (`_densify`)."""
+    """Packed 4-bit signatures of the texts (rensa's R-MinHash), and which have shingles."""
+    from rensa import RMinHash
+
     codes, offsets = shingles(texts)
-    counts = np.diff(offsets).astype(np.int64)
-    rows = np.repeat(np.arange(0, len(texts) * NUM_PERM, NUM_PERM, dtype=np.int64), counts)  # each shingle's row of bins
     codes ^= _SEED
     hashes = _mix(codes)
-    minima = np.full(len(texts) * NUM_PERM, _EMPTY, dtype=np.uint32)
-    cells = (hashes >> np.uint64(64 - 7)).view(np.int64)
-    cells += rows
-    np.minimum.at(minima, cells, hashes.astype(np.uint32))
-    cells = ((hashes >> np.uint64(32)) & np.uint64(NUM_PERM - 1)).view(np.int64)
-    cells += rows
-    unreached = minima == _EMPTY
-    late = unreached[cells]  # shingles whose second bin the first round left empty
-    second = np.full_like(minima, _EMPTY)
-    values = hashes[late]
-    values >>= np.uint64(39)
-    values &= np.uint64(0x3FFFF)
-    np.minimum.at(second, cells[late], values.astype(np.uint32))
-    minima[unreached] = second[unreached]
-    nonempty = counts > 0
-    _densify(minima, nonempty)
-    values = minima.reshape(len(texts), NUM_PERM).astype(np.uint8) & np.uint8(15)
-    packed = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
-    packed[~nonempty] = 0
+    packed = np.zeros((len(texts), SIGNATURE_BYTES), dtype=np.uint8)
+    nonempty = offsets[1:] > offsets[:-1]
+    if nonempty.any():
+        # texts without shingles own no hashes and are left out (rensa's digest of an empty
+        # set would look like any other signature)
+        offsets = np.concatenate(([0], offsets[1:][nonempty])).astype(np.uint64)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
+        values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
+        packed[nonempty] = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
     return packed, nonempty
-
-
-def _densify(minima: np.ndarray, nonempty: np.ndarray) -> None:
-    """Fill, in place, each empty bin of the rows that have shingles (`minima`: rows of
-    `NUM_PERM` bins end to end; `nonempty`: which rows) from the first non-empty bin of its
-    probe sequence (Shrivastava's optimal densification): two texts fill a bin from the same
-    place whenever the bins they probe are empty in both."""
-    empty = np.flatnonzero(minima == _EMPTY)
-    empty = empty[nonempty[empty // NUM_PERM]]
-    row_starts, bins = empty - empty % NUM_PERM, empty % NUM_PERM
-    probes = _probes()
-    for k in range(NUM_PERM - 1):  # every other bin is probed once: a row with a shingle ends filled
-        if not len(empty):
-            return
-        found = minima[row_starts + probes[k, bins]]
-        filled = found != _EMPTY
-        minima[empty[filled]] = found[filled]
-        unfilled = ~filled
-        empty, row_starts, bins = empty[unfilled], row_starts[unfilled], bins[unfilled]
-
-
-@functools.cache
-def _probes() -> np.ndarray:
-    """For each bin, the other bins in a seeded random order ([k, bin]: its k-th)."""
-    rng = np.random.default_rng(SEED)
-    order = np.array([rng.permutation(NUM_PERM - 1) for _ in range(NUM_PERM)])
-    probes: np.ndarray = ((np.arange(NUM_PERM)[:, None] + 1 + order) % NUM_PERM).T.copy()
-    return probes
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:

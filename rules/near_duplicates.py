@@ -10,7 +10,7 @@ and `merge` appends the later partition's, so partitions merge in any tree. Sign
 computed once per batch and shared by the rules (`Batch.derived`).
 
 These rules cost about as much as all the others together (at 1M records of 350 bytes, about
-27 CPU seconds against 35 for the rest of `check`, half of it computing signatures: see
+38 CPU seconds against 35 for the rest of `check`, most of it computing signatures: see
 benchmarks/README.md), so they run only when selected: `--select ALL`, their codes or names,
 or a prefix that covers them (`FT6`).
 """
@@ -209,18 +209,23 @@ class NearDuplicate(NearDuplicateRule):
         conversations = state.conversation_pairs()
         prompts = keys[:, 0].tolist()
         line_list = lines.tolist()
+        def one_conversation(i: int, j: int) -> bool:
+            """Whether j's prompt is i's conversation continued (or the other way round)."""
+            return (line_list[j], prompts[i]) in conversations or (line_list[i], prompts[j]) in conversations
+
         leader: dict[int, tuple[int, float]] = {}  # member -> (first record of its cluster, similarity)
         for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
             if j in leader or i in leader:
                 continue  # j already joined an earlier cluster; i is not a cluster's first record
-            if (line_list[j], prompts[i]) in conversations or (line_list[i], prompts[j]) in conversations:
-                continue  # j's prompt is i's conversation continued (or the other way round)
-            leader[j] = (i, sim)
+            if not one_conversation(i, j):
+                leader[j] = (i, sim)
         members: dict[int, list[tuple[int, float]]] = {}  # first record -> [(member, similarity)]
         for k, (first, sim) in leader.items():
             members.setdefault(first, []).append((k, sim))
         copies = np.flatnonzero((rep >= 0) & (rep != np.arange(len(rep))))
         for k, r in zip(copies.tolist(), rep[copies].tolist()):  # the same signature as an earlier record r
+            if one_conversation(r, k):
+                continue  # a turn added to a long conversation can leave its signature as it was
             first, sim = leader.get(r, (r, 1.0))
             members.setdefault(first, []).append((k, sim))
         for first in sorted(members):

@@ -81,6 +81,11 @@ def _messages(value: Any) -> bool:
     return type(value) is list and bool(value) and all(type(m) is dict and "role" in m for m in value)
 
 
+def _any_messages(values: list[Any]) -> bool:
+    """Whether any of the values is a list of chat messages (looked at only when one is a list)."""
+    return list in set(map(type, values)) and any(map(_messages, values))
+
+
 def detect_format(record: dict[str, Any]) -> str:
     """The API format of a record: prompt-completion, chat, preference, or unknown (which
     includes the foreign shapes that reuse the API's keys, such as TRL's prompt/chosen/rejected)."""
@@ -99,8 +104,8 @@ def record_formats(batch: Batch) -> list[str | None]:
     values = batch.values
     whole = None not in values
     records = objects(batch) if whole else [v for v in values if v is not None]  # the lines that are no record: None
-    one = _one_format(records, batch.values_of("prompt") if whole else [r.get("prompt") for r in records],
-                      batch.values_of("completion") if whole else [r.get("completion") for r in records])
+    one = _one_format(records, batch.values_of("prompt") if whole else list(map(dict.get, records, repeat("prompt"))),
+                      batch.values_of("completion") if whole else list(map(dict.get, records, repeat("completion"))))
     if one is None:
         return [None if v is None else detect_format(v) for v in values]
     return [one] * len(values) if whole else [None if v is None else one for v in values]
@@ -115,7 +120,7 @@ def _one_format(records: list[Record], prompts: list[Any], completions: list[Any
         return "chat"
     if (all(map(contains, records, repeat("prompt"))) and all(map(contains, records, repeat("completion")))
             and not any(any(map(contains, records, repeat(key))) for key in ("messages", "chosen", "rejected", "label", "input"))
-            and not any(map(_messages, prompts)) and not any(map(_messages, completions))):
+            and not _any_messages(prompts) and not _any_messages(completions)):
         return "prompt-completion"
     return None
 

@@ -236,10 +236,11 @@ def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list
 
 def _utf8_buffer(out: TextIO) -> BinaryIO | None:
     """The binary file under a text file that writes UTF-8, to write orjson's bytes to
-    without decoding and encoding them again; None for other text streams."""
+    without decoding and encoding them again; None for other text streams, and where text
+    files translate newlines (Windows)."""
     buffer = getattr(out, "buffer", None)
     encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
-    return buffer if buffer is not None and encoding == "utf8" else None
+    return buffer if buffer is not None and encoding == "utf8" and os.linesep == "\n" else None
 
 
 def render_json(result: RunResult, out: TextIO, opts: ReportOptions) -> None:

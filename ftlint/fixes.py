@@ -466,7 +466,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
             works[f.path] = _Work(f.path, target, copy, linter.settings.max_line_bytes, run_id=_copy_and_digest(target, copy))
         current = {f.path: f for f in files}
         errors: list[str] = []
-        inferred_afresh = True  # `current` has the conventions the next run would infer
+        inferred_afresh = True  # `current` has the conventions the next run would infer (checked afresh once per settling)
         pinned = _settled(files)
         inferred = {f.path: f.conventions for f in files}  # reported: as first inferred, or as the fixes moved them
         pinned_before: set[tuple[tuple[str, str | None, str | None, str | None], ...]] = set()

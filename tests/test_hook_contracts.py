@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ftlint import api
+from ftlint import api, hookspecs
 from ftlint.cli import main
 from ftlint.plugins import PluginError, load_plugins
 
@@ -343,32 +343,7 @@ def test_submit_backend_name_taken_names_both(install, capsys, data):
 
 # --- ftlint_get_engines --------------------------------------------------------------------------
 
-ENGINES = """
-    import sys
-    from ftlint import api, hookimpl
-
-    class Serial:
-        def add_options(self, parser):
-            parser.add_argument("--serial-note", help="printed before the run")
-
-        def run(self, plan, args):
-            if args.serial_note:
-                print(args.serial_note, file=sys.stderr)
-            plan = plan(args.paths, args.validation or [])
-            surveys = [plan.survey(k, path) for k, path in enumerate(plan.files)]
-            merged = []
-            for parts in plan.partitions(surveys):
-                partial = None
-                for part in parts:
-                    scanned = plan.scan(part, plan.files[part.file])
-                    partial = scanned if partial is None else plan.merge(partial, scanned)
-                merged.append(partial)
-            return plan.finish(merged)
-
-    @hookimpl
-    def ftlint_get_engines():
-        return {"serial": Serial()}
-"""
+ENGINES = hookspecs.ftlint_get_engines.__doc__.split("Example::", 1)[1]  # the documented example is the plugin tested
 
 
 def test_engine_runs_a_check_like_the_local_engine(install, capsys, tmp_path):

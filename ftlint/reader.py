@@ -5,7 +5,7 @@
 - `ftlint.batch`: the batch model rules see (`Batch`, `Issue`, rows helpers);
 - `ftlint.sampling`: the records conventions are inferred from.
 """
-from ftlint.batch import Batch, Issue, Record, objects, present_values, where
+from ftlint.batch import Batch, Issue, Record, none_as_empty, objects, present_values, where
 from ftlint.files import (
     BLOCK_BYTES, DEFAULT_MAX_LINE_BYTES, GzipBomb, GzipStream, RangeReader, count_lines, is_gzip, iter_blocks, iter_raw_lines,
     open_binary, partition,
@@ -16,5 +16,5 @@ from ftlint.sampling import sample_records
 __all__ = [
     "BLOCK_BYTES", "BOM", "DEFAULT_MAX_LINE_BYTES", "Batch", "GzipBomb", "GzipStream", "Issue", "RangeReader", "Record",
     "collector_paused", "count_lines", "diagnose", "is_gzip", "iter_batches", "iter_blocks", "iter_raw_lines", "objects",
-    "open_binary", "parse_lines", "partition", "present_values", "sample_records", "where",
+    "none_as_empty", "open_binary", "parse_lines", "partition", "present_values", "sample_records", "where",
 ]

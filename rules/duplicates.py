@@ -42,12 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
+from operator import is_not
 
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, none_as_empty
 from ftlint.record_text import answer_texts, asked_texts, prompt_texts
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding
@@ -71,23 +72,19 @@ def _hash_all(texts: list[str], seeds: list[int] | None = None) -> list[int]:
         return list(map(xxh3_64_intdigest, _utf8(texts), seeds))
 
 
-def _blank_for_none(texts: list[str | None]) -> list[str]:
-    return [t if t is not None else "" for t in texts] if None in texts else texts
-
-
 def _present_mask(columns: list[list[str | None]]) -> np.ndarray | None:
     """Which records have a text in every column (None: all of them)."""
     if not any(None in column for column in columns):
         return None
     mask = np.ones(len(columns[0]), dtype=bool)
     for column in columns:
-        mask &= np.fromiter((text is not None for text in column), bool, len(column))
+        mask &= np.fromiter(map(is_not, column, repeat(None)), bool, len(column))
     return mask
 
 
 def _prompt_hashes(batch: Batch) -> list[int]:
     """The hash of every record's prompt text ("" hashed where it has none)."""
-    return _hash_all(_blank_for_none(prompt_texts(batch)))
+    return _hash_all(none_as_empty(prompt_texts(batch)))
 
 
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +103,7 @@ def _line_numbers(batch: Batch) -> np.ndarray:
 def _asked_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     lines = batch.derived(_line_numbers)
     asked = asked_texts(batch)
-    hashes = batch.derived(_prompt_hashes) if asked is prompt_texts(batch) else _hash_all(_blank_for_none(asked))
+    hashes = batch.derived(_prompt_hashes) if asked is prompt_texts(batch) else _hash_all(none_as_empty(asked))
     keys = np.array(hashes, dtype=np.uint64).reshape(-1, 1)
     mask = _present_mask([asked])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
@@ -124,7 +121,7 @@ def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
     prompt_hashes = batch.derived(_prompt_hashes)
     lines = batch.derived(_line_numbers)
     answers = answer_texts(batch)
-    keys = np.array([prompt_hashes, _hash_all(_blank_for_none(answers), prompt_hashes)], dtype=np.uint64).T.copy()
+    keys = np.array([prompt_hashes, _hash_all(none_as_empty(answers), prompt_hashes)], dtype=np.uint64).T.copy()
     mask = _present_mask([prompt_texts(batch), answers])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash, none_as_empty
 from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_texts, similarity_texts_of
 
 MAX_NAMED = 5  # lines named in one message
@@ -30,7 +30,7 @@ MAX_NAMED = 5  # lines named in one message
 
 def _hashes(texts: list[str | None]) -> list[int]:
     """xxh3_64 of each text's UTF-8 bytes (None hashed as "")."""
-    texts = [t if t is not None else "" for t in texts] if None in texts else texts
+    texts = none_as_empty(texts)
     try:
         return list(map(xxh3_64_intdigest, map(str.encode, texts)))
     except UnicodeEncodeError:  # a lone surrogate

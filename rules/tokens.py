@@ -13,14 +13,13 @@ byte, so a record whose prompt and completion take at most `limit` bytes of UTF-
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from itertools import repeat
-from operator import contains
 from typing import TYPE_CHECKING, Iterator
 
 import numpy
 
-from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl, where
+from ftlint import Batch, Context, DatasetRule, Diagnostic, Rule, Severity, hookimpl
 from ftlint import tokens
 from ftlint.text import show
 from ftlint.conventions import TRAILING_PUNCTUATION, without_stop
@@ -234,7 +233,7 @@ TRAINED_KEYS = ("prompt", "completion", "messages", "tools", "functions", "input
                 "preferred_output", "non_preferred_output", "chosen", "rejected")
 # A raw line can only hold a special token's text if it holds "<|", or escapes "<" (\u003c)
 # or "|" (\u007c).
-_MAY_HOLD = (b"<|", b"\\u003", b"\\u007")
+_MAY_HOLD = (re.compile(rb"<\|"), re.compile(rb"\\u00(?:3[cC]|7[cC])"))  # "<|", also written with escapes
 
 
 def _strings(value: object, pointer: str) -> Iterator[tuple[str, str]]:
@@ -291,21 +290,15 @@ class SpecialToken(Rule):
     severity = Severity.ERROR
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
-        raws = batch.raws
-        joined = b"\n".join(raws)  # one C-speed scan per marker for the whole batch
-        markers = [marker for marker in _MAY_HOLD if marker in joined]
-        if not markers:
+        candidates = batch.matching(*_MAY_HOLD)
+        if not candidates:
             return
-        candidates = set()
-        for marker in markers:
-            candidates.update(where(map(contains, raws, repeat(marker))))
         info = ctx.model_info
         specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
         encoding_of = f"{info.encoding} ({info.name})"
-        for i in sorted(candidates):
+        for i in candidates:
             record = batch.values[i]
-            if record is None:
-                continue
+            assert record is not None
             searched_from = 0  # where in the raw line the previous text's token was found
             for key in TRAINED_KEYS:
                 for pointer, text in _strings(record.get(key), "/" + key):

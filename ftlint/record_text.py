@@ -27,7 +27,7 @@ from typing import Any, Iterator, NamedTuple, Sequence
 import orjson
 
 from ftlint.formats import detect_format
-from ftlint.reader import Batch
+from ftlint.reader import Batch, objects
 
 
 def _canonical(value: Any) -> str | None:
@@ -138,9 +138,15 @@ def _batch_texts(batch: Batch) -> tuple[list[str | None], list[str | None]]:
     return prompts, answers
 
 
+_OTHER_FORMATS_KEYS = frozenset(("messages", "input", "chosen"))
+
+
 def _prompt_completion_only(batch: Batch) -> bool:
-    """Whether no record of the batch is a chat or preference record (counted at C speed)."""
-    return all(batch.values_of(key).count(None) == len(batch) for key in ("messages", "input", "chosen"))
+    """Whether no record of the batch is a chat or preference record (counted at C speed; a
+    key with a null value does not count)."""
+    if all(map(_OTHER_FORMATS_KEYS.isdisjoint, objects(batch))):  # one pass, usually enough
+        return True
+    return all(batch.values_of(key).count(None) == len(batch) for key in _OTHER_FORMATS_KEYS)
 
 
 def _batch_asked(batch: Batch) -> list[str | None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
+from itertools import repeat
 
 from ftlint import Applicability, DatasetRule, Edit, Fix, Rule, Severity, hookimpl, where
 from ftlint.affixes import (
@@ -293,7 +294,7 @@ class PromptTrailingSpace(Rule):
         sep = ctx.conventions.separator or ""
         prompts = batch.texts("prompt")
         endings = (" ", "\t", " " + sep, "\t" + sep) if sep else (" ", "\t")
-        for i in where(prompt.endswith(endings) for prompt in prompts):
+        for i in where(map(str.endswith, prompts, repeat(endings))):
             line, prompt = batch.lines[i], prompts[i]
             before = bool(sep) and prompt.endswith(sep)
             body = prompt[: len(prompt) - len(sep)] if before else prompt

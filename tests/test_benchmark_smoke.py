@@ -76,3 +76,21 @@ def _limits():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def test_rule_costs_lists_the_rules_that_ran(tmp_path):
+    """benchmarks/rule_costs.py times each rule inside a real check: every rule that found
+    something on the generation file has a row, and the rules' share is part of the total."""
+    import re
+    import subprocess
+    import sys
+
+    path = tmp_path / "generation.jsonl"
+    bench.write_generation(path, 2000, 7)
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "rule_costs.py"), str(path), "--repeat", "1"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    total, rules = map(float, re.search(r"check ([\d.]+) CPU s .*, rules ([\d.]+) s", proc.stdout).groups())
+    assert 0 < rules < total
+    listed = set(re.findall(r"^\| (FT\d{3}) \| [a-z0-9-]+ \| [\d.]+ \|", proc.stdout, re.MULTILINE))
+    assert bench.PLANTED_CODES <= listed

@@ -19,13 +19,13 @@ import re
 import shlex
 from collections import Counter
 from itertools import compress, repeat
-from operator import contains
-from typing import Any, Iterable
+from operator import contains, is_, is_not
+from typing import Any, Iterable, cast
 
 import orjson
 
 from ftlint.batch import Record
-from ftlint.reader import Batch, objects, open_binary
+from ftlint.reader import Batch, open_binary, where
 
 FORMATS = ("prompt-completion", "chat", "preference")
 UNKNOWN = "unknown"
@@ -103,12 +103,18 @@ def record_formats(batch: Batch) -> list[str | None]:
     the common batches of one format; use through `batch.derived` (cached)."""
     values = batch.values
     whole = None not in values
-    records = objects(batch) if whole else [v for v in values if v is not None]  # the lines that are no record: None
-    one = _one_format(records, batch.values_of("prompt") if whole else list(map(dict.get, records, repeat("prompt"))),
-                      batch.values_of("completion") if whole else list(map(dict.get, records, repeat("completion"))))
+    records = values if whole else list(compress(values, map(is_not, values, repeat(None))))  # the lines that are no record: None
+    one = _one_format(cast(list[Record], records), batch.values_of("prompt"), batch.values_of("completion"))
     if one is None:
         return [None if v is None else detect_format(v) for v in values]
-    return [one] * len(values) if whole else [None if v is None else one for v in values]
+    formats: list[str | None] = [one] * len(values)
+    if not whole:
+        for i in where(map(is_, values, repeat(None))):
+            formats[i] = None
+    return formats
+
+
+_NOT_PROMPT_COMPLETION_KEYS = frozenset(("messages", "chosen", "rejected", "label", "input"))
 
 
 def _one_format(records: list[Record], prompts: list[Any], completions: list[Any]) -> str | None:
@@ -119,7 +125,7 @@ def _one_format(records: list[Record], prompts: list[Any], completions: list[Any
     if all(map(contains, records, repeat("messages"))):
         return "chat"
     if (all(map(contains, records, repeat("prompt"))) and all(map(contains, records, repeat("completion")))
-            and not any(any(map(contains, records, repeat(key))) for key in ("messages", "chosen", "rejected", "label", "input"))
+            and all(map(_NOT_PROMPT_COMPLETION_KEYS.isdisjoint, records))
             and not _any_messages(prompts) and not _any_messages(completions)):
         return "prompt-completion"
     return None

@@ -166,12 +166,15 @@ def _raw_block(batch: Batch) -> tuple[bytes, np.ndarray]:
 
 def present_values(batch: Batch, key: str) -> tuple[list[str], list[int]]:
     """The string values of `key` and their lines, for the records that have one (no copy when
-    every record has one)."""
+    every record has one; cached)."""
     texts = batch.strings(key)
     if None not in texts:
         return cast(list[str], texts), batch.lines
-    present = list(map(is_not, texts, repeat(None)))
-    return cast(list[str], list(compress(texts, present))), list(compress(batch.lines, present))
+    columns = batch._columns
+    if (key, "present") not in columns:
+        present = list(map(is_not, texts, repeat(None)))
+        columns[(key, "present")], columns[(key, "present lines")] = list(compress(texts, present)), list(compress(batch.lines, present))
+    return columns[(key, "present")], columns[(key, "present lines")]
 
 
 def none_as_empty(texts: list[T | None], empty: Any = "") -> list[T]:

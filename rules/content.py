@@ -208,13 +208,14 @@ class CutOffOutput(DatasetRule):
 
     def observe(self, state: _Endings, batch: Batch, ctx: Context) -> None:
         every = answer_texts(batch)
-        rows = where(map(is_not, every, repeat(None)))
-        answers = [every[i] for i in rows] if len(rows) < len(batch) else every
+        present = None if None not in every else list(map(is_not, every, repeat(None)))
+        answers = every if present is None else list(compress(every, present))
+        lines = batch.lines if present is None else list(compress(batch.lines, present))
         stop = ctx.conventions.stop
         cut = list(map(str.removesuffix, answers, repeat(stop))) if stop else answers
         last = list(map(itemgetter(slice(-1, None)), map(str.rstrip, cut)))  # the last character that is no space
         open_ended = np.fromiter(map(str.isalnum, last), bool, len(cut)) | np.fromiter(map(eq, last, repeat(",")), bool, len(cut))
-        state.lines.append(np.array(batch.lines, np.int64)[rows] if len(rows) < len(batch) else np.array(batch.lines, np.int64))
+        state.lines.append(np.array(lines, np.int64))
         state.lengths.append(np.fromiter(map(len, cut), np.int64, len(cut)))  # as cut: a cut before a space keeps the space
         state.finished.append(~open_ended)
 

@@ -13,6 +13,13 @@ processes or on other machines. The local engine runs the same steps here (`run_
    parts of one dataset (associative: any tree of merges gives the same result);
    `finish(merged)`, one merged partial per dataset (None: nothing scanned) -> the `RunResult`.
 
+An engine that would rather not merge the keyed rules' states (`DatasetRule.keyed`: the
+near-duplicate rules' signatures) on one machine splits each scanned partial first:
+`split(partial, buckets)` -> the partial with those states' rests (merged as above) and, per key
+bucket, {code: part}; `reduce(parts)` one bucket's parts of every dataset (per partial, in file
+order) -> {(dataset, code): result}, (PAIR, code) for a training set and its validation set;
+`finish(merged, reduced)` with every bucket's results.
+
 In a dataset of several files, rules see line (k + 1) * LINE_STRIDE + n for line n of file k
 (`Context.files`), so their states tell the files apart; `finish` puts every finding back at
 its file and line.
@@ -20,6 +27,7 @@ its file and line.
 from __future__ import annotations
 
 import copy
+import functools
 import gzip
 import os
 import zlib
@@ -29,9 +37,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
 
 from ftlint import conventions as conv_mod
 from ftlint.conventions import Conventions
-from ftlint.diagnostics import Diagnostic, Location
+from ftlint.diagnostics import Diagnostic, Location, Severity
 from ftlint.engine import (
-    PARALLEL_MIN_BYTES, FileResult, Linter, RunResult, _describe, _line_count, _Scan, expand_paths, majority_format, worker_pool,
+    PARALLEL_MIN_BYTES, Crashed, FileResult, Linter, RunResult, _describe, _line_count, _Scan, expand_paths, majority_format, worker_pool,
 )
 from ftlint.files import is_gzip, partition
 from ftlint.formats import sniff
@@ -73,6 +81,9 @@ class Partial:
     states: dict[str, Any]
     broken: set[str]  # dataset rules that crashed: no report
     scans: list[tuple[int, _Scan]]
+
+
+PAIR = -1  # `Plan.reduce`'s dataset number of the results of a training set with its validation set
 
 
 class EngineError(Exception):
@@ -191,8 +202,56 @@ class Plan:
         a.scans += later
         return a
 
-    def finish(self, merged: list[Partial | None]) -> RunResult:
-        """The run's result from each dataset's merged partial."""
+    def keyed(self) -> bool:
+        """Whether a keyed dataset rule runs (see `split`)."""
+        return any(rule.keyed for d, files in enumerate(self.datasets) for rule in self.linter._dataset_rules(self.context(d, files[0])))
+
+    def split(self, partial: Partial, buckets: int) -> tuple[Partial, list[dict[str, Any]]]:
+        """The partial with each keyed rule's state replaced by its rest, and per key bucket
+        {code: that state's part of the bucket} (`DatasetRule.split`)."""
+        ctx = self.context(partial.dataset, self.datasets[partial.dataset][0])
+        parts: list[dict[str, Any]] = [{} for _ in range(buckets)]
+        for rule in self.linter._dataset_rules(ctx):
+            if not rule.keyed or rule.code in partial.broken:
+                continue
+            try:
+                partial.states[rule.code], pieces = rule.split(partial.states[rule.code], buckets, ctx)
+            except Exception as error:  # noqa: BLE001 - a rule's bug must not stop the other rules
+                message = f"rule {rule.code} ({rule.name}) crashed splitting its state: {type(error).__name__}: {error}; please report this bug"
+                partial.scans[0][1].diagnostics.append(Diagnostic("FT000", "internal-error", Severity.ERROR, message, Location(ctx.path, 1)))
+                partial.broken.add(rule.code)
+                continue
+            for bucket, piece in zip(parts, pieces):
+                bucket[rule.code] = piece
+        return partial, parts
+
+    def reduce(self, parts: list[list[dict[str, Any]]]) -> dict[tuple[int, str], Any]:
+        """One key bucket: per dataset, its partials' parts of the bucket (in file order)
+        merged and reduced by each keyed rule ({(dataset, code): result}), and the training
+        set's and validation set's reduced together ({(PAIR, code): result})."""
+        results: dict[tuple[int, str], Any] = {}
+        merged: list[dict[str, Any]] = []
+        for d, partials in enumerate(parts):
+            ctx = self.context(d, self.datasets[d][0])
+            whole: dict[str, Any] = {}
+            for rule in self.linter._dataset_rules(ctx):
+                pieces = [p.get(rule.code) for p in partials]
+                if not rule.keyed or not pieces or None in pieces:
+                    continue  # crashed in a partition: not reported
+                whole[rule.code] = functools.reduce(rule.merge, pieces)
+                if not rule.pair_only:
+                    results[(d, rule.code)] = _reduced(rule.reduce, whole[rule.code], ctx)
+            merged.append(whole)
+        if self.paired and len(merged) == 2:
+            ctx = self.context(1, self.datasets[1][0])
+            for rule in self.linter._dataset_rules(ctx):
+                if rule.code in merged[0] and rule.code in merged[1]:
+                    results[(PAIR, rule.code)] = _reduced(rule.reduce_pair, merged[0][rule.code], merged[1][rule.code], ctx)
+        return results
+
+    def finish(self, merged: list[Partial | None], reduced: list[dict[tuple[int, str], Any]] | None = None) -> RunResult:
+        """The run's result from each dataset's merged partial (and, when they were split,
+        every key bucket's `reduce` results)."""
         linter = self.linter
         result = RunResult([], linter.rule_classes, list(self.errors), linter.selection.opt_in_skipped, linter.settings.model, list(self.notes))
         results = {k: FileResult(self.displays[k], self.roles[k], conventions=copy.copy(self.conventions[d]))
@@ -224,7 +283,7 @@ class Plan:
                 continue
             if not linter.settings.format:
                 self.conventions[d].format = majority_format(formats) or self.conventions[d].format
-            found = linter.dataset_findings(self.context(d, first), partial.states, partial.broken, dict(seen))
+            found = linter.dataset_findings(self.context(d, first), partial.states, partial.broken, dict(seen), _results_of(reduced, d))
             self._place(found, results, first)
         if self.paired and len(self.datasets) == 2:  # a training set and its validation set
             train, validation, first = merged[0], merged[1], firsts[1]
@@ -232,7 +291,7 @@ class Plan:
                 results[first].diagnostics += linter.mismatch_finding(results[first].path, self.mismatch)
             readable = not any(results[k].error for k in self.datasets[1])
             if train is not None and validation is not None and first is not None and readable:
-                found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]))
+                found = linter.pair_findings(self.context(1, first), train.states, validation.states, dict(judged[1]), _results_of(reduced, PAIR))
                 self._place(found, results, first)
         for k in range(len(self.files)):
             linter._finish(results[k])
@@ -279,6 +338,24 @@ class Plan:
         by_path = {f.path: f for f in results.values()}
         for d in map(self._placed, found):
             by_path.get(d.location.path, results[default]).diagnostics.append(d)
+
+
+def _reduced(reduce: Callable[..., Any], *args: Any) -> Any:
+    """A keyed rule's `reduce` or `reduce_pair`; what it raises becomes its `Crashed` result."""
+    if any(isinstance(a, Crashed) for a in args):
+        return next(a for a in args if isinstance(a, Crashed))
+    try:
+        return reduce(*args)
+    except Exception as error:  # noqa: BLE001 - reported as the rule's crash, like its report's
+        return Crashed(f"{type(error).__name__}: {error}")
+
+
+def _results_of(reduced: list[dict[tuple[int, str], Any]] | None, dataset: int) -> dict[str, list[Any]] | None:
+    """{code: every bucket's result} of one dataset (or PAIR)."""
+    if reduced is None:
+        return None
+    codes = {code for bucket in reduced for d, code in bucket if d == dataset}
+    return {code: [bucket[(dataset, code)] for bucket in reduced if (dataset, code) in bucket] for code in codes}
 
 
 def run_locally(linter: Linter, paths: list[str], validation: list[str], displays: dict[str, str]) -> RunResult:

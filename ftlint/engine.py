@@ -11,7 +11,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ftlint import conventions as conv_mod
 from ftlint import tempfiles
@@ -267,12 +267,19 @@ class Linter:
                 self._finish(valid_result)
         return result
 
-    def pair_findings(self, ctx: Context, train: dict[str, Any], validation: dict[str, Any], judged: dict[str, int]) -> list[Diagnostic]:
+    def pair_findings(
+        self, ctx: Context, train: dict[str, Any], validation: dict[str, Any], judged: dict[str, int], reduced: dict[str, list[Any]] | None = None,
+    ) -> list[Diagnostic]:
         """The dataset rules' findings across a training set and its validation set (`ctx`: the
-        validation set's)."""
+        validation set's); `reduced`: keyed rules' states were split, {code: the buckets'
+        `reduce_pair` results} (the states are the rests)."""
         found: list[Diagnostic] = []
         for rule in self._reporting(self._dataset_rules(ctx), judged):
-            found.extend(self._guarded(rule, 1, ctx, rule.report_pair, train[rule.code], validation[rule.code], ctx))
+            if reduced is not None and rule.code in reduced:
+                call = _from_results(rule.report_pair_reduced, train[rule.code], validation[rule.code], reduced[rule.code], ctx)
+                found.extend(self._guarded(rule, 1, ctx, call))
+            else:
+                found.extend(self._guarded(rule, 1, ctx, rule.report_pair, train[rule.code], validation[rule.code], ctx))
         return found
 
     def _context(self, display: str, conventions: Conventions, role: str, paired: bool) -> Context:
@@ -367,11 +374,19 @@ class Linter:
         if not self.settings.format:
             result.diagnostics.extend(self._format_findings(result, scan, result.path))
 
-    def dataset_findings(self, ctx: Context, states: dict[str, Any], broken: set[str], judged: dict[str, int]) -> list[Diagnostic]:
-        """The dataset rules' reports (those that saw records of their formats, and did not crash)."""
+    def dataset_findings(
+        self, ctx: Context, states: dict[str, Any], broken: set[str], judged: dict[str, int], reduced: dict[str, list[Any]] | None = None,
+    ) -> list[Diagnostic]:
+        """The dataset rules' reports (those that saw records of their formats, and did not
+        crash); `reduced`: keyed rules' states were split, {code: the buckets' `reduce`
+        results} (the states are the rests)."""
         found: list[Diagnostic] = []
         for rule in self._reporting(self._dataset_rules(ctx), judged):
-            if rule.code not in broken:
+            if rule.code in broken:
+                continue
+            if reduced is not None and rule.code in reduced:
+                found.extend(self._guarded(rule, 1, ctx, _from_results(rule.report_reduced, states[rule.code], reduced[rule.code], ctx)))
+            else:
                 found.extend(self._guarded(rule, 1, ctx, rule.report, states[rule.code], ctx))
         return found
 
@@ -549,6 +564,23 @@ def _lines(lines: list[int], count: int) -> str:
     named = ", ".join(map(str, lines))
     more = f" and {count - len(lines):,} more" if count > len(lines) else ""
     return f"line{'s' if count > 1 else ''} {named}{more}"
+
+
+class Crashed(NamedTuple):
+    """What a keyed rule's `split` or `reduce` raised where it ran (another process or machine),
+    in place of its result: the report raises it again, to be reported as the rule's crash."""
+
+    error: str
+
+
+def _from_results(report: Callable[..., Iterable[Diagnostic]], *args: Any) -> Callable[[], Iterable[Diagnostic]]:
+    """A keyed rule's report from its rests and results, raising first if any of them is `Crashed`."""
+    def call() -> Iterable[Diagnostic]:
+        for value in (*args[:-2], *args[-2]):
+            if isinstance(value, Crashed):
+                raise RuntimeError(value.error)
+        return report(*args)
+    return call
 
 
 def _observed(rule: DatasetRule, state: Any, batch: Batch, ctx: Context) -> tuple[()]:

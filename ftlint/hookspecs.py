@@ -79,7 +79,9 @@ def ftlint_get_rules() -> list[type[Rule]]:
     """Return the rule classes this plugin provides.
 
     :return: a list of subclasses of ``ftlint.Rule`` (checks of one batch of records at a time)
-        or ``ftlint.DatasetRule`` (small mergeable state over the whole file). Each has a unique
+        or ``ftlint.DatasetRule`` (small mergeable state over the whole file: ``new_state``,
+        ``observe``, an associative ``merge``, ``report``; optionally keyed, split by key bucket
+        with ``split``, ``reduce`` and ``report_reduced``, as ``ftlint/rule.py`` documents). Each has a unique
         ``code`` (letters then 3-4 digits, e.g. ``ACME001``), a kebab-case ``name``, a
         ``severity`` and a docstring that is its documentation (``ftlint rule CODE`` prints it).
 
@@ -283,7 +285,11 @@ def ftlint_get_engines() -> Mapping[str, Engine]:
         ``partitions``, ``scan`` and ``merge`` steps take and return values that pickle, so they
         can run anywhere ftlint and the plugins' rules are installed; ``finish`` makes the result.
         Any tree of ``merge`` calls over a dataset's consecutive partials gives the result of the
-        local ``--one-dataset`` run. Raise ``ftlint.api.EngineError`` with a message for what
+        local ``--one-dataset`` run. An engine may instead ``split(partial, buckets)`` each
+        scanned partial when ``plan.keyed()`` (rules with keyed state, ``DatasetRule.keyed``),
+        merge the rests, ``reduce`` each key bucket's parts of all partials (in file order) and
+        pass every bucket's result to ``finish(merged, reduced)``: the same result, without
+        those states on one machine. Raise ``ftlint.api.EngineError`` with a message for what
         cannot be run (exit 2). ``--fix`` reaches ``run`` (``args.fix``); refuse it unless the
         engine can write fixes; ``--diff`` is refused before.
 

@@ -252,19 +252,42 @@ def representatives(sigs: np.ndarray, valid: np.ndarray, salt: np.ndarray | None
     return rep
 
 
+def band_keys(sigs: np.ndarray, salt: np.ndarray | None = None) -> np.ndarray:
+    """n x `BANDS` uint32: each signature's LSH band keys; with `salt` (a uint64 per record),
+    xored with its low 32 bits, so that records of unequal salts rarely share a key."""
+    keys = sigs.view(np.uint32)
+    if salt is not None:
+        keys = keys ^ (salt & np.uint64(0xFFFFFFFF)).astype(np.uint32)[:, None]
+    return keys
+
+
+def band_buckets(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """The bucket (of `buckets`) of each band key of `band_keys` (n x BANDS): a hash of the key
+    and its band, so that an engine can spread the bands' comparisons over machines."""
+    codes = (keys.astype(np.uint64) << np.uint64(8)) | np.arange(BANDS, dtype=np.uint64)
+    bucket: np.ndarray = (_mix(codes) % np.uint64(buckets)).astype(np.int64)
+    return bucket
+
+
 def similar_pairs(
-    sigs: np.ndarray, rep: np.ndarray, threshold: float, salt: np.ndarray | None = None,
+    sigs: np.ndarray, rep: np.ndarray, threshold: float, salt: np.ndarray | None = None, bands: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(earlier, later, similarity): the pairs of representatives (see `representatives`)
     whose estimated similarity is at least `threshold`, found through the LSH bands, sorted by
     later then earlier record. With `salt` (a uint64 per record), only records with equal
-    salts are paired."""
+    salts are paired. `bands` (n x `BANDS` bool), if given, says in which bands each record
+    is compared (a key bucket of the records: see `ftlint_rules.near_duplicates`)."""
     reps = np.flatnonzero(rep == np.arange(len(rep)))
     rows = np.ascontiguousarray(sigs[reps])
-    bands = rows.view(np.uint32)
-    if salt is not None:
-        bands = bands ^ (salt[reps] & np.uint64(0xFFFFFFFF)).astype(np.uint32)[:, None]
-    found = [_similar_in_band(rows, bands[:, band], threshold) for band in range(BANDS)]
+    keys = band_keys(rows, None if salt is None else salt[reps])
+    found = []
+    for band in range(BANDS):
+        if bands is None:
+            found.append(_similar_in_band(rows, keys[:, band], threshold))
+            continue
+        chosen = np.flatnonzero(bands[reps, band])
+        earlier, later, sims = _similar_in_band(rows[chosen], keys[chosen, band], threshold)
+        found.append((chosen[earlier], chosen[later], sims))
     earlier, later = np.concatenate([e for e, _, _ in found]), np.concatenate([la for _, la, _ in found])
     sims = np.concatenate([s for _, _, s in found])
     if salt is not None:
@@ -308,17 +331,20 @@ def band_candidates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return members, np.concatenate([e for e, _ in pairs]), np.concatenate([la for _, la in pairs])
 
 
-def most_similar(reference: np.ndarray, sigs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def most_similar(
+    reference: np.ndarray, sigs: np.ndarray, threshold: float, bands: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """For each row of `sigs`, the index of the most similar row of `reference` (the earliest
     among equals) with estimated similarity at least `threshold`, -1 if none, and that
-    similarity (FT611's comparison of a validation file with its training file)."""
+    similarity (FT611's comparison of a validation file with its training file). `bands`: the
+    bands each row of `reference` and of `sigs` is compared in (see `similar_pairs`)."""
     n = len(reference)
     match, best = np.full(len(sigs), -1, dtype=np.int64), np.zeros(len(sigs))
     if not n or not len(sigs):
         return match, best
     both = np.concatenate([reference, sigs])
     rep = representatives(both, np.ones(len(both), dtype=bool))
-    earlier, later, sims = similar_pairs(both, rep, threshold)
+    earlier, later, sims = similar_pairs(both, rep, threshold, bands=None if bands is None else np.concatenate(bands))
     found: dict[int, tuple[float, int]] = {}  # representative -> (-similarity, reference row)
     for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
         if i < n <= j:

@@ -5,7 +5,10 @@ Two kinds, both supported by the engine:
   - `Rule.check(batch, ctx)` looks at a batch of records and yields diagnostics;
   - `DatasetRule` keeps small mergeable state: `observe` each batch into a state, `merge` two
     partial states (from two partitions), then `report` once the whole file was seen, and
-    `report_pair` for a training file and its validation file.
+    `report_pair` for a training file and its validation file. A rule whose state is mostly
+    keyed records (hashes, band keys) may be `keyed`: an engine that spreads a dataset over
+    machines then splits the states by key bucket and reduces each bucket where it is, instead
+    of merging the whole state on one machine (see `DatasetRule`).
 """
 from __future__ import annotations
 
@@ -138,9 +141,28 @@ class Rule:
 class DatasetRule(Rule):
     """A rule that needs the whole dataset: observe -> merge -> report, on mergeable state.
     A rule whose only findings compare a training file with its validation file sets
-    `pair_only`: it runs only when a validation file is given."""
+    `pair_only`: it runs only when a validation file is given.
+
+    Keyed state (optional, `keyed = True`): the state is split by key into `buckets` parts,
+    each part reduced to a small result, the results reported together:
+
+    1. `split(state, buckets, ctx)` -> `(rest, parts)`: `parts[b]` holds what of the state has a key
+       in bucket b, `rest` what the report needs besides (small). Rest and parts are states
+       that `merge` combines. Everything a bucket's result depends on must have its keys in
+       that bucket: split training and validation states by the same keys;
+    2. `reduce(part, ctx)` (and `reduce_pair(train_part, validation_part, ctx)`): one bucket's
+       part, merged over the whole dataset in file order -> its result (not for `pair_only`
+       rules, which only `reduce_pair`);
+    3. `report_reduced(rest, results, ctx)` (and `report_pair_reduced`): the findings from the
+       merged rests and the buckets' results, which must not depend on the number of buckets.
+
+    The local engine splits into one bucket (`report` and `report_pair` do it by default for a
+    keyed rule); the Dask engine splits each partition's state into many, reduces every bucket
+    in a task of its own on the workers and gathers only the rests and the results.
+    """
 
     pair_only: ClassVar[bool] = False
+    keyed: ClassVar[bool] = False
 
     def new_state(self) -> Any:
         raise NotImplementedError
@@ -153,11 +175,40 @@ class DatasetRule(Rule):
         raise NotImplementedError
 
     def report(self, state: Any, ctx: Context) -> Iterable[Diagnostic]:
-        return ()
+        """The findings of the whole dataset's state. Default: none, or a keyed rule's
+        findings from its state in one bucket."""
+        if not self.keyed:
+            return ()
+        rest, (part,) = self.split(state, 1, ctx)
+        return self.report_reduced(rest, [self.reduce(part, ctx)], ctx)
 
     def report_pair(self, train: Any, validation: Any, ctx: Context) -> Iterable[Diagnostic]:
         """Cross-file findings for a training file's state and its validation file's state;
-        `ctx` is the validation file's context."""
+        `ctx` is the validation file's context. Default: none, or a keyed rule's findings
+        from its states in one bucket."""
+        if not self.keyed:
+            return ()
+        (train_rest, (train_part,)), (rest, (part,)) = self.split(train, 1, ctx), self.split(validation, 1, ctx)
+        return self.report_pair_reduced(train_rest, rest, [self.reduce_pair(train_part, part, ctx)], ctx)
+
+    def split(self, state: Any, buckets: int, ctx: Context) -> tuple[Any, list[Any]]:
+        """A keyed rule's state as (rest, one part per key bucket)."""
+        raise NotImplementedError
+
+    def reduce(self, part: Any, ctx: Context) -> Any:
+        """A key bucket's part of the dataset's state -> its result. Default: None."""
+        return None
+
+    def reduce_pair(self, train: Any, validation: Any, ctx: Context) -> Any:
+        """A key bucket's parts of the training and validation states -> its result. Default: None."""
+        return None
+
+    def report_reduced(self, rest: Any, results: list[Any], ctx: Context) -> Iterable[Diagnostic]:
+        """A keyed rule's findings from the rest of its state and every bucket's result."""
+        return ()
+
+    def report_pair_reduced(self, train_rest: Any, validation_rest: Any, results: list[Any], ctx: Context) -> Iterable[Diagnostic]:
+        """A keyed rule's cross-file findings from the rests and every bucket's `reduce_pair` result."""
         return ()
 
 

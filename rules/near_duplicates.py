@@ -9,6 +9,14 @@ findings), never the text: 84 bytes a record. Batches are kept as numpy arrays i
 and `merge` appends the later partition's, so partitions merge in any tree. Signatures are
 computed once per batch and shared by the rules (`Batch.derived`).
 
+The state is keyed (`DatasetRule.keyed`) by LSH band key: a bucket holds the records with a
+band key in it, with the bands where they do. Everything the comparisons of a band key need is
+in its bucket: the records that share the key (so each band's runs, and the `WINDOW` of earlier
+records each is compared with, are the same as in the whole state) and a record's exact copies
+and signature copies, which share all its keys. A bucket is reduced to its verified pairs (and
+signature copies, FT603; best training match per validation record, FT611); the report joins
+them, so findings do not depend on the number of buckets. Locally the state is one bucket.
+
 These rules cost about as much as all the others together (at 1M records of 350 bytes, about
 38 CPU seconds against 35 for the rest of `check`, most of it computing signatures: see
 benchmarks/README.md), so they run only when selected: `--select ALL`, their codes or names,
@@ -61,7 +69,8 @@ def _whole_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 class Sketches:
     """Mergeable state: per compared record its line, signature and exact hashes (prompt,
     answer), as per-batch numpy arrays in file order; for FT603 also the hashes of earlier-turn
-    prompts with their owners' lines. `path` is the file's displayed name."""
+    prompts with their owners' lines. `path` is the file's displayed name. A key bucket's part
+    (`split`) also has, per row, the bands in which its key falls in the bucket (`bands`)."""
 
     path: str = ""
     lines: list[np.ndarray] = field(default_factory=list)
@@ -69,6 +78,7 @@ class Sketches:
     keys: list[np.ndarray] = field(default_factory=list)
     prefix_lines: list[np.ndarray] = field(default_factory=list)
     prefix_hashes: list[np.ndarray] = field(default_factory=list)
+    bands: list[np.ndarray] = field(default_factory=list)
 
     def add(self, batch: Batch, ctx: Context, sigs: np.ndarray, valid: np.ndarray) -> None:
         self.path = self.path or ctx.path
@@ -84,6 +94,7 @@ class Sketches:
         self.keys += later.keys
         self.prefix_lines += later.prefix_lines
         self.prefix_hashes += later.prefix_hashes
+        self.bands += later.bands
         return self
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,11 +104,36 @@ class Sketches:
                     np.empty((0, 2), np.uint64))
         return np.concatenate(self.lines), np.concatenate(self.sigs), np.concatenate(self.keys)
 
+    def band_mask(self) -> np.ndarray | None:
+        """A key bucket's part: n x BANDS, whether row i is compared in band b; else None (all)."""
+        return np.concatenate(self.bands) if self.bands else None
+
     def conversation_pairs(self) -> set[tuple[int, int]]:
         """(line, prompt hash) of every earlier-turn prompt of a record."""
         if not self.prefix_lines:
             return set()
         return set(zip(np.concatenate(self.prefix_lines).tolist(), np.concatenate(self.prefix_hashes).tolist()))
+
+    def split(self, buckets: int, salt: np.ndarray | None) -> tuple[Sketches, list[Sketches]]:
+        """(rest, parts): the path and conversation prefixes; per key bucket, the rows that have
+        a band key (salted as the rule compares: `salt`, per row of `arrays()`) in it, with the
+        bands where they do. Equal signatures share every band key: a row's copies, and the
+        rows it is compared with in a band, are in its bucket of that band."""
+        rest = Sketches(self.path, prefix_lines=self.prefix_lines, prefix_hashes=self.prefix_hashes)
+        if buckets == 1:
+            return rest, [Sketches(self.path, self.lines, self.sigs, self.keys)]
+        lines, sigs, keys = self.arrays()
+        flat = minhash.band_buckets(minhash.band_keys(sigs, salt), buckets).ravel()  # row-major: row * BANDS + band
+        order = np.argsort(flat, kind="stable")
+        bounds = np.searchsorted(flat[order], np.arange(buckets + 1))
+        parts = []
+        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            rows, band = np.divmod(order[start:end], minhash.BANDS)  # rows ascending: file order kept
+            chosen, row = np.unique(rows, return_inverse=True)
+            mask = np.zeros((len(chosen), minhash.BANDS), dtype=bool)
+            mask[row, band] = True
+            parts.append(Sketches(self.path, [lines[chosen]], [sigs[chosen]], [keys[chosen]], bands=[mask]))
+        return rest, parts
 
 
 def _first_occurrences(keys: np.ndarray) -> np.ndarray:
@@ -129,9 +165,11 @@ def _named(lines_and_sims: list[tuple[int, float]], ctx: Context) -> str:
 
 
 class NearDuplicateRule(DatasetRule):
-    """Base of the near-duplicate rules: a `Sketches` state, a similarity threshold."""
+    """Base of the near-duplicate rules: a `Sketches` state keyed by LSH band key (an engine
+    may compare each bucket of band keys on another machine), a similarity threshold."""
 
     opt_in = True  # costly: only when selected
+    keyed = True
     Options = Threshold
 
     def new_state(self) -> Sketches:
@@ -139,6 +177,13 @@ class NearDuplicateRule(DatasetRule):
 
     def merge(self, a: Sketches, b: Sketches) -> Sketches:
         return a.merge(b)
+
+    def salt(self, keys: np.ndarray, ctx: Context) -> np.ndarray | None:
+        """What the rule salts its band keys with (per row: its exact keys), if anything."""
+        return None
+
+    def split(self, state: Sketches, buckets: int, ctx: Context) -> tuple[Sketches, list[Sketches]]:
+        return state.split(buckets, None if buckets == 1 else self.salt(state.arrays()[2], ctx))
 
 
 class NearDuplicate(NearDuplicateRule):
@@ -200,46 +245,72 @@ class NearDuplicate(NearDuplicateRule):
             state.prefix_lines.append(np.array([batch.lines[i] for i, _ in prefixes], dtype=np.int64))
             state.prefix_hashes.append(np.array(_hashes([text for _, text in prefixes]), dtype=np.uint64))
 
-    def report(self, state: Sketches, ctx: Context) -> Iterator[Diagnostic]:
-        lines, sigs, keys = state.arrays()
+    def salt(self, keys: np.ndarray, ctx: Context) -> np.ndarray | None:
         # for classification the signature is the prompt's and the label must be equal
-        salt = keys[:, 1] if ctx.conventions.task == "classification" else None
+        return keys[:, 1] if ctx.conventions.task == "classification" else None
+
+    def reduce(self, part: Sketches, ctx: Context) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """(pairs, copies) of a bucket: the similar pairs of representatives (earlier and later
+        line, similarity, earlier and later prompt hash), and the records with the signature of
+        an earlier one (line, that one's line, both prompt hashes; a part's band 0 only)."""
+        lines, sigs, keys = part.arrays()
+        lines, prompts, salt, bands = lines.astype(np.int64), keys[:, 0], self.salt(keys, ctx), part.band_mask()
         rep = minhash.representatives(sigs, _first_occurrences(keys), salt)
-        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold, salt)
-        conversations = state.conversation_pairs()
-        prompts = keys[:, 0].tolist()
-        line_list = lines.tolist()
-        def one_conversation(i: int, j: int) -> bool:
-            """Whether j's prompt is i's conversation continued (or the other way round)."""
-            return (line_list[j], prompts[i]) in conversations or (line_list[i], prompts[j]) in conversations
+        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold, salt, bands)
+        copied = (rep >= 0) & (rep != np.arange(len(rep)))
+        copies = np.flatnonzero(copied if bands is None else copied & bands[:, 0])
+        first = rep[copies]
+        return ((lines[earlier], lines[later], sims, prompts[earlier], prompts[later]),
+                (lines[copies], lines[first], prompts[copies], prompts[first]))
+
+    def report_reduced(self, rest: Sketches, results: list[tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]], ctx: Context) -> Iterator[Diagnostic]:
+        earlier, later, sims, earlier_prompts, later_prompts = _pairs_in_order([pairs for pairs, _ in results])
+        copy_lines, first_lines, copy_prompts, first_prompts = (np.concatenate(c) for c in zip(*(copies for _, copies in results)))
+        conversations = rest.conversation_pairs()
+
+        def one_conversation(i: int, j: int, prompt_i: int, prompt_j: int) -> bool:
+            """Whether line j's prompt is line i's conversation continued (or the other way round)."""
+            return (j, prompt_i) in conversations or (i, prompt_j) in conversations
 
         leader: dict[int, tuple[int, float]] = {}  # member -> (first record of its cluster, similarity)
-        for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
+        for i, j, sim, prompt_i, prompt_j in zip(earlier.tolist(), later.tolist(), sims.tolist(), earlier_prompts.tolist(), later_prompts.tolist()):
             if j in leader or i in leader:
                 continue  # j already joined an earlier cluster; i is not a cluster's first record
-            if not one_conversation(i, j):
+            if not one_conversation(i, j, prompt_i, prompt_j):
                 leader[j] = (i, sim)
         members: dict[int, list[tuple[int, float]]] = {}  # first record -> [(member, similarity)]
         for k, (first, sim) in leader.items():
             members.setdefault(first, []).append((k, sim))
-        copies = np.flatnonzero((rep >= 0) & (rep != np.arange(len(rep))))
-        for k, r in zip(copies.tolist(), rep[copies].tolist()):  # the same signature as an earlier record r
-            if one_conversation(r, k):
+        order = np.argsort(copy_lines, kind="stable")
+        for k, r, prompt_k, prompt_r in zip(copy_lines[order].tolist(), first_lines[order].tolist(),
+                                            copy_prompts[order].tolist(), first_prompts[order].tolist()):
+            if one_conversation(r, k, prompt_r, prompt_k):
                 continue  # a turn added to a long conversation can leave its signature as it was
             first, sim = leader.get(r, (r, 1.0))
             members.setdefault(first, []).append((k, sim))
         for first in sorted(members):
-            group = sorted(members[first])
-            named = [(line_list[k], sim) for k, sim in group]
-            fix = Fix(f"Keep line {ctx.line_name(line_list[first])}, drop its {len(group):,} near-copies",
+            named = sorted(members[first])
+            fix = Fix(f"Keep line {ctx.line_name(first)}, drop its {len(named):,} near-copies",
                       tuple(Edit(line, "drop") for line, _ in named), Applicability.UNSAFE)
-            what = "a near-copy" if len(group) == 1 else f"{len(group):,} near-copies"
+            what = "a near-copy" if len(named) == 1 else f"{len(named):,} near-copies"
             yield self.diagnostic(
-                ctx, line_list[first],
-                f"{what} of this record (estimated similarity): line{'s' if len(group) > 1 else ''} "
+                ctx, first,
+                f"{what} of this record (estimated similarity): line{'s' if len(named) > 1 else ''} "
                 f"{_named(named, ctx)}; each copy weighs the example more: keep one",
                 fix=fix, related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),
             )
+
+
+def _pairs_in_order(columns: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """The buckets' pairs (columns earlier line, later line, ...) together, each pair once (a
+    pair may share bands of several buckets), by later then earlier line."""
+    joined = [np.concatenate(column) for column in zip(*columns)]
+    earlier, later = joined[0], joined[1]
+    order = np.lexsort((earlier, later))
+    earlier, later = earlier[order], later[order]
+    once = np.ones(len(order), dtype=bool)
+    once[1:] = (earlier[1:] != earlier[:-1]) | (later[1:] != later[:-1])
+    return [column[order[once]] for column in joined]
 
 
 class ValidationNearLeak(NearDuplicateRule):
@@ -288,18 +359,30 @@ class ValidationNearLeak(NearDuplicateRule):
     def observe(self, state: Sketches, batch: Batch, ctx: Context) -> None:
         state.add(batch, ctx, *batch.derived(_prompt_signatures))
 
-    def report_pair(self, train: Sketches, validation: Sketches, ctx: Context) -> Iterator[Diagnostic]:
+    def reduce_pair(self, train: Sketches, validation: Sketches, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(validation line, training line, similarity): each validation record of the bucket
+        with its most similar training record (the earliest among equals), exact copies left
+        to FT610 (an exact copy of a validation prompt has its signature, so its buckets)."""
         train_lines, train_sigs, train_keys = train.arrays()
         lines, sigs, keys = validation.arrays()
-        match, similarity = minhash.most_similar(train_sigs, sigs, self.options.threshold)
+        bands = validation.band_mask()
+        if bands is not None:
+            bands = (np.concatenate([np.zeros((0, minhash.BANDS), dtype=bool), *train.bands]), bands)
+        match, similarity = minhash.most_similar(train_sigs, sigs, self.options.threshold, bands)
         exact = np.isin(keys[:, 0], train_keys[:, 0])  # FT610's
-        for k in np.flatnonzero((match >= 0) & ~exact).tolist():
-            line, train_line = int(lines[k]), int(train_lines[match[k]])
+        found = np.flatnonzero((match >= 0) & ~exact)
+        return lines[found].astype(np.int64), train_lines[match[found]].astype(np.int64), similarity[found]
+
+    def report_pair_reduced(self, train: Sketches, validation: Sketches, results: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ctx: Context) -> Iterator[Diagnostic]:
+        lines, train_lines, similarity = (np.concatenate(column) for column in zip(*results))
+        order = np.lexsort((train_lines, -similarity, lines))  # per validation line the most similar first
+        best = order[np.r_[True, lines[order][1:] != lines[order][:-1]]] if len(order) else order
+        for line, train_line, sim in zip(lines[best].tolist(), train_lines[best].tolist(), similarity[best].tolist()):
             fix = Fix("Drop the record from the validation file", (Edit(line, "drop"),), Applicability.UNSAFE)
             yield self.diagnostic(
                 ctx, line,
                 f"prompt is a near-copy of training line {ctx.line_name(train_line)} (estimated similarity "
-                f"{similarity[k]:.2f}): the validation metrics would overstate the model; drop it from the "
+                f"{sim:.2f}): the validation metrics would overstate the model; drop it from the "
                 f"validation file or re-split with `ftlint split`",
                 fix=fix, related=(Location(train.path, train_line),),
             )
@@ -348,19 +431,25 @@ class ConflictingNearDuplicates(NearDuplicateRule):
         if ctx.conventions.task == "classification":
             state.add(batch, ctx, *batch.derived(_prompt_signatures))
 
-    def report(self, state: Sketches, ctx: Context) -> Iterator[Diagnostic]:
-        lines, sigs, keys = state.arrays()
+    def reduce(self, part: Sketches, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(earlier line, later line, similarity) of the bucket's near-identical prompts with
+        different labels (and different prompts: FT602's)."""
+        lines, sigs, keys = part.arrays()
         labels = keys[:, 1]
         rep = minhash.representatives(sigs, np.ones(len(lines), dtype=bool), labels)
-        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold)
+        earlier, later, sims = minhash.similar_pairs(sigs, rep, self.options.threshold, bands=part.band_mask())
+        conflict = (labels[earlier] != labels[later]) & (keys[earlier, 0] != keys[later, 0])
+        lines = lines.astype(np.int64)
+        return lines[earlier[conflict]], lines[later[conflict]], sims[conflict]
+
+    def report_reduced(self, rest: Sketches, results: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ctx: Context) -> Iterator[Diagnostic]:
+        earlier, later, sims = _pairs_in_order(results)
         conflicts: dict[int, list[tuple[int, float]]] = {}
         for i, j, sim in zip(earlier.tolist(), later.tolist(), sims.tolist()):
-            if labels[i] != labels[j] and keys[i, 0] != keys[j, 0]:
-                conflicts.setdefault(j, []).append((int(lines[i]), sim))
-        for j in sorted(conflicts):
-            named = conflicts[j]
+            conflicts.setdefault(j, []).append((i, sim))
+        for j, named in conflicts.items():
             yield self.diagnostic(
-                ctx, int(lines[j]),
+                ctx, j,
                 f"prompt is a near-copy of line{'s' if len(named) > 1 else ''} {_named(named, ctx)} (estimated "
                 f"similarity) with a different label: one of the labels is probably wrong",
                 pointer="/completion", related=tuple(Location(ctx.path, line) for line, _ in named[:MAX_NAMED]),

@@ -1,12 +1,13 @@
 """The Dask engine (`ftlint check --engine dask`, issue #19) on a real `distributed.LocalCluster`
 of two worker processes started here, and `--one-dataset` on the local engine.
 
-The dataset: examples/defects.jsonl (planted defects, among them an exact duplicate and a
+The datasets: examples/defects.jsonl (planted defects, among them an exact duplicate and a
 conflicting label) and tests/data/train_small.jsonl dealt round-robin into four training
 shards, so the duplicate pairs land in different shards; tests/data/valid_small.jsonl (three
 records leak from train_small) dealt into two validation shards. A third-party dataset rule,
 installed as a distribution of its own and written against the documented state interface
-only, runs with them.
+only, runs with them. And real tweets with planted near-copies dealt into training and
+validation shards, for the near-duplicate rules, whose states are split by key bucket on Dask.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import fcntl
 import json
 import os
 import pty
+import random
 import re
 import struct
 import subprocess
@@ -23,10 +25,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from distributed import LocalCluster
+from distributed import Client, LocalCluster
 
 from ftlint import api
 from ftlint.cli import main
+from ftlint_plugins.dask import cluster as dask_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "examples" / "defects.jsonl", ROOT / "tests" / "data" / "train_small.jsonl"]
@@ -210,6 +213,86 @@ def test_fix_writes_fixed_shards_and_removed_lines_to_the_shard_output(cluster, 
     assert not (fixed / "train-00.jsonl").read_bytes().startswith(b"\xef\xbb\xbf")  # FT007's BOM stripped
     assert f"{fixed / 'train-02.jsonl'}: fixed 1 (FT601" in out and "FT601" not in err
     assert code == 1 and "FT001" in out  # what no fix can mend stays
+
+
+def surface_edit(rng: random.Random, text: str) -> str:
+    """A near-copy: the text with its case, spacing or punctuation changed (two edits)."""
+    edits = [str.upper, str.lower, lambda s: s.replace(" ", "  "), lambda s: s.rstrip(".!?") + "!!",
+             lambda s: re.sub(r"[,.!?']", "", s), lambda s: " " + s + "  "]
+    for edit in rng.sample(edits, 2):
+        text = edit(text)
+    return text
+
+
+def word_edit(rng: random.Random, text: str, vocabulary: list[str]) -> str:
+    """A near-copy: one or two words of the text replaced by other words of the corpus."""
+    words = text.split()
+    for at in rng.sample(range(len(words)), rng.choice([1, 2])):
+        words[at] = rng.choice([w for w in vocabulary if w != words[at]])
+    return " ".join(words)
+
+
+@pytest.fixture(scope="module")
+def near_copy_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[str]]:
+    """Real tweets and news passages (tests/data/near_duplicate_texts.jsonl) as a
+    classification set with planted near-copies (tweets with case, spacing or punctuation
+    edits, passages with a word or two changed): 50 with their original's label (FT603), 20
+    with the other label (FT613), and 5 exact copies, shuffled and dealt into 5 training
+    shards; 16 near-copies of training prompts among 20 new tweets dealt into 2 validation
+    shards (FT611)."""
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "near_duplicate_texts.jsonl").read_text(encoding="utf-8").splitlines()]
+    tweets = [r["text"] for r in rows if r["source"] == "vader-tweets"]
+    passages = [r["text"] for r in rows if r["source"] == "vader-nyt"]
+    vocabulary = sorted({w for p in passages for w in p.split()})
+    rng = random.Random(19)
+    originals = tweets[:260] + passages[:150]
+    labels = [" positive" if k % 2 else " negative" for k in range(len(originals))]
+    other = {" positive": " negative", " negative": " positive"}
+
+    def near_copies(count: int, flip: bool = False) -> list[tuple[str, str]]:
+        tweet_copies = [(surface_edit(rng, originals[k]), labels[k]) for k in rng.sample(range(260), count // 2)]
+        passage_copies = [(word_edit(rng, originals[k], vocabulary), labels[k]) for k in rng.sample(range(260, len(originals)), count - count // 2)]
+        return [(text, other[label] if flip else label) for text, label in tweet_copies + passage_copies]
+
+    train = list(zip(originals, labels))
+    train += near_copies(50) + near_copies(20, flip=True) + rng.sample(train, 5)
+    rng.shuffle(train)
+    valid = near_copies(16) + [(t, " positive") for t in tweets[260:280]]
+    rng.shuffle(valid)
+
+    def jsonl(records: list[tuple[str, str]]) -> list[bytes]:
+        return [json.dumps({"prompt": text + "\n\n###\n\n", "completion": label}, ensure_ascii=False).encode() + b"\n" for text, label in records]
+
+    folder = tmp_path_factory.mktemp("near-copies")
+    return deal(jsonl(train), folder, "texts", 5), deal(jsonl(valid), folder, "held-out", 2)
+
+
+def test_near_duplicates_across_shards_on_dask_equal_the_local_run_without_gathering_the_signatures(cluster, near_copy_shards, capsys):
+    train, valid = near_copy_shards
+    args = [*train, *validation_args(valid), "--one-dataset", "--extend-select", "FT603,FT611,FT613", "--output-format", "json"]
+    local_code, local_out, _ = check(capsys, *args)
+    with Client(cluster) as client:
+        client.get_task_stream()  # record the tasks from here on
+        dask_code, dask_out, err = check(capsys, *args, "--engine", "dask", "--scheduler", cluster.scheduler_address)
+        tasks = client.get_task_stream()
+    assert "Traceback" not in err
+    local, distributed = json.loads(local_out), json.loads(dask_out)
+    assert distributed == local  # codes, files, lines, messages, related lines, fixes, conventions
+    assert dask_code == local_code == 1
+    assert local["files"][0]["conventions"]["task"] == "classification"
+    found = [d for d in local["diagnostics"] if d["code"] in ("FT603", "FT611", "FT613")]
+    across = {d["code"] for d in found if any(r["path"] != d["location"]["path"] for r in d["related"])}
+    assert across == {"FT603", "FT611", "FT613"}  # each rule found near-copies in other shards
+    counts = {code: sum(d["code"] == code for d in found) for code in ("FT603", "FT611", "FT613")}
+    assert counts["FT603"] >= 40 and counts["FT611"] >= 12 and counts["FT613"] >= 15, counts
+    # the keyed path ran: every scanned partition split by key bucket on a worker, and every
+    # bucket reduced by a task of its own on the workers (the driver gathered the rests and
+    # the buckets' pairs, never the signatures)
+    workers = set(cluster.scheduler_info["workers"])
+    ran = [t for t in tasks if t["status"] == "OK"]
+    assert sum(t["key"].startswith("_split-") for t in ran) == len(train) + len(valid)
+    reduces = [t for t in ran if t["key"].startswith("_reduce-")]
+    assert len(reduces) == dask_engine.BUCKETS and {t["worker"] for t in reduces} <= workers
 
 
 def on_a_terminal(command: list[str]) -> str:

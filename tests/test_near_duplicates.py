@@ -16,7 +16,7 @@ from ftlint import api, minhash
 from ftlint.conventions import Conventions
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
-from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate
+from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate, ValidationNearLeak
 
 DATA = Path(__file__).parent / "data"
 SEP = "\n\n###\n\n"
@@ -255,3 +255,75 @@ def test_threshold_option_is_checked(tmp_path: Path, capsys: pytest.CaptureFixtu
     config.write_text("[rules.near-duplicate]\nthreshold = 1.5\n", encoding="utf-8")
     assert main(["check", path, "--select", "FT603", "--config", str(config)]) == 2
     assert "threshold must be above 0 and at most 1" in capsys.readouterr().err
+
+
+def _keyed_findings(rule, states: list, buckets: int, ctx: Context, pair_with: list | None = None) -> list:
+    """A keyed rule's findings as an engine spreading the dataset over machines gets them: each
+    partition's state split into `buckets`, each bucket's parts merged in file order and
+    reduced on its own, the rests merged, then one report from the rests and the results."""
+    def spread(partials: list) -> tuple:
+        splits = [rule.split(state, buckets, ctx) for state in partials]
+        rest = splits[0][0]
+        for later, _ in splits[1:]:
+            rest = rule.merge(rest, later)
+        parts = []
+        for b in range(buckets):
+            part = splits[0][1][b]
+            for _, later in splits[1:]:
+                part = rule.merge(part, later[b])
+            parts.append(part)
+        return rest, parts
+
+    rest, parts = spread(states)
+    if pair_with is None:
+        return list(rule.report_reduced(rest, [rule.reduce(part, ctx) for part in parts], ctx))
+    train_rest, train_parts = spread(pair_with)
+    results = [rule.reduce_pair(train, part, ctx) for train, part in zip(train_parts, parts)]
+    return list(rule.report_pair_reduced(train_rest, rest, results, ctx))
+
+
+def _partition_states(rule, records: list[dict], ctx: Context, size: int) -> tuple:
+    """The rule's state of the whole file, and its states of partitions of `size` records."""
+    whole = rule.new_state()
+    for batch in _batches(records, len(records)):
+        rule.observe(whole, batch, ctx)
+    partials = []
+    for batch in _batches(records, size):
+        state = rule.new_state()
+        rule.observe(state, batch, ctx)
+        partials.append(state)
+    return whole, partials
+
+
+@pytest.mark.parametrize("task", ["classification", "generation"])
+@pytest.mark.parametrize("rule_class", [NearDuplicate, ConflictingNearDuplicates])
+def test_keyed_state_in_any_number_of_buckets_gives_the_same_findings(rule_class: type, task: str) -> None:
+    originals, copies, _ = _planted()
+    texts = originals + copies
+    order = list(range(len(texts)))
+    random.Random(3).shuffle(order)  # copies before and after their originals, in other partitions
+    records = [{"prompt": texts[k] + SEP, "completion": " positive" if len(texts[k]) % 3 else " negative"} for k in order]
+    records += records[:40:3]  # exact copies too (FT601's, left out of FT603's clusters)
+    ctx = Context("t.jsonl", Conventions(format="prompt-completion", task=task, separator=SEP))
+    rule = rule_class()
+    whole, partials = _partition_states(rule, records, ctx, 97)
+    expected = list(rule.report(whole, ctx))
+    assert expected or (rule_class is ConflictingNearDuplicates and task == "generation")
+    for buckets in (1, 2, 16, 64, 300):
+        assert _keyed_findings(rule, partials, buckets, ctx) == expected, buckets
+    records_kept = len(whole.arrays()[0])  # none for FT613 outside classification
+    split = rule.split(whole, 64, ctx)[1]  # a bucket holds a part of the records, not all of them
+    assert max(len(part.arrays()[0]) for part in split) < records_kept / 2 or records_kept == 0
+
+
+def test_keyed_validation_near_leak_in_any_number_of_buckets_gives_the_same_findings() -> None:
+    originals, copies, _ = _planted(seed=16)
+    rule = ValidationNearLeak()
+    ctx = Context("valid.jsonl", Conventions(format="prompt-completion", task="generation", separator=SEP), paired=True)
+    train_whole, train_partials = _partition_states(rule, [_question(t) for t in originals + originals[:30]], ctx, 101)
+    valid = [_question(t) for t in copies] + [_question(t) for t in originals[50:55]]  # near-copies and exact (FT610's)
+    whole, partials = _partition_states(rule, valid, ctx, 37)
+    expected = list(rule.report_pair(train_whole, whole, ctx))
+    assert len(expected) > 150
+    for buckets in (1, 3, 16, 64, 300):
+        assert _keyed_findings(rule, partials, buckets, ctx, pair_with=train_partials) == expected, buckets

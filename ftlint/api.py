@@ -31,6 +31,7 @@ from ftlint.conventions import Conventions, label_key
 from ftlint.datasets import Engine, EngineError, Part, Partial, Plan, PlanFactory, Survey
 from ftlint.diagnostics import Applicability, Diagnostic, Severity
 from ftlint.engine import FileResult, Linter, RunResult, Veto
+from ftlint.fixes import FixSite
 from ftlint.plugins import MissingExtra, PluginError, Registry, import_extra, load_plugins
 from ftlint.stats import dataset_stats, example_tokens, hyperparameter_advice
 from ftlint.stats import describe as describe_stats
@@ -39,7 +40,7 @@ from ftlint.tempfiles import temporary_directory
 __all__ = [
     "BackendError", "BackendFactory", "Checkpoint", "CheckResult", "ConfigError", "Conventions", "Engine", "EngineError", "Inference",
     "InferenceRequest", "Job", "JobEvent", "JobRequest", "MissingExtra", "PluginError", "RemoteFile", "Settings", "SubmitBackend", "check",
-    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "hyperparameter_advice", "import_extra", "label_key",
+    "check_text", "dataset_stats", "describe_stats", "example_tokens", "fix", "fix_text", "FixSite", "hyperparameter_advice", "import_extra", "label_key",
     "load_config", "Part", "Partial", "Plan", "PlanFactory", "registry",
     "submit_backends", "Survey", "temporary_directory",
 ]

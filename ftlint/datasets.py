@@ -50,6 +50,8 @@ from ftlint.sources import is_stream
 if TYPE_CHECKING:
     import argparse
 
+    from ftlint.fixes import FixSite
+
 
 @dataclass
 class Survey:
@@ -298,10 +300,11 @@ class Plan:
             result.files.append(results[k])
         return result
 
-    def fix_copies(self, result: RunResult, copies: dict[str, str], unsafe: bool) -> RunResult:
+    def fix_copies(self, result: RunResult, copies: dict[str, str], unsafe: bool, site: FixSite | None = None) -> RunResult:
         """Apply the fixes of this plan's `result` to copies of its files (`copies`: the name
         reported -> its copy, made by the engine), as ``--fix`` does in place, and return the
-        check of the fixed copies (what fixes remove goes to each copy's .removed.jsonl)."""
+        check of the fixed copies (what fixes remove goes to each copy's .removed.jsonl).
+        `site`: where the copies are rewritten, re-checked and written (default: here)."""
         from ftlint.diagnostics import Applicability
         from ftlint.fixes import apply_fixes
 
@@ -310,8 +313,9 @@ class Plan:
 
         for f in result.files:
             f.diagnostics = [d._replace(location=moved(d.location), related=tuple(map(moved, d.related))) for d in f.diagnostics]
+            f.fixes_from_elsewhere = [d._replace(location=moved(d.location)) for d in f.fixes_from_elsewhere]
             f.path = copies.get(f.path, f.path)
-        return apply_fixes(self.linter, result, Applicability.UNSAFE if unsafe else Applicability.SAFE, diff_out=None)
+        return apply_fixes(self.linter, result, Applicability.UNSAFE if unsafe else Applicability.SAFE, diff_out=None, site=site)
 
     def _numbered_in_file(self, scan: _Scan, k: int) -> _Scan:
         """The scan of file k with its own line numbers (for its counts and file-level findings)."""
@@ -334,9 +338,18 @@ class Plan:
         return d._replace(location=at(d.location), related=tuple(map(at, d.related)), fix=fix)
 
     def _place(self, found: list[Diagnostic], results: dict[int, FileResult], default: int) -> None:
-        """Findings of a dataset, each to its file's result (else to file `default`'s)."""
+        """Findings of a dataset, each to its file's result (else to file `default`'s). A fix
+        that edits lines of several files keeps the edits of its finding's file; the others go
+        to their files with the finding (`FileResult.fixes_from_elsewhere`)."""
         by_path = {f.path: f for f in results.values()}
-        for d in map(self._placed, found):
+        for d in found:
+            home = d.location.line // LINE_STRIDE
+            if self.names and d.fix is not None and any(e.line // LINE_STRIDE != home for e in d.fix.edits):
+                for k in sorted({e.line // LINE_STRIDE for e in d.fix.edits} - {home}):
+                    edits = tuple(e for e in d.fix.edits if e.line // LINE_STRIDE == k)
+                    results[k - 1].fixes_from_elsewhere.append(self._placed(d._replace(fix=d.fix._replace(edits=edits))))
+                d = d._replace(fix=d.fix._replace(edits=tuple(e for e in d.fix.edits if e.line // LINE_STRIDE == home)))
+            d = self._placed(d)
             by_path.get(d.location.path, results[default]).diagnostics.append(d)
 
 

@@ -47,6 +47,9 @@ class FileResult:
     removed_to: str | None = None  # where --fix wrote what it removed
     formats: dict[str, int] = field(default_factory=dict)  # records per format they were checked in
     unfixable: str | None = None  # why --fix leaves the file alone (not JSON Lines, unknown format)
+    # findings of other files of a dataset (--one-dataset) whose fixes edit this file (a
+    # near-duplicate cluster across files): each with its edits of this file only; not reported
+    fixes_from_elsewhere: list[Diagnostic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -509,6 +512,7 @@ class Linter:
             result.diagnostics[:] = [d for d in result.diagnostics if not matches(d.code, ignored)]
         if self.fixes_withheld:
             result.diagnostics[:] = [d._replace(fix=None) if d.code in self.fixes_withheld else d for d in result.diagnostics]
+            result.fixes_from_elsewhere[:] = [d for d in result.fixes_from_elsewhere if d.code not in self.fixes_withheld]
         result.diagnostics.sort(key=Diagnostic.sort_key)
 
 

@@ -421,16 +421,57 @@ def _settled(files: Iterable[FileResult]) -> tuple[tuple[str, str | None, str | 
     return tuple(sorted((f.path, f.conventions.separator, f.conventions.stop, f.conventions.task) for f in files))
 
 
+class FixSite:
+    """Where a fix's working copies are made, rewritten, re-checked and written: in this
+    process. An engine whose workers do it (``--engine dask --fix --shard-output``) overrides
+    the methods; the `_Work` values they take and return pickle, and their files are where
+    every worker can reach them."""
+
+    scratch: str | None = None  # the folder of the working copies (None: the system's temporary folder)
+
+    def start(self, works: list[_Work]) -> list[_Work]:
+        """Make each work's copy of its target; note the digest of its content (`run_id`)."""
+        for work in works:
+            work.run_id = _copy_and_digest(work.target, work.copy)
+        return works
+
+    def rewrite(self, works: list[_Work], taken: list[dict[int, list[tuple[Diagnostic, Edit]]]]) -> list[_Work]:
+        """One round: each work's copy rewritten with its edits (none: unchanged)."""
+        for work, edits in zip(works, taken):
+            work.changed = False
+            if edits:
+                _rewrite(work, edits)
+        return works
+
+    def recheck(self, groups: list[tuple[Linter, list[FileResult], list[FileResult]]], works: dict[str, _Work]) -> tuple[dict[str, FileResult], list[str]]:
+        """The check of the copies, each group in one run with its linter (see `_groups`)."""
+        return _recheck(groups, works)
+
+    def commit(self, works: list[_Work], held: FixGuard | None) -> None:
+        """Write every fixed file and its removed lines (see `_commit`), after checking that
+        none changed since it was read."""
+        _commit_all(works, held)
+
+    @staticmethod
+    def unchanged(works: list[_Work], held: FixGuard | None) -> None:
+        """Raise `FixError` if a file to fix changed since it was read."""
+        if held is not None:
+            for work in works:
+                if work.fixed and (why := held.changed(work.original)):
+                    raise FixError(why)
+
+
 def apply_fixes(
     linter: Linter, result: RunResult, minimum: Applicability, diff_out: TextIO | None, held: FixGuard | None = None,
-    codes: Collection[str] | None = None,
+    codes: Collection[str] | None = None, site: FixSite | None = None,
 ) -> RunResult:
     """Fix every file of the run (see module docstring); return the result of the final check.
     `held`: the locks and identities taken before the check read the files (see `guard`);
-    without it they are taken now. `codes`: only the fixes of these rules (default: all)."""
+    without it they are taken now. `codes`: only the fixes of these rules (default: all).
+    `site`: where the copies are fixed (default: here)."""
     allowed = set(codes if codes is not None else linter.rule_classes)
     files = [f for f in result.files if not f.error and not f.unfixable]  # unfixable: not JSON Lines, unknown format
-    if not any(d.code in allowed and applicable(d, minimum) for f in files for d in f.diagnostics):
+    if not any(d.code in allowed and applicable(d, minimum) for f in files for d in f.diagnostics + f.fixes_from_elsewhere):
         return result
     if diff_out is None:
         for f in files:
@@ -449,21 +490,19 @@ def apply_fixes(
             result.errors.append(str(error))
             return result
     try:
-        return _fix(linter, result, files, minimum, diff_out, held, allowed)
+        return _fix(linter, result, files, minimum, diff_out, held, allowed, site or FixSite())
     finally:
         if own_guard and held is not None:
             held.close()
 
 
 def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Applicability,
-         diff_out: TextIO | None, held: FixGuard | None, allowed: set[str]) -> RunResult:
+         diff_out: TextIO | None, held: FixGuard | None, allowed: set[str], site: FixSite) -> RunResult:
     groups = _groups(linter, files)
-    with tempfiles.temporary_directory(prefix="ftlint-fix-") as scratch:
-        works: dict[str, _Work] = {}
-        for i, f in enumerate(files):
-            copy = os.path.join(scratch, f"{i}-{os.path.basename(f.path)}")
-            target = os.path.realpath(f.path)
-            works[f.path] = _Work(f.path, target, copy, linter.settings.max_line_bytes, run_id=_copy_and_digest(target, copy))
+    with tempfiles.temporary_directory(prefix="ftlint-fix-", dir=site.scratch) as scratch:
+        started = site.start([_Work(f.path, os.path.realpath(f.path), os.path.join(scratch, f"{i}-{os.path.basename(f.path)}"),
+                                    linter.settings.max_line_bytes) for i, f in enumerate(files)])
+        works = {work.original: work for work in started}
         current = {f.path: f for f in files}
         errors: list[str] = []
         inferred_afresh = True  # `current` has the conventions the next run would infer (checked afresh once per settling)
@@ -471,17 +510,14 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
         inferred = {f.path: f.conventions for f in files}  # reported: as first inferred, or as the fixes moved them
         pinned_before: set[tuple[tuple[str, str | None, str | None, str | None], ...]] = set()
         for _ in range(MAX_ROUNDS):
-            pending = {path: _select(works[path], f.diagnostics, minimum, allowed) for path, f in current.items()}
-            for path, taken in pending.items():
-                works[path].changed = False
-                if taken:
-                    _rewrite(works[path], taken)
+            pending = {path: _select(works[path], f.diagnostics + f.fixes_from_elsewhere, minimum, allowed) for path, f in current.items()}
+            works.update((w.original, w) for w in site.rewrite([works[path] for path in pending], list(pending.values())))
             if any(w.changed for w in works.values()):
                 if pinned in pinned_before:
                     result.errors.append(f"{', '.join(works)}: the fixes do not settle (they move the inferred separator, stop "
                                          "sequence or task back to an earlier one); nothing written (please report this bug)")
                     return result
-                current, errors = _recheck(groups, works)
+                current, errors = site.recheck(groups, works)
                 inferred_afresh = False
                 continue
             if inferred_afresh or not _drifted(linter, groups, works):
@@ -489,7 +525,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
             # Settled under the pinned conventions, but the fixes moved what the data says
             # (prompts completed to a longer shared separator): check as the next run would, so
             # that a second --fix finds nothing to do, and go on with what it infers.
-            current, errors = _recheck(_groups(linter, list(current.values()), pin=False), works)
+            current, errors = site.recheck(_groups(linter, list(current.values()), pin=False), works)
             inferred_afresh = True
             settled = _settled(current.values())
             if settled != pinned:
@@ -506,7 +542,7 @@ def _fix(linter: Linter, result: RunResult, files: list[FileResult], minimum: Ap
             for work in works.values():
                 _write_diff(work, diff_out)
         else:
-            _commit_all(list(works.values()), held)
+            site.commit(list(works.values()), held)
     return _final(result, current, inferred, errors, works, diff_out is None)
 
 
@@ -571,10 +607,7 @@ def _read_only(path: str) -> bool:
 
 def _commit_all(works: list[_Work], held: FixGuard | None) -> None:
     """Write every fixed file, after checking that none changed since it was read."""
-    if held is not None:
-        for work in works:
-            if work.fixed and (why := held.changed(work.original)):
-                raise FixError(why)
+    FixSite.unchanged(works, held)
     for work in works:
         _commit(work, held)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+from collections import Counter
 import os
 import pty
 import random
@@ -337,3 +338,62 @@ def test_check_never_imports_dask():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("[]")
+
+
+def test_fix_on_dask_workers_writes_the_shards_a_local_fix_writes_and_loses_nothing(cluster, near_copy_shards, capsys, tmp_path):
+    """--fix --shard-output on Dask: the workers write each fixed shard and its .removed.jsonl,
+    byte for byte what a local --one-dataset --fix writes on copies of the same shards; every
+    record is either kept or in a .removed.jsonl."""
+    train, valid = near_copy_shards
+    local = tmp_path / "local"
+    local.mkdir()
+    for path in train + valid:
+        (local / Path(path).name).write_bytes(Path(path).read_bytes())
+    select = ["--one-dataset", "--extend-select", "FT603,FT611,FT613", "--fix", "--unsafe-fixes", "--output-format", "json"]
+    local_train = [str(local / Path(p).name) for p in train]
+    local_code, local_out, _ = check(capsys, *local_train, *validation_args([str(local / Path(p).name) for p in valid]), *select)
+    out_dir = tmp_path / "fixed"
+    with Client(cluster) as client:
+        client.get_task_stream()
+        code, out, err = check(capsys, *train, *validation_args(valid), *select, "--engine", "dask",
+                               "--scheduler", cluster.scheduler_address, "--shard-output", str(out_dir))
+        tasks = client.get_task_stream()
+    assert "Traceback" not in err and code == local_code
+    written = sorted(p.name for p in out_dir.iterdir())
+    assert written == sorted(p.name for p in local.iterdir())  # the same shards and .removed.jsonl files, no working copies left
+    assert sum(name.endswith(".removed.jsonl") for name in written) >= 5
+    for name in written:
+        assert (out_dir / name).read_bytes() == (local / name).read_bytes(), name
+    # the report of the fixed shards is the local one's, each shard named at its output path
+    assert json.loads(out)["diagnostics"] == json.loads(local_out.replace(str(local), str(out_dir)))["diagnostics"]
+    fixed_by = {}
+    for d in json.loads(local_out)["files"]:
+        fixed_by.update(d.get("fixed") or {})
+    assert {"FT601", "FT603", "FT611"} <= set(fixed_by)
+    for path in train + valid:  # nothing lost: a dropped record is in the shard's .removed.jsonl, an edited line too
+        name = Path(path).name
+        original = Path(path).read_bytes().splitlines()
+        removed = out_dir / name.replace(".jsonl", ".removed.jsonl")
+        entries = [json.loads(line) for line in removed.read_bytes().splitlines()] if removed.exists() else []
+        dropped = {e["line"]: json.dumps(e["record"], ensure_ascii=False).encode() for e in entries if "record" in e}
+        edited = {e["line"]: e["raw"].encode() for e in entries if "record" not in e}
+        assert all(original[n - 1] == raw for n, raw in {**dropped, **edited}.items()), name
+        kept = (out_dir / name).read_bytes().splitlines()
+        assert len(kept) == len(original) - len(dropped), name
+        untouched = [line for n, line in enumerate(original, 1) if n not in dropped and n not in edited]
+        assert not Counter(untouched) - Counter(kept), name
+    workers = set(cluster.scheduler_info["workers"])
+    commits = [t for t in tasks if t["key"].startswith("_commit-") and t["status"] == "OK"]
+    assert len(commits) == len(train) + len(valid) and {t["worker"] for t in commits} <= workers  # written by the workers
+    assert any(t["key"].startswith("_rewrite-") for t in tasks)
+
+
+def test_fix_on_dask_refused_before_anything_is_written(cluster, near_copy_shards, capsys, tmp_path):
+    train, _ = near_copy_shards
+    out_dir = tmp_path / "fixed"
+    out_dir.mkdir()
+    (out_dir / Path(train[-1]).name).write_bytes(b"mine\n")
+    code, _, err = check(capsys, *train, "--one-dataset", "--extend-select", "FT603", "--fix", "--unsafe-fixes", "--engine", "dask",
+                         "--scheduler", cluster.scheduler_address, "--shard-output", str(out_dir))
+    assert code == 2 and "exists; ftlint does not overwrite it" in err and err.count("\n") == 1
+    assert [p.name for p in out_dir.iterdir()] == [Path(train[-1]).name] and (out_dir / Path(train[-1]).name).read_bytes() == b"mine\n"

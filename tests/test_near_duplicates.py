@@ -327,3 +327,24 @@ def test_keyed_validation_near_leak_in_any_number_of_buckets_gives_the_same_find
     assert len(expected) > 150
     for buckets in (1, 3, 16, 64, 300):
         assert _keyed_findings(rule, partials, buckets, ctx, pair_with=train_partials) == expected, buckets
+
+
+def test_one_dataset_fix_drops_each_near_copy_from_its_own_file(tmp_path: Path) -> None:
+    """A cluster across files (--one-dataset) is one finding on its first record's file; its
+    fix drops every copy from the copy's own file (it dropped lines of the first file by the
+    copies' line numbers, then crashed)."""
+    from ftlint.cli import main
+
+    _, passages = _texts()
+    first = [_record(t) for t in passages[:12]]
+    copy = dict(first[3], prompt=first[3]["prompt"].replace(" the ", " a ", 1))
+    second = [_record(t) for t in passages[12:20]] + [copy] + [_record(t) for t in passages[20:24]]
+    a, b = _write(tmp_path / "a.jsonl", first), _write(tmp_path / "b.jsonl", second)
+    before_a = Path(a).read_bytes()
+    code = main(["check", "--isolated", a, b, "--one-dataset", "--select", "FT603", "--fix", "--unsafe-fixes", "-q"])
+    assert code == 0
+    assert Path(a).read_bytes() == before_a  # the cluster's first record, and its file, stay
+    assert [json.loads(line) for line in Path(b).read_text(encoding="utf-8").splitlines()] == second[:8] + second[9:]
+    removed = [json.loads(line) for line in (tmp_path / "b.removed.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["line"], e["removed_by"][:5], e["record"]) for e in removed] == [(9, "FT603", copy)]
+    assert not (tmp_path / "a.removed.jsonl").exists()

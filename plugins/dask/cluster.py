@@ -46,9 +46,8 @@ def run(plan_of: api.PlanFactory, args: argparse.Namespace) -> RunResult:
     plan = plan_of(expand(args.paths), expand(args.validation or []))
     with _quiet_logs(), connect(args.scheduler) as client:
         result = run_plan(client, plan)
-    if args.fix:
-        copies = copy_shards(plan, args.shard_output)
-        result = plan.fix_copies(result, copies, args.unsafe_fixes)
+        if args.fix:
+            result = fix_shards(client, plan, result, args.shard_output, args.unsafe_fixes)
     return result
 
 
@@ -174,21 +173,93 @@ def _local(path: str) -> Iterator[str]:
         yield local
 
 
-def copy_shards(plan: api.Plan, folder: str) -> dict[str, str]:
-    """Copy every file of the plan into `folder` (made if needed), by its file name; returns
-    {name reported: copy}. Two inputs of one name, or a copy that exists, are errors."""
-    os.makedirs(folder, exist_ok=True)
-    copies: dict[str, str] = {}
+def fix_shards(client: Client, plan: api.Plan, result: RunResult, folder: str, unsafe: bool) -> RunResult:
+    """`--fix --shard-output DIR`: each shard copied into `folder` (made if needed) by its file
+    name, by a worker; the fixes applied to the copies as ``--fix`` does in place, the workers
+    rewriting, re-checking (a run of the plan on the cluster) and writing their shards and
+    .removed.jsonl files, each told only its shard's edits, which the driver decides from the
+    dataset's findings. Two inputs of one name, or a copy that exists, are errors; when the fix
+    fails before writing, the copies are removed again."""
+    targets: dict[str, str] = {}
     for path, display in zip(plan.files, plan.displays):
         target = os.path.join(folder, os.path.basename(path.rstrip("/")))
-        if target in copies.values():
+        if target in targets.values():
             raise api.EngineError(f"--shard-output: two inputs are named {os.path.basename(target)}; their fixed shards would collide")
         if os.path.exists(target):
             raise api.EngineError(f"--shard-output: {target} exists; ftlint does not overwrite it")
-        with fsspec.open(path, "rb") as source, open(target, "wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-        copies[display] = target
-    return copies
+        targets[display] = target
+    os.makedirs(folder, exist_ok=True)
+    copied = client.gather(client.map(_copy_shard, plan.files, list(targets.values()), pure=False))
+    site = ShardSite(client, folder)
+    errors = len(result.errors)
+    try:
+        fixed = plan.fix_copies(result, dict(zip(targets, copied)), unsafe, site)
+    except BaseException:
+        if not site.committed:
+            _remove(copied)
+        raise
+    if not site.committed and len(fixed.errors) > errors:  # the fix failed: nothing written
+        _remove(copied)
+    return fixed
+
+
+class ShardSite(api.FixSite):
+    """Fix rounds on the workers: each shard's working copy (in a folder of the shard output,
+    which the workers share) is made, rewritten and written by a task; the copies are
+    re-checked by a run of the plan on the cluster."""
+
+    def __init__(self, client: Client, folder: str) -> None:
+        self.client = client
+        self.scratch = folder
+        self.committed = False
+
+    def start(self, works: list[Any]) -> list[Any]:
+        return list(self.client.gather(self.client.map(_start, works, pure=False)))
+
+    def rewrite(self, works: list[Any], taken: list[Any]) -> list[Any]:
+        return list(self.client.gather(self.client.map(_rewrite, works, taken, pure=False)))
+
+    def recheck(self, groups: list[Any], works: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        displays = {w.copy: w.original for w in works.values()}
+        checked: dict[str, Any] = {}
+        errors: list[str] = []
+        for linter, trains, validation in groups:
+            plan = api.Plan(linter, [works[f.path].copy for f in trains], [works[f.path].copy for f in validation],
+                            linter.one_dataset, displays)
+            run = run_plan(self.client, plan)
+            checked.update((f.path, f) for f in run.files)
+            errors.extend(run.errors)
+        return checked, errors
+
+    def commit(self, works: list[Any], held: Any) -> None:
+        self.unchanged(works, held)
+        self.committed = True
+        self.client.gather(self.client.map(_commit, works, pure=False))
+
+
+def _start(work: Any) -> Any:
+    return api.FixSite().start([work])[0]
+
+
+def _rewrite(work: Any, taken: Any) -> Any:
+    return api.FixSite().rewrite([work], [taken])[0]
+
+
+def _commit(work: Any) -> None:
+    api.FixSite().commit([work], None)
+
+
+def _copy_shard(path: str, target: str) -> str:
+    """Copy a shard's bytes (a local path or an fsspec URL) to `target` (never overwritten)."""
+    with fsspec.open(path, "rb") as source, open(target, "xb") as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    return target
+
+
+def _remove(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
 
 
 @contextlib.contextmanager

@@ -149,7 +149,8 @@ class DatasetRule(Rule):
     1. `split(state, buckets, ctx)` -> `(rest, parts)`: `parts[b]` holds what of the state has a key
        in bucket b, `rest` what the report needs besides (small). Rest and parts are states
        that `merge` combines. Everything a bucket's result depends on must have its keys in
-       that bucket: split training and validation states by the same keys;
+       that bucket: split training and validation states by the same keys, with a hash every
+       process agrees on (not Python's `hash` of a str, which differs between processes);
     2. `reduce(part, ctx)` (and `reduce_pair(train_part, validation_part, ctx)`): one bucket's
        part, merged over the whole dataset in file order -> its result (not for `pair_only`
        rules, which only `reduce_pair`);

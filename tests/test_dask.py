@@ -36,9 +36,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "examples" / "defects.jsonl", ROOT / "tests" / "data" / "train_small.jsonl"]
 VALIDATION = ROOT / "tests" / "data" / "valid_small.jsonl"
 
-# A third party's dataset rule: the state is a dict of label -> (count, first line); it
-# merges associatively and names lines with ctx.line_name, as ftlint/rule.py documents.
+# A third party's dataset rules: the state is a dict of label -> (count, first line); it
+# merges associatively and names lines with ctx.line_name, as ftlint/rule.py documents. The
+# second rule's state is keyed by label (split by key bucket, reduced per bucket).
 THIRD_PARTY = '''
+    import zlib
+
     from ftlint import DatasetRule, Severity, hookimpl
 
     class RareLabel(DatasetRule):
@@ -72,9 +75,43 @@ THIRD_PARTY = '''
                 if count < 3:
                     yield self.diagnostic(ctx, first, f"label {label!r} is used {count} time(s), first at line {ctx.line_name(first)}")
 
+    class LabelFirstSeen(DatasetRule):
+        """A label's first record, reported with its count (a keyed state).
+
+        ## What it does
+        Reports the first record of each label with the number of records using it.
+        """
+
+        code = "ACME102"
+        name = "label-first-seen"
+        severity = Severity.INFO
+        keyed = True
+
+        def new_state(self):
+            return {}
+
+        def observe(self, state, batch, ctx):
+            RareLabel.observe(self, state, batch, ctx)
+
+        def merge(self, a, b):
+            return RareLabel.merge(self, a, b)
+
+        def split(self, state, buckets, ctx):
+            parts = [{} for _ in range(buckets)]
+            for label, seen in state.items():
+                parts[zlib.crc32(label.encode()) % buckets][label] = seen  # a hash every process agrees on
+            return {}, parts
+
+        def reduce(self, part, ctx):
+            return sorted((first, label, count) for label, (count, first) in part.items())
+
+        def report_reduced(self, rest, results, ctx):
+            for first, label, count in sorted(found for result in results for found in result):
+                yield self.diagnostic(ctx, first, f"label {label!r}: {count} record(s)")
+
     @hookimpl
     def ftlint_get_rules():
-        return [RareLabel]
+        return [RareLabel, LabelFirstSeen]
 '''
 
 
@@ -147,7 +184,8 @@ def test_dask_one_dataset_equals_the_local_one_dataset_run(cluster, shards, caps
     # is the files' order, so the copy reported is train-02.jsonl:7 (27), of train-00.jsonl:8 (29)
     assert ("FT601", "train-02.jsonl", 7) in found and ("FT602", "train-03.jsonl", 8) in found
     assert {("FT610", "valid-00.jsonl", 1), ("FT610", "valid-01.jsonl", 1), ("FT610", "valid-00.jsonl", 11)} <= found
-    assert any(d["code"] == "ACME101" for d in local["diagnostics"])  # the third-party rule ran, on Dask too
+    assert any(d["code"] == "ACME101" for d in local["diagnostics"])  # the third-party rules ran, on Dask too
+    assert sum(d["code"] == "ACME102" for d in local["diagnostics"]) >= 3  # its keyed state split on Dask
     conventions = {f["path"]: f["conventions"]["separator"] for f in local["files"]}
     assert set(conventions.values()) == {"\n\n###\n\n"} and len(conventions) == 6
 

@@ -130,6 +130,13 @@ def classify(text: str, affix: str, *, label_lines: bool = False) -> tuple[str, 
     return how, new
 
 
+def _classified(batch: Batch, key: str, affix: str) -> list[tuple[int, str, str]]:
+    """(row, how, text) of `classify` for the rows whose `key` is a string that does not end
+    with `affix`: computed once per batch for FT201/FT202 (FT302/FT303), which divide them."""
+    texts, label_lines = batch.texts(key), key == "prompt"
+    return [(i, *classify(texts[i], affix, label_lines=label_lines)) for i in batch.not_ending_with(key, affix)]
+
+
 def _walk(text: str, k: int, offset: int) -> int:
     """Index in `text` (raw JSON, a string value starting at `k`) of the value's character
     `offset`; escapes count as the one character they stand for."""
@@ -193,13 +200,12 @@ def missing_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, 
     appended = f"{key} does not end with the {name} {shown}{seen}; append it"
     titles = {"variant": f"Replace the ending with the {name} {shown}", "partial": f"Complete the {name} {shown}",
               "append": f"Append the {name} {shown}"}
-    label_lines, pointer = key == "prompt", "/" + key
+    pointer = "/" + key
     texts = batch.texts(key)
-    for i in batch.not_ending_with(key, affix):
+    for i, how, new in batch.derived(_classified, key, affix):
         line, text = batch.lines[i], texts[i]
         if key == "completion" and (not text or text.isspace()):
             continue  # empty and blank completions are FT103's
-        how, new = classify(text, affix, label_lines=label_lines)
         if how == "other":
             continue  # FT202/FT303
         fix = Fix(titles[how], (Edit(line, "set", pointer, new),), Applicability.SAFE)
@@ -235,14 +241,11 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
     """FT202/FT303: diagnostics for the values of `key` that end with another separator-like
     ending instead of `affix`, with an unsafe fix replacing that ending by `affix`."""
     shown = show(affix)
-    label_lines, pointer = key == "prompt", "/" + key
+    pointer = "/" + key
     texts = batch.texts(key)
-    for i in batch.not_ending_with(key, affix):
+    for i, how, ending in batch.derived(_classified, key, affix):
         text = texts[i]
-        if not text:
-            continue
-        how, ending = classify(text, affix, label_lines=label_lines)
-        if how != "other":
+        if how != "other" or not text:
             continue
         line = batch.lines[i]
         new = text[: len(text) - len(ending)] + affix

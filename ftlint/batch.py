@@ -38,7 +38,7 @@ class Batch:
     values: list[Record | None] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)  # (key, kind) -> column
-    _derived: dict[Callable[["Batch"], Any], Any] = field(default_factory=dict, repr=False)
+    _derived: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # (compute, *args) -> its value
     _matching: dict[tuple[re.Pattern[bytes], bytes | None], list[int]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
@@ -119,12 +119,14 @@ class Batch:
         """Rows of the records that have a key not in `allowed`."""
         return where(map(not_, map(allowed.issuperset, self.derived(objects))))
 
-    def derived(self, compute: Callable[["Batch"], T]) -> T:
-        """`compute(self)`, computed once per batch: rules that need the same derived data
-        (hashes, lengths) share it by calling this with the same module-level function."""
-        if compute not in self._derived:
-            self._derived[compute] = compute(self)
-        return cast(T, self._derived[compute])
+    def derived(self, compute: Callable[..., T], *args: Any) -> T:
+        """`compute(self, *args)`, computed once per batch: rules that need the same derived
+        data (hashes, lengths) share it by calling this with the same module-level function
+        and arguments."""
+        key = (compute, *args)
+        if key not in self._derived:
+            self._derived[key] = compute(self, *args)
+        return cast(T, self._derived[key])
 
     def matching(self, *patterns: re.Pattern[bytes], table: bytes | None = None) -> list[int]:
         """Rows of the usable records whose raw line matches any of `patterns` (searched in the

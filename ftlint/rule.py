@@ -69,6 +69,13 @@ class Context:
         return tokens.get_encoding(self.model_info.encoding)
 
 
+# Messages and pointers repeat from finding to finding ("prompt does not end with the separator
+# ..."): diagnostics keep one string of each instead of one per finding (about 100 bytes each, and
+# a worker pickles a shared string once). Bounded: cleared when it holds this many texts.
+_SHARED_TEXTS: dict[str, str] = {}
+_SHARED_TEXTS_MAX = 4096
+
+
 class Rule:
     """Base of every rule. Subclasses set `code`, `name`, `severity` and a docstring."""
 
@@ -132,9 +139,12 @@ class Rule:
         related: tuple[Location, ...] = (),
         severity: Severity | None = None,
     ) -> Diagnostic:
+        shared = _SHARED_TEXTS
+        if len(shared) > _SHARED_TEXTS_MAX:
+            shared.clear()
         return Diagnostic(
-            self.code, self.name, severity or self.severity, message,
-            Location(ctx.path, line, column, pointer), fix, related,
+            self.code, self.name, severity or self.severity, shared.setdefault(message, message),
+            Location(ctx.path, line, column, shared.setdefault(pointer, pointer)), fix, related,
         )
 
 

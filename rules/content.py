@@ -139,21 +139,26 @@ class PlaceholderText(Rule):
     code = "FT902"
     name = "placeholder-text"
     severity = Severity.WARNING
-    _FIELD = re.compile(r"\[(?:[Ii]nsert [^\]\n]{1,40}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,3})\]|\{\{\s*[A-Za-z_][\w.]{0,40}\s*\}\}|(?<![{$\\])\{[a-z][a-z0-9_]{1,40}\}(?!\})")
+    # Each branch starts with "[" or "{" (the lookbehind of a single-brace field after its
+    # brace), so the regex engine skips to those characters instead of trying every position.
+    _FIELD = re.compile(r"\[(?:[Ii]nsert [^\]\n]{1,40}|[A-Z][a-z]+(?: [A-Z][a-z]+){0,3})\]"
+                        r"|\{(?:\{\s*[A-Za-z_][\w.]{0,40}\s*\}\}|(?<![{$\\]\{)[a-z][a-z0-9_]{1,40}\}(?!\}))")
     _PREFILTER = (_BRACKET, _BRACE)
     _NOT_A_FIELD = frozenset({"[Verse]", "[Chorus]", "[Intro]", "[Outro]", "[Bridge]", "[Music]", "[Applause]", "[Laughter]"})
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        messages: dict[tuple[str, str], str] = {}  # (placeholder, " and N more") -> message
         for i in batch.matching(*self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             found: list[tuple[str, str]] = []  # (placeholder, pointer)
             for f in fields(record):
-                if "```" not in f.text and f.kind != "tool-arguments":
+                if ("[" in f.text or "{" in f.text) and "```" not in f.text and f.kind != "tool-arguments":  # every placeholder has one
                     found += [(m.group(), f.pointer) for m in self._FIELD.finditer(f.text) if m.group() not in self._NOT_A_FIELD]
             if found:
                 more = f" and {len(found) - 1} more" if len(found) > 1 else ""
-                yield self.diagnostic(ctx, batch.lines[i], f"unfilled placeholder {show(found[0][0])}{more}", pointer=found[0][1])
+                message = messages.get((found[0][0], more)) or messages.setdefault((found[0][0], more), f"unfilled placeholder {show(found[0][0])}{more}")
+                yield self.diagnostic(ctx, batch.lines[i], message, pointer=found[0][1])
 
 
 @dataclass
@@ -364,13 +369,16 @@ class ChatTemplateToken(Rule):
     _PREFILTER = (_ANGLE, _BRACKET, _ESCAPE)
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
+        messages: dict[str, str] = {}  # token -> message
         for i in batch.matching(*self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             for f in fields(record):
-                match = self._TOKENS.search(f.text)
+                match = self._TOKENS.search(f.text) if "<" in f.text or "[" in f.text else None  # every token starts with one
                 if match:
-                    yield self.diagnostic(ctx, batch.lines[i], f"text holds the chat-template token {show(match.group())}", pointer=f.pointer)
+                    token = match.group()
+                    message = messages.get(token) or messages.setdefault(token, f"text holds the chat-template token {show(token)}")
+                    yield self.diagnostic(ctx, batch.lines[i], message, pointer=f.pointer)
 
 
 class ConsecutiveSameRole(Rule):

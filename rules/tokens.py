@@ -296,27 +296,31 @@ class SpecialToken(Rule):
         info = ctx.model_info
         specials = sorted(tokens.get_encoding(info.encoding).special_tokens_set)
         encoding_of = f"{info.encoding} ({info.name})"
+        messages: dict[tuple[str, tuple[str, ...]], str] = {}  # (pointer, tokens) -> message
         for i in candidates:
             record = batch.values[i]
             assert record is not None
             searched_from = 0  # where in the raw line the previous text's token was found
             for key in TRAINED_KEYS:
-                for pointer, text in _strings(record.get(key), "/" + key):
+                value = record.get(key)
+                if value is None:
+                    continue
+                for pointer, text in _strings(value, "/" + key):
                     if "<|" not in text:
                         continue
-                    found = [(text.find(s), s) for s in specials if s in text]
+                    found = sorted((text.find(s), s) for s in specials if s in text)
                     if not found:
                         continue
-                    _, first = min(found)
-                    names = " and ".join(show(s) for _, s in sorted(found)[:3])
-                    plural = "s" if len(found) > 1 else ""
-                    column, searched_from = self._column(batch, i, key, first, searched_from)
-                    yield self.diagnostic(
-                        ctx, batch.lines[i],
-                        f"{_place(pointer)} contains the special token{plural} {names} of {encoding_of}: the API rejects it; "
-                        f"remove it or write it differently",
-                        column=column, pointer=pointer,
-                    )
+                    named = tuple(s for _, s in found[:3])
+                    message = messages.get((pointer, named))
+                    if message is None:
+                        names = " and ".join(map(show, named))
+                        plural = "s" if len(found) > 1 else ""
+                        message = messages[(pointer, named)] = (
+                            f"{_place(pointer)} contains the special token{plural} {names} of {encoding_of}: the API rejects it; "
+                            f"remove it or write it differently")
+                    column, searched_from = self._column(batch, i, key, found[0][1], searched_from)
+                    yield self.diagnostic(ctx, batch.lines[i], message, column=column, pointer=pointer)
 
     @staticmethod
     def _column(batch: Batch, i: int, key: str, token: str, start: int) -> tuple[int, int]:

@@ -164,19 +164,22 @@ _SEVERITY_NAMES = {s: s.value for s in Severity}  # a dict lookup: an enum's .va
 _APPLICABILITY_LABELS = {a: a.label for a in Applicability}
 
 
+_LOCATION_KEYS = ("path", "line", "column", "pointer")  # a Location's fields, in order
+
+
 def diagnostic_json(d: Diagnostic) -> dict[str, Any]:
-    loc = d.location
+    fix = d.fix
     return {
         "code": d.code,
         "name": d.name,
         "severity": _SEVERITY_NAMES[d.severity],
         "message": d.message,
-        "location": {"path": loc.path, "line": loc.line, "column": loc.column, "pointer": loc.pointer},
-        "related": [{"path": r.path, "line": r.line, "column": r.column, "pointer": r.pointer} for r in d.related],
-        "fix": None if d.fix is None else {
-            "title": d.fix.title,
-            "applicability": _APPLICABILITY_LABELS[d.fix.applicability],
-            "edits": [{"line": e.line, "op": e.op, "pointer": e.pointer, "value": _value(e.value)} for e in d.fix.edits],
+        "location": dict(zip(_LOCATION_KEYS, d.location)),
+        "related": [dict(zip(_LOCATION_KEYS, r)) for r in d.related] if d.related else [],
+        "fix": None if fix is None else {
+            "title": fix.title,
+            "applicability": _APPLICABILITY_LABELS[fix.applicability],
+            "edits": [{"line": e.line, "op": e.op, "pointer": e.pointer, "value": _value(e.value)} for e in fix.edits],
         },
     }
 

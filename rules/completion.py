@@ -257,7 +257,7 @@ class StopInBody(Rule):
         stop = _generation_stop(ctx)
         if stop is None:
             return
-        n = len(stop)
+        n, shown = len(stop), show(stop)
         texts = batch.texts("completion")
         for i in inner_candidates(batch, "completion", stop):
             line, text = batch.lines[i], texts[i]
@@ -269,7 +269,7 @@ class StopInBody(Rule):
                 continue
             yield self.diagnostic(
                 ctx, line,
-                f"the stop sequence {show(stop)} occurs inside the completion (character {at + 1}); "
+                f"the stop sequence {shown} occurs inside the completion (character {at + 1}); "
                 "generation would stop there",
                 column=value_column(batch, i, "completion", at), pointer="/completion",
             )

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, none_as_empty, present_values, where
+from ftlint.formats import record_formats
 from ftlint.record_text import Field, answer_texts, fields, prompt_texts
 from ftlint.text import show
 
@@ -148,11 +149,12 @@ class PlaceholderText(Rule):
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         messages: dict[tuple[str, str], str] = {}  # (placeholder, " and N more") -> message
+        formats = batch.derived(record_formats)
         for i in batch.matching(*self._PREFILTER):
             record = batch.values[i]
             assert record is not None
             found: list[tuple[str, str]] = []  # (placeholder, pointer)
-            for f in fields(record):
+            for f in fields(record, formats[i]):
                 if ("[" in f.text or "{" in f.text) and "```" not in f.text and f.kind != "tool-arguments":  # every placeholder has one
                     found += [(m.group(), f.pointer) for m in self._FIELD.finditer(f.text) if m.group() not in self._NOT_A_FIELD]
             if found:
@@ -370,10 +372,11 @@ class ChatTemplateToken(Rule):
 
     def check(self, batch: Batch, ctx: Context) -> Iterator[Diagnostic]:
         messages: dict[str, str] = {}  # token -> message
+        formats = batch.derived(record_formats)
         for i in batch.matching(*self._PREFILTER):
             record = batch.values[i]
             assert record is not None
-            for f in fields(record):
+            for f in fields(record, formats[i]):
                 match = self._TOKENS.search(f.text) if "<" in f.text or "[" in f.text else None  # every token starts with one
                 if match:
                     token = match.group()

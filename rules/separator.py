@@ -156,7 +156,7 @@ class SeparatorInBody(Rule):
         sep = ctx.conventions.separator
         if not sep:
             return
-        n = len(sep)
+        n, shown = len(sep), show(sep)
         prompts = batch.texts("prompt")
         for i in inner_candidates(batch, "prompt", sep):
             line, prompt = batch.lines[i], prompts[i]
@@ -165,7 +165,7 @@ class SeparatorInBody(Rule):
                 continue  # only overlaps the final separator ("...\n\n\n" for "\n\n")
             yield self.diagnostic(
                 ctx, line,
-                f"the separator {show(sep)} also occurs inside the prompt (character {at + 1}); "
+                f"the separator {shown} also occurs inside the prompt (character {at + 1}); "
                 "the model cannot tell where the prompt ends",
                 column=value_column(batch, i, "prompt", at), pointer="/prompt",
             )

@@ -189,7 +189,7 @@ def value_column(batch: Batch, index: int, key: str, offset: int) -> int:
 def repeats(new: str, affix: str) -> bool:
     """Whether `new`, which ends with `affix`, holds it once more before: a fix that would make
     it so is not offered (no fix ever adds a second separator or stop sequence)."""
-    return affix in new[:-1]
+    return new.find(affix, 0, len(new) - 1) >= 0
 
 
 def missing_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, share: float, name: str) -> Iterator[Diagnostic]:
@@ -208,7 +208,8 @@ def missing_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, 
             continue  # empty and blank completions are FT103's
         if how == "other":
             continue  # FT202/FT303
-        fix = Fix(titles[how], (Edit(line, "set", pointer, new),), Applicability.SAFE)
+        kept = len(new) - len(affix)  # the fixed text is text[:kept] + affix
+        fix = Fix(titles[how], (Edit(line, "replace-end", pointer, (text[kept:], affix)),), Applicability.SAFE)
         if repeats(new, affix):
             fix = Fix(f"Check the {key}: it already holds the {name} {shown} before its end", (), Applicability.DISPLAY_ONLY)
         if how == "variant":
@@ -249,7 +250,7 @@ def other_affix(rule: Rule, batch: Batch, ctx: Context, key: str, affix: str, na
             continue
         line = batch.lines[i]
         new = text[: len(text) - len(ending)] + affix
-        fix = Fix(f"Replace {show(ending)} with the {name} {shown}", (Edit(line, "set", pointer, new),), Applicability.UNSAFE)
+        fix = Fix(f"Replace {show(ending)} with the {name} {shown}", (Edit(line, "replace-end", pointer, (ending, affix)),), Applicability.UNSAFE)
         if repeats(new, affix):
             fix = Fix(f"Check the {key}: it already holds the {name} {shown} before its end", (), Applicability.DISPLAY_ONLY)
         yield rule.diagnostic(
@@ -308,6 +309,6 @@ def prefix_fix(rule: Rule, ctx: Context, state: list[Any], key: str, prefix: str
     """One finding for the whole file, at its first text, with an unsafe fix that removes the
     prefix from every text (keeping `keep` before it)."""
     lines = state[3]
-    edits = tuple(Edit(line, "cut-prefix", f"/{key}", (keep + prefix, len(keep))) for line in lines)
+    edits = tuple(Edit(line, "replace-start", f"/{key}", (keep + prefix, keep)) for line in lines)
     fix = Fix(f"Remove {show(prefix)} from the start of every {key}", edits, Applicability.UNSAFE)
     return rule.diagnostic(ctx, lines[0], message, pointer=f"/{key}", fix=fix)

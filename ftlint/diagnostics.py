@@ -43,11 +43,13 @@ class Edit(NamedTuple):
       - "replace-line": replace the raw line, or the `span` lines from `line` on, by the lines in
         `value` (a tuple of bytes, without newlines); an empty tuple deletes them (and what they
         held beyond whitespace is written aside);
-      - "cut-prefix": `value` is (prefix, keep): the string at `pointer` loses the prefix but
-        its first `keep` characters (refused when the string no longer starts with it);
+      - "replace-start", "replace-end": `value` is (old, new): the string at `pointer` starts
+        (ends) with `old`, which is replaced by `new` (refused when the string no longer starts
+        or ends with `old`); an empty `old` prepends (appends) `new`;
       - "lowercase": the string at `pointer` in lower case.
-    The last two name the change, not the new text, so a dataset rule can fix every record
-    without keeping their texts.
+    The last three name the change, not the new text, so a finding keeps a few characters
+    instead of a copy of its record's text, and a dataset rule can fix every record without
+    keeping their texts.
     """
 
     line: int
@@ -55,6 +57,25 @@ class Edit(NamedTuple):
     pointer: str = ""
     value: Any = None
     span: int = 1
+
+    def new_text(self, text: str) -> str:
+        """The text at the pointer after a "set", "replace-start", "replace-end" or "lowercase"
+        edit of `text` (the string there now); ValueError when `text` no longer starts (ends)
+        with the part to replace."""
+        if self.op == "set":
+            return str(self.value)
+        if self.op == "lowercase":
+            return text.lower()
+        if self.op not in ("replace-start", "replace-end"):
+            raise ValueError(f"a {self.op!r} edit makes no text")
+        old, new = self.value
+        if self.op == "replace-start":
+            if not text.startswith(old):
+                raise ValueError(f"the text at {self.pointer} no longer starts with {old!r}")
+            return str(new + text[len(old) :])
+        if not text.endswith(old):
+            raise ValueError(f"the text at {self.pointer} no longer ends with {old!r}")
+        return str(text[: len(text) - len(old)] + new)
 
 
 class Fix(NamedTuple):

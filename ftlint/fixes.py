@@ -1,7 +1,7 @@
 """Applying fixes without losing data (docs/GUARANTEES.md, section 1).
 
 - A fix changes only what it names. Lines no fix touches are copied byte for byte. A record-level
-  fix (`set`, `drop`) edits the raw bytes of the line's first JSON value (`ftlint.jsonedit`):
+  fix (`set`, `drop`, ...) edits the raw bytes of the line's first JSON value (`ftlint.jsonedit`):
   every byte it does not name stays (numbers as written, duplicate keys, escapes, invalid
   UTF-8, whatever follows the value on the line). Where that is impossible the fix is not
   applied and its finding says why.
@@ -28,6 +28,7 @@ import copy
 import dataclasses
 import errno
 import fcntl
+import functools
 import gzip
 import hashlib
 import json
@@ -46,7 +47,7 @@ from ftlint import tempfiles
 from ftlint.conventions import Conventions, infer
 from ftlint.diagnostics import Applicability, Diagnostic, Edit
 from ftlint.engine import FileResult, Linter, RunResult, expand_paths
-from ftlint.jsonedit import Inexact, drop_value, first_value, pointer_parts, realign, set_value
+from ftlint.jsonedit import Inexact, drop_value, realign, set_value
 from ftlint.reader import BLOCK_BYTES, is_gzip, iter_raw_lines, open_binary
 from ftlint.sampling import sample_records
 from ftlint.text import escape_controls
@@ -188,8 +189,12 @@ def _select(work: _Work, diagnostics: list[Diagnostic], minimum: Applicability, 
     return taken
 
 
+# Edits that change one value of a record, which edits of other values on the line leave alone.
+VALUE_EDITS = frozenset({"set", "replace-start", "replace-end"})
+
+
 def _conflicts(edit: Edit, others: list[Edit]) -> bool:
-    return any(edit.op != "set" or o.op != "set" or edit.pointer == o.pointer
+    return any(edit.op not in VALUE_EDITS or o.op not in VALUE_EDITS or edit.pointer == o.pointer
                or edit.pointer.startswith(o.pointer + "/") or o.pointer.startswith(edit.pointer + "/") for o in others)
 
 
@@ -217,7 +222,7 @@ def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array[
     line, cutting = raw, []
     for d, edit in edits:
         try:
-            line, cut = set_value(line, edit.pointer, edit.value if edit.op == "set" else _rewritten(line, edit))
+            line, cut = set_value(line, edit.pointer, edit.value if edit.op == "set" else functools.partial(_rewritten, edit))
         except Inexact as error:
             work.refused[(origins[0], d.code)] = str(error)
             continue
@@ -229,24 +234,12 @@ def _edit_line(raw: bytes, edits: list[tuple[Diagnostic, Edit]], origins: array[
     return _changed(work, raw, [line])
 
 
-def _rewritten(raw: bytes, edit: Edit) -> str:
-    """The new text of a "cut-prefix" or "lowercase" edit, made from the string at its pointer
-    now; Inexact when there is no such string or it no longer starts with the prefix."""
-    start, end = first_value(raw)
+def _rewritten(edit: Edit, value: str) -> str:
+    """`edit.new_text(value)`, Inexact when the string no longer starts (ends) as the edit says."""
     try:
-        value: Any = orjson.loads(raw[start:end])
-    except orjson.JSONDecodeError as error:
-        raise Inexact(f"the record is not readable JSON ({error})") from None
-    for part in pointer_parts(edit.pointer):
-        value = value.get(part) if type(value) is dict else None
-    if type(value) is not str:
-        raise Inexact(f"no text at {edit.pointer}")
-    if edit.op == "lowercase":
-        return value.lower()
-    prefix, keep = edit.value
-    if not value.startswith(prefix):
-        raise Inexact(f"the text at {edit.pointer} no longer starts with {prefix!r}")
-    return value[:keep] + value[len(prefix) :]
+        return edit.new_text(value)
+    except ValueError as error:
+        raise Inexact(str(error)) from None
 
 
 def _changed(work: _Work, raw: bytes, new_lines: list[bytes]) -> list[bytes]:

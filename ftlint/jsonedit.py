@@ -213,7 +213,9 @@ def set_value(raw: bytes, pointer: str, new: Any) -> tuple[bytes, bool]:
     """The line with the value at `pointer` (in its first JSON value) set to `new`, and
     whether anything of the old value was removed (the old text is not inside the new). Of duplicate keys the last
     is set (the one parsers keep); a missing last key is added at the end of its object.
-    Every other byte of the line is kept. Raises Inexact when the pointer cannot be followed."""
+    `new` may be a function of the string there (as the reader reads it) giving its new text;
+    Inexact when there is no string there. Every other byte of the line is kept. Raises
+    Inexact when the pointer cannot be followed."""
     start, _ = first_value(raw)
     parts = pointer_parts(pointer)
     if not parts:
@@ -226,7 +228,7 @@ def set_value(raw: bytes, pointer: str, new: Any) -> tuple[bytes, bool]:
             if found:
                 node, end = found[-1]
                 continue
-            if depth < len(parts) - 1:
+            if depth < len(parts) - 1 or callable(new):
                 raise Inexact(f"no key {part!r} on the path {pointer}")
             close = value_end(raw, node) - 1
             comma = b"," if _members(raw, node) else b""
@@ -235,9 +237,11 @@ def set_value(raw: bytes, pointer: str, new: Any) -> tuple[bytes, bool]:
             node, end = elements[int(part)]
             continue
         raise Inexact(f"no value at {pointer}")
-    if raw[node : node + 1] == b'"' and isinstance(new, str):
+    if raw[node : node + 1] == b'"' and (isinstance(new, str) or callable(new)):
         chars = string_chars(raw, node, end)
         old = "".join(ch for ch, _, _ in chars)
+        if callable(new):
+            new = new(old)
         prefix = 0
         while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
             prefix += 1
@@ -249,6 +253,8 @@ def set_value(raw: bytes, pointer: str, new: Any) -> tuple[bytes, bool]:
         middle = encode_text(new[prefix : len(new) - suffix])
         unreadable = any(ch == "\ufffd" and raw[s:e] != _REPLACEMENT for ch, s, e in chars[prefix : len(old) - suffix])
         return raw[:head] + middle + raw[tail:], unreadable or removes_text(old, new)
+    if callable(new):
+        raise Inexact(f"no text at {pointer}")
     text = dumps(new)
     if raw[node:end] == text:
         return raw, False

@@ -64,7 +64,7 @@ class MissingLeadingWhitespace(Rule):
             yield self.diagnostic(
                 ctx, line, f"completion {show(text, 20)} does not start with a space; the guide asks for a leading whitespace",
                 column=value_column(batch, i, "completion", 0), pointer="/completion",
-                fix=Fix("Prepend a space", (Edit(line, "set", "/completion", " " + text),), Applicability.SAFE),
+                fix=Fix("Prepend a space", (Edit(line, "replace-start", "/completion", ("", " ")),), Applicability.SAFE),
             )
 
 

@@ -306,13 +306,13 @@ class PromptTrailingSpace(Rule):
                 yield self.diagnostic(
                     ctx, line, f"prompt ends with {show(body[len(kept):])} before the separator {show(sep)}; remove it",
                     column=column, pointer="/prompt",
-                    fix=Fix("Remove the spaces before the separator", (Edit(line, "set", "/prompt", kept + sep),), Applicability.UNSAFE),
+                    fix=Fix("Remove the spaces before the separator", (Edit(line, "replace-end", "/prompt", (prompt[len(kept):], sep)),), Applicability.UNSAFE),
                 )
             else:
                 yield self.diagnostic(
                     ctx, line, f"prompt ends with {show(body[len(kept):])}; a trailing space belongs to the next token",
                     column=column, pointer="/prompt",
-                    fix=Fix("Remove the trailing spaces", (Edit(line, "set", "/prompt", kept),), Applicability.SAFE),
+                    fix=Fix("Remove the trailing spaces", (Edit(line, "replace-end", "/prompt", (prompt[len(kept):], "")),), Applicability.SAFE),
                 )
 
 

@@ -35,3 +35,21 @@ def test_pack_and_unpack_give_equal_diagnostics_of_the_same_types():
 def test_a_scan_pickles_whole():
     scan = _Scan(states={"FT601": [1, 2]}, diagnostics=examples(), broken={"FT999"}, records=3, content_lines=4, last_line=9)
     assert pickle.loads(pickle.dumps(scan)) == scan
+
+
+def test_edits_of_a_text_name_the_change():
+    assert Edit(1, "replace-end", "/prompt", ("", "\n\n###\n\n")).new_text("Review: fine") == "Review: fine\n\n###\n\n"
+    assert Edit(1, "replace-end", "/prompt", (" ->", "\n\n###\n\n")).new_text("Review: fine ->") == "Review: fine\n\n###\n\n"
+    assert Edit(1, "replace-end", "/prompt", ("  ", "")).new_text("Review: fine  ") == "Review: fine"
+    assert Edit(1, "replace-start", "/completion", ("", " ")).new_text("positive") == " positive"
+    assert Edit(1, "replace-start", "/prompt", (" Context: ", " ")).new_text(" Context: a cat") == " a cat"
+    assert Edit(1, "lowercase", "/completion").new_text("Positive") == "positive"
+    assert Edit(1, "set", "/completion", " negative").new_text("positive") == " negative"
+    for edit, text in [(Edit(1, "replace-end", "/prompt", (" ->", "\n\n###\n\n")), "Review: fine =>"),
+                       (Edit(1, "replace-start", "/prompt", ("Context: ", "")), "a cat"),
+                       (Edit(1, "drop"), "a cat")]:
+        try:
+            edit.new_text(text)
+        except ValueError:
+            continue
+        raise AssertionError(f"{edit} applied to {text!r}")

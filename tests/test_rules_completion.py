@@ -55,15 +55,18 @@ def _run(rule, completions: list, ctx: Context | None = None, parts: int = 1, pr
 
 
 def test_leading_whitespace() -> None:
-    found = _run(MissingLeadingWhitespace(), ["positive", " positive", "\npositive", "", "  ", None, "é"], _ctx("classification", None))
-    assert [(d.location.line, d.fix.edits[0].value) for d in found] == [(1, " positive"), (7, " é")]
+    completions = ["positive", " positive", "\npositive", "", "  ", None, "é"]
+    found = _run(MissingLeadingWhitespace(), completions, _ctx("classification", None))
+    assert [(d.location.line, d.fix.edits[0].new_text(completions[d.location.line - 1])) for d in found] == [(1, " positive"), (7, " é")]
     assert found[0].location.column == len(json.dumps({"prompt": PROMPT, "completion": ""})) - 1
     assert found[0].fix.applicability is Applicability.SAFE
 
 
 def test_stop_missing_fix_and_column() -> None:
-    found = _run(StopMissing(), [g + " END" for g in GLOSSES] + [" a café", " a canoe END.", " a canoe END END"])
-    assert [(d.location.line, d.fix.edits[0].value) for d in found] == [(9, " a café END"), (10, " a canoe END")]
+    completions = [g + " END" for g in GLOSSES] + [" a café", " a canoe END.", " a canoe END END"]
+    found = _run(StopMissing(), completions)
+    assert [(d.location.line, d.fix.edits[0].new_text(completions[d.location.line - 1])) for d in found] == [(9, " a café END"), (10, " a canoe END")]
+    assert [d.fix.edits[0].value for d in found] == [("", " END"), (" END.", " END")]
     raw = json.dumps({"prompt": PROMPT, "completion": " a café"}, ensure_ascii=False)
     assert found[0].location.column == len(raw) - 1  # the closing quote
 
@@ -81,8 +84,8 @@ def test_other_stops_are_ft303s_with_an_unsafe_fix() -> None:
     completions = [g + " END" for g in GLOSSES] + [" a canoe STOP", " a port<|endoftext|>", " a field."]
     missing = _run(StopMissing(), completions)
     inconsistent = _run(StopInconsistent(), completions)
-    assert [(d.location.line, d.fix.edits[0].value) for d in missing] == [(11, " a field. END")]
-    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].value) for d in inconsistent] == [
+    assert [(d.location.line, d.fix.edits[0].new_text(completions[d.location.line - 1])) for d in missing] == [(11, " a field. END")]
+    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].new_text(completions[d.location.line - 1])) for d in inconsistent] == [
         (9, Applicability.UNSAFE, " a canoe END"),
         (10, Applicability.UNSAFE, " a port END"),
     ]

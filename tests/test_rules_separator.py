@@ -173,7 +173,8 @@ def test_separator_missing_column_points_at_the_end() -> None:
     raw = json.dumps({"prompt": "Review: caf\u00e9 au lait\tfilm", "completion": " positive"}, ensure_ascii=False)
     assert found.location.column == raw.index('", "completion"') + 1
     assert found.fix.applicability is Applicability.SAFE
-    assert found.fix.edits[0].value == "Review: caf\u00e9 au lait\tfilm" + SEP
+    assert found.fix.edits[0].new_text("Review: caf\u00e9 au lait\tfilm") == "Review: caf\u00e9 au lait\tfilm" + SEP
+    assert found.fix.edits[0].value == ("", SEP)  # the finding keeps what changes, not a copy of the prompt
 
 
 def test_separator_missing_needs_a_separator() -> None:
@@ -185,8 +186,9 @@ def test_other_endings_are_ft202s_with_an_unsafe_fix() -> None:
     prompts = [r + SEP for r in REVIEWS] + ["Review: Meh ->", "Review: Fine =>\n", "Review: Bad.", "Review: So-so:"]
     missing = _run(SeparatorMissing(), prompts)
     inconsistent = _run(SeparatorInconsistent(), prompts)
-    assert [(d.location.line, d.fix.edits[0].value) for d in missing] == [(10, "Review: Bad." + SEP), (11, "Review: So-so:" + SEP)]
-    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].value) for d in inconsistent] == [
+    assert [(d.location.line, d.fix.edits[0].new_text(prompts[d.location.line - 1])) for d in missing] == [
+        (10, "Review: Bad." + SEP), (11, "Review: So-so:" + SEP)]
+    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].new_text(prompts[d.location.line - 1])) for d in inconsistent] == [
         (8, Applicability.UNSAFE, "Review: Meh" + SEP),
         (9, Applicability.UNSAFE, "Review: Fine" + SEP),
     ]
@@ -262,8 +264,9 @@ def test_no_separator_two_step_fix_through_the_cli(tmp_path: Path, capsys: pytes
 # --- FT205 / FT206 ---------------------------------------------------------------------------
 
 def test_trailing_space_fixes() -> None:
-    found = _run(PromptTrailingSpace(), ["Review: great \t", "Review: great " + SEP, "Review: great" + SEP, "Review: great\n"])
-    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].value) for d in found] == [
+    prompts = ["Review: great \t", "Review: great " + SEP, "Review: great" + SEP, "Review: great\n"]
+    found = _run(PromptTrailingSpace(), prompts)
+    assert [(d.location.line, d.fix.applicability, d.fix.edits[0].new_text(prompts[d.location.line - 1])) for d in found] == [
         (1, Applicability.SAFE, "Review: great"),
         (2, Applicability.UNSAFE, "Review: great" + SEP),
     ]
@@ -273,7 +276,7 @@ def test_trailing_space_never_reports_the_separators_own_space() -> None:
     ctx = _ctx("\nAnswer: ")
     found = _run(PromptTrailingSpace(), ["Q: capital of Peru?\nAnswer: ", "Q: capital of Chile? \nAnswer: "], ctx)
     assert [d.location.line for d in found] == [2]
-    assert found[0].fix.edits[0].value == "Q: capital of Chile?\nAnswer: "
+    assert found[0].fix.edits[0].new_text("Q: capital of Chile? \nAnswer: ") == "Q: capital of Chile?\nAnswer: "
 
 
 def test_trailing_space_without_separator() -> None:

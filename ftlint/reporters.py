@@ -305,24 +305,24 @@ def render_sarif(result: RunResult, out: TextIO, opts: ReportOptions) -> None:
         for code in codes
     ]
     index = {code: i for i, code in enumerate(codes)}
-    uris: dict[str, str] = {}
+    artifacts: dict[str, dict[str, str]] = {}  # path -> its artifactLocation, one dict shared by its findings
 
     def entry(d: Diagnostic) -> dict[str, Any]:
         path = d.location.path
-        uri = uris.get(path) or uris.setdefault(path, file_uri(path))
+        artifact = artifacts.get(path) or artifacts.setdefault(path, {"uri": file_uri(path)})
         found: dict[str, Any] = {
             "ruleId": d.code,
             "level": level[d.severity],
             "message": {"text": d.message},
             "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": uri},
+                "artifactLocation": artifact,
                 "region": {"startLine": d.location.line, "startColumn": d.location.column},
             }}],
         }
         if d.code in index:
             found["ruleIndex"] = index[d.code]
         if d.fix:
-            found["properties"] = {"fix": d.fix.title, "applicability": d.fix.applicability.label}
+            found["properties"] = {"fix": d.fix.title, "applicability": _APPLICABILITY_LABELS[d.fix.applicability]}
         return found
 
     sarif = {

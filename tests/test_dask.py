@@ -230,6 +230,9 @@ def test_fsspec_urls_and_globs(cluster, shards, capsys):
     (lambda folder, scheduler: [str(folder / "train-00.jsonl"), "--scheduler", "no-such-scheme://x"], "--scheduler no-such-scheme://x: cannot connect"),
     (lambda folder, scheduler: [str(folder / "train-00.jsonl"), "--scheduler", scheduler, "--fix"], "--fix --shard-output DIR"),
     (lambda folder, scheduler: ["-", "--scheduler", scheduler], "read JSONL files"),
+    (lambda folder, scheduler: [f"file://{folder}/train-09.jsonl", "--scheduler", scheduler], "train-09.jsonl: no such file"),
+    (lambda folder, scheduler: [f"file://{folder}/nothing-*.jsonl", "--scheduler", scheduler], "nothing-*.jsonl: no file matches this pattern"),
+    (lambda folder, scheduler: ["nope://bucket/train.jsonl", "--scheduler", scheduler], "nope://bucket/train.jsonl: fsspec cannot read it: Protocol not known"),
 ])
 def test_bad_input_is_one_line_and_exit_2(cluster, shards, capsys, make_args, expected):
     folder = Path(shards[0][0]).parent

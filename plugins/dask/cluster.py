@@ -57,18 +57,29 @@ def expand(patterns: list[str]) -> list[str]:
     walked, a missing file is an error of the run)."""
     found: list[str] = []
     for pattern in patterns:
-        if not glob.has_magic(pattern):
+        if "://" in pattern:
+            matches = _urls(pattern)
+        elif not glob.has_magic(pattern):
             found.append(pattern)
             continue
-        if "://" in pattern:
-            fs, _, paths = fsspec.get_fs_token_paths(pattern)
-            matches = sorted(fs.unstrip_protocol(p) for p in paths)
         else:
             matches = sorted(glob.glob(pattern, recursive=True))
         if not matches:
             raise api.EngineError(f"{pattern}: no file matches this pattern")
         found += matches
     return found
+
+
+def _urls(pattern: str) -> list[str]:
+    """The files an fsspec URL (a glob or one file) names, found here, before any worker
+    opens them: a protocol without its package, an unknown one or a missing file is one line."""
+    try:
+        fs, _, paths = fsspec.get_fs_token_paths(pattern)
+        if not glob.has_magic(pattern) and not fs.exists(paths[0]):
+            raise api.EngineError(f"{pattern}: no such file")
+    except (ImportError, ValueError, OSError) as error:  # s3:// without s3fs, nope://, no access
+        raise api.EngineError(f"{pattern}: fsspec cannot read it: {error}") from error
+    return sorted(fs.unstrip_protocol(p) for p in paths)
 
 
 @contextlib.contextmanager

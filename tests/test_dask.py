@@ -31,6 +31,7 @@ from distributed import Client, LocalCluster
 from ftlint import api
 from ftlint.cli import main
 from ftlint_plugins.dask import cluster as dask_engine
+from near_copies import surface_edit, word_edit
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [ROOT / "examples" / "defects.jsonl", ROOT / "tests" / "data" / "train_small.jsonl"]
@@ -255,23 +256,6 @@ def test_fix_writes_fixed_shards_and_removed_lines_to_the_shard_output(cluster, 
     assert not (fixed / "train-00.jsonl").read_bytes().startswith(b"\xef\xbb\xbf")  # FT007's BOM stripped
     assert f"{fixed / 'train-02.jsonl'}: fixed 1 (FT601" in out and "FT601" not in err
     assert code == 1 and "FT001" in out  # what no fix can mend stays
-
-
-def surface_edit(rng: random.Random, text: str) -> str:
-    """A near-copy: the text with its case, spacing or punctuation changed (two edits)."""
-    edits = [str.upper, str.lower, lambda s: s.replace(" ", "  "), lambda s: s.rstrip(".!?") + "!!",
-             lambda s: re.sub(r"[,.!?']", "", s), lambda s: " " + s + "  "]
-    for edit in rng.sample(edits, 2):
-        text = edit(text)
-    return text
-
-
-def word_edit(rng: random.Random, text: str, vocabulary: list[str]) -> str:
-    """A near-copy: one or two words of the text replaced by other words of the corpus."""
-    words = text.split()
-    for at in rng.sample(range(len(words)), rng.choice([1, 2])):
-        words[at] = rng.choice([w for w in vocabulary if w != words[at]])
-    return " ".join(words)
 
 
 @pytest.fixture(scope="module")

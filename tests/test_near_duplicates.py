@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import unicodedata
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ftlint.conventions import Conventions
 from ftlint.reader import parse_lines
 from ftlint.rule import Context
 from ftlint_rules.near_duplicates import ConflictingNearDuplicates, NearDuplicate, ValidationNearLeak
+from near_copies import surface_edit, word_edit
 
 DATA = Path(__file__).parent / "data"
 SEP = "\n\n###\n\n"
@@ -38,23 +38,6 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y)
 
 
-def _surface_edit(rng: random.Random, text: str) -> str:
-    """A copy differing in case, spacing or punctuation (two edits)."""
-    edits = [str.upper, str.lower, lambda s: s.replace(" ", "  "), lambda s: s.rstrip(".!?") + "!!",
-             lambda s: re.sub(r"[,.!?']", "", s), lambda s: " " + s + "  ", lambda s: s.replace(", ", " , ")]
-    for edit in rng.sample(edits, 2):
-        text = edit(text)
-    return text
-
-
-def _word_edit(rng: random.Random, text: str, vocabulary: list[str]) -> str:
-    """A copy with one or two words replaced by other words of the corpus."""
-    words = text.split()
-    for at in rng.sample(range(len(words)), rng.choice([1, 2])):
-        words[at] = rng.choice([w for w in vocabulary if w != words[at]])
-    return " ".join(words)
-
-
 def _planted(seed: int = 15) -> tuple[list[str], list[str], list[tuple[int, int]]]:
     """(originals, copies, planted): 100 long passages with a word or two changed and 100
     tweets with case, spacing or punctuation edits; planted[k] = (original index, copy index)."""
@@ -65,10 +48,10 @@ def _planted(seed: int = 15) -> tuple[list[str], list[str], list[tuple[int, int]
     copies, planted = [], []
     for k in rng.sample(range(len(tweets)), 100):
         planted.append((k, len(copies)))
-        copies.append(_surface_edit(rng, tweets[k]))
+        copies.append(surface_edit(rng, tweets[k]))
     for k in rng.sample(range(len(passages)), 100):
         planted.append((len(tweets) + k, len(copies)))
-        copies.append(_word_edit(rng, passages[k], vocabulary))
+        copies.append(word_edit(rng, passages[k], vocabulary))
     return originals, copies, planted
 
 
@@ -226,7 +209,7 @@ def test_similarity_estimates_exact_jaccard() -> None:
     tweets, passages = _texts()
     rng = random.Random(3)
     vocabulary = sorted({w for p in passages for w in p.split()})
-    pairs = [(p, _word_edit(rng, p, vocabulary)) for p in passages[:100]] + [(a, b) for a, b in zip(tweets[:100], tweets[100:200])]
+    pairs = [(p, word_edit(rng, p, vocabulary)) for p in passages[:100]] + [(a, b) for a, b in zip(tweets[:100], tweets[100:200])]
     sigs, _ = minhash.signatures([t for pair in pairs for t in pair])
     estimates = minhash.similarity(sigs[0::2], sigs[1::2])
     errors = estimates - np.array([_jaccard(a, b) for a, b in pairs])

@@ -39,7 +39,6 @@ class Batch:
     issues: list[Issue] = field(default_factory=list)
     _columns: dict[tuple[str, bool | str], list[Any]] = field(default_factory=dict, repr=False)  # (key, kind) -> column
     _derived: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)  # (compute, *args) -> its value
-    _matching: dict[tuple[re.Pattern[bytes], bytes | None], list[int]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -136,28 +135,26 @@ class Batch:
         top-level alternation or a leading character class is ~10x slower."""
         if len(patterns) != 1:
             return sorted(set().union(*(self.matching(pattern, table=table) for pattern in patterns)))
-        rows = self._matching.get((patterns[0], table))
-        if rows is None:
-            rows = self._matching[(patterns[0], table)] = self._rows_matching(patterns[0], table)
-        return rows
-
-    def _rows_matching(self, pattern: re.Pattern[bytes], table: bytes | None) -> list[int]:
-        if not self.raws:
-            return []
-        block, ends = self.derived(_raw_block)
-        if table is not None:
-            block = block.translate(table)
-        starts = [m.start() for m in pattern.finditer(block)]
-        if not starts:
-            return []
-        values = self.values
-        return [i for i in np.unique(np.searchsorted(ends, np.array(starts), side="right")).tolist() if values[i] is not None]
+        return self.derived(_rows_matching, patterns[0], table)
 
     def column_of(self, index: int, key: str) -> int:
         """1-based character column of `"key"` in the raw line, 1 when absent."""
         raw = self.raws[index]
         at = raw.find(b'"' + key.encode() + b'"')
         return len(raw[:at].decode("utf-8", "replace")) + 1 if at >= 0 else 1
+
+
+def _rows_matching(batch: Batch, pattern: re.Pattern[bytes], table: bytes | None) -> list[int]:
+    if not batch.raws:
+        return []
+    block, ends = batch.derived(_raw_block)
+    if table is not None:
+        block = block.translate(table)
+    starts = [m.start() for m in pattern.finditer(block)]
+    if not starts:
+        return []
+    values = batch.values
+    return [i for i in np.unique(np.searchsorted(ends, np.array(starts), side="right")).tolist() if values[i] is not None]
 
 
 def _raw_block(batch: Batch) -> tuple[bytes, np.ndarray]:
@@ -172,11 +169,13 @@ def present_values(batch: Batch, key: str) -> tuple[list[str], list[int]]:
     texts = batch.strings(key)
     if None not in texts:
         return cast(list[str], texts), batch.lines
-    columns = batch._columns
-    if (key, "present") not in columns:
-        present = list(map(is_not, texts, repeat(None)))
-        columns[(key, "present")], columns[(key, "present lines")] = list(compress(texts, present)), list(compress(batch.lines, present))
-    return columns[(key, "present")], columns[(key, "present lines")]
+    return batch.derived(_present, key)
+
+
+def _present(batch: Batch, key: str) -> tuple[list[str], list[int]]:
+    texts = batch.strings(key)
+    present = list(map(is_not, texts, repeat(None)))
+    return cast(list[str], list(compress(texts, present))), list(compress(batch.lines, present))
 
 
 def none_as_empty(texts: list[T | None], empty: Any = "") -> list[T]:

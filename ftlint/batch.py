@@ -43,6 +43,11 @@ class Batch:
     def __len__(self) -> int:
         return len(self.lines)
 
+    def without_issues(self) -> Batch:
+        """The same records without the reader's issues, sharing this batch's cached columns and
+        derived data (they depend on the records only)."""
+        return Batch(self.path, self.lines, self.raws, self.values, [], self._columns, self._derived)
+
     def values_of(self, key: str) -> list[Any]:
         """The value of `key` in each record, None where absent or unparsed (cached)."""
         column = self._columns.get((key, False))
@@ -57,7 +62,9 @@ class Batch:
         if column is None:
             column = self.values_of(key)
             if not set(map(type, column)) <= _STRING_OR_NONE:
-                column = [x if type(x) is str else None for x in column]
+                column = column.copy()
+                for i in where(map(is_not, map(type, column), repeat(str))):
+                    column[i] = None
             self._columns[(key, True)] = column
         return column
 

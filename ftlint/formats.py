@@ -19,12 +19,12 @@ import re
 import shlex
 from collections import Counter
 from itertools import compress, repeat
-from operator import contains, is_, is_not
-from typing import Any, Iterable, cast
+from operator import and_, contains, is_, not_
+from typing import Any, Iterable
 
 import orjson
 
-from ftlint.batch import Record
+from ftlint.batch import Record, objects
 from ftlint.reader import Batch, open_binary, where
 
 FORMATS = ("prompt-completion", "chat", "preference")
@@ -81,11 +81,6 @@ def _messages(value: Any) -> bool:
     return type(value) is list and bool(value) and all(type(m) is dict and "role" in m for m in value)
 
 
-def _any_messages(values: list[Any]) -> bool:
-    """Whether any of the values is a list of chat messages (looked at only when one is a list)."""
-    return list in set(map(type, values)) and any(map(_messages, values))
-
-
 def detect_format(record: dict[str, Any]) -> str:
     """The API format of a record: prompt-completion, chat, preference, or unknown (which
     includes the foreign shapes that reuse the API's keys, such as TRL's prompt/chosen/rejected)."""
@@ -99,36 +94,34 @@ def detect_format(record: dict[str, Any]) -> str:
 
 
 def record_formats(batch: Batch) -> list[str | None]:
-    """The format of each record of a batch (None for a line that is no record), at C speed for
-    the common batches of one format; use through `batch.derived` (cached)."""
+    """The format of each record of a batch (None for a line that is no record), as
+    `detect_format` says, at C speed for the records plainly in one format: only the others are
+    looked at one by one. Use through `batch.derived` (cached)."""
     values = batch.values
-    whole = None not in values
-    records = values if whole else list(compress(values, map(is_not, values, repeat(None))))  # the lines that are no record: None
-    one = _one_format(cast(list[Record], records), batch.values_of("prompt"), batch.values_of("completion"))
-    if one is None:
-        return [None if v is None else detect_format(v) for v in values]
-    formats: list[str | None] = [one] * len(values)
-    if not whole:
-        for i in where(map(is_, values, repeat(None))):
-            formats[i] = None
+    records = batch.derived(objects)
+    if all(map(contains, records, repeat("messages"))):
+        return ["chat"] * len(values)
+    formats: list[str | None] = ["prompt-completion"] * len(values)
+    for i in where(map(not_, _plain_prompt_completion(batch, records))):
+        record = values[i]
+        formats[i] = None if record is None else detect_format(record)
     return formats
 
 
-_NOT_PROMPT_COMPLETION_KEYS = frozenset(("messages", "chosen", "rejected", "label", "input"))
+_NOT_PROMPT_COMPLETION_KEYS = frozenset(("messages", "input", "chosen", "rejected", "label", "instruction", "conversations"))
 
 
-def _one_format(records: list[Record], prompts: list[Any], completions: list[Any]) -> str | None:
-    """"chat" or "prompt-completion" when every record is plainly of that format, found at C
-    speed; else None (each record is then looked at on its own)."""
-    if not records:
-        return None
-    if all(map(contains, records, repeat("messages"))):
-        return "chat"
-    if (all(map(contains, records, repeat("prompt"))) and all(map(contains, records, repeat("completion")))
-            and all(map(_NOT_PROMPT_COMPLETION_KEYS.isdisjoint, records))
-            and not _any_messages(prompts) and not _any_messages(completions)):
-        return "prompt-completion"
-    return None
+def _plain_prompt_completion(batch: Batch, records: list[Record]) -> list[bool]:
+    """Whether each record is plainly prompt-completion (`detect_format` would say so: both
+    keys, no key of another format or of a foreign shape, no list of messages), at C speed."""
+    both = map(and_, map(contains, records, repeat("prompt")), map(contains, records, repeat("completion")))
+    plain = list(map(and_, both, map(_NOT_PROMPT_COMPLETION_KEYS.isdisjoint, records)))
+    for key in ("prompt", "completion"):
+        column = batch.values_of(key)
+        if list in set(map(type, column)):  # maybe messages: `detect_format` decides
+            for i in where(map(is_, map(type, column), repeat(list))):
+                plain[i] = False
+    return plain
 
 
 def split_by_format(batch: Batch, formats: list[str | None], fallback: str | None) -> dict[str, Batch]:
@@ -137,8 +130,8 @@ def split_by_format(batch: Batch, formats: list[str | None], fallback: str | Non
     The parts hold records only: the reader's issues stay with the whole batch."""
     assigned = [f if f in FORMATS else fallback for f in formats]
     kinds = sorted({a for a in assigned if a is not None})
-    if len(kinds) == 1 and None not in assigned and not batch.issues:
-        return {kinds[0]: batch}
+    if len(kinds) == 1 and None not in assigned:
+        return {kinds[0]: batch.without_issues() if batch.issues else batch}
     parts: dict[str, Batch] = {}
     for fmt in kinds:
         keep = [a == fmt for a in assigned]

@@ -229,10 +229,16 @@ def _loads_or_none(raw: bytes) -> Any:
         return None
 
 
-def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_line_bytes: int, parsed: Sequence[Any] | None = None) -> Batch:
-    """The reference path: one line at a time, every doubtful line diagnosed. `parsed`, when
-    given, is what `_loads_all` made of each line (None: not JSON), so no line is parsed twice."""
+def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_line_bytes: int) -> Batch:
+    """The reference path: one line at a time, every doubtful line diagnosed."""
     batch = Batch(path)
+    _parse_into(batch, raws, first_line, max_line_bytes)
+    return batch
+
+
+def _parse_into(batch: Batch, raws: Sequence[bytes | int], first_line: int, max_line_bytes: int, parsed: Sequence[Any] | None = None) -> None:
+    """`_parse_each`, appending the lines' records and issues to `batch`. `parsed`, when given,
+    is what `_loads_all` made of each line (None: not JSON), so no line is parsed twice."""
     lines, kept, values, issues = batch.lines, batch.raws, batch.values, batch.issues
     line = first_line - 1
     blank_from = 0  # first line of the current run of blank lines, 0: none
@@ -273,7 +279,6 @@ def _parse_each(raws: Sequence[bytes | int], first_line: int, path: str, max_lin
         values.append(value)
     if blank_from:
         issues.append(_blank_run(blank_from, line + 1 - blank_from))
-    return batch
 
 
 def _pretty_printed(raws: Sequence[bytes | int], index: int, line: int, max_line_bytes: int) -> Issue | None:
@@ -353,20 +358,18 @@ def _parse_block(raws: list[bytes], block: bytes, first_line: int, path: str, ma
     if not odd:
         return Batch(path, list(range(first_line, first_line + len(raws))), raws, values)
     batch = Batch(path)
+    lines, kept, kept_values = batch.lines, batch.raws, batch.values
     start = 0
     for begin, end in _runs(sorted(odd)):
-        batch.lines.extend(range(first_line + start, first_line + begin))
-        batch.raws.extend(raws[start:begin])
-        batch.values.extend(values[start:begin])
-        each = _parse_each(raws[begin:end], first_line + begin, path, max_line_bytes, values[begin:end])
-        batch.lines.extend(each.lines)
-        batch.raws.extend(each.raws)
-        batch.values.extend(each.values)
-        batch.issues.extend(each.issues)
+        if begin > start:
+            lines.extend(range(first_line + start, first_line + begin))
+            kept.extend(raws[start:begin])
+            kept_values.extend(values[start:begin])
+        _parse_into(batch, raws[begin:end], first_line + begin, max_line_bytes, values[begin:end])
         start = end
-    batch.lines.extend(range(first_line + start, first_line + len(raws)))
-    batch.raws.extend(raws[start:])
-    batch.values.extend(values[start:])
+    lines.extend(range(first_line + start, first_line + len(raws)))
+    kept.extend(raws[start:])
+    kept_values.extend(values[start:])
     return batch
 
 

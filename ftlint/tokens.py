@@ -18,13 +18,14 @@ import gzip
 import hashlib
 import itertools
 import os
-import re
 import string
 import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
+
+import numpy
 
 if TYPE_CHECKING:
     import tiktoken
@@ -179,7 +180,8 @@ def count_tokens(encoding: tiktoken.Encoding, texts: list[str]) -> list[int]:
 CHARS_PER_EXTRA_TOKEN = 16  # `count_tokens_past`: characters of a piece per token it should add to the bound
 CHARS_LEFT_COUNTED = 256  # `count_tokens_past`: a piece that would leave fewer characters takes them too
 _NOT_WHITE_SPACE_CHARS = "\x1c\x1d\x1e\x1f"  # str.isspace() says yes, Unicode's White_Space no
-_NOT_WHITE_SPACE = re.compile(f"[{_NOT_WHITE_SPACE_CHARS}]")
+LAST_WHITE_SPACE = 0x3000  # IDEOGRAPHIC SPACE: no later code point is white space
+_WHITE_SPACE = numpy.array([c.isspace() and c not in _NOT_WHITE_SPACE_CHARS for c in map(chr, range(LAST_WHITE_SPACE + 2))])  # by code point; the last (False) stands for all later ones
 
 
 def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int) -> list[tuple[int, str]]:
@@ -218,8 +220,12 @@ def count_tokens_past(encoding: tiktoken.Encoding, texts: list[str], limit: int)
 
 
 def _words(text: str) -> int:
-    """The words of a text: its runs of characters that are not Unicode White_Space."""
-    return len(_NOT_WHITE_SPACE.sub("x", text).split() if any(c in text for c in _NOT_WHITE_SPACE_CHARS) else text.split())
+    """The words of a text: its runs of characters that are not Unicode White_Space, counted
+    over its code points at C speed (a run starts at the text's start or after white space)."""
+    if not text:
+        return 0
+    space = numpy.take(_WHITE_SPACE, numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), numpy.uint32), mode="clip")
+    return int(numpy.count_nonzero(space[:-1] > space[1:])) + (not space[0])
 
 
 def _cut(text: str, at: int) -> int:

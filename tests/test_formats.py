@@ -179,3 +179,27 @@ def test_a_configured_format_judges_every_record(tmp_path: Path) -> None:
     result = api.check([str(path)], settings=Settings(format="prompt-completion"))
     codes = {d.code for d in result.diagnostics}
     assert "FT013" not in codes and "FT101" in codes  # conversations are broken prompt-completion records now
+
+
+def test_record_formats_says_what_detect_format_says_of_each_record() -> None:
+    """The batch-wide fast paths agree with the per-record definition, for batches plainly of one
+    format and for batches where some records are something else (foreign shapes that also hold
+    a prompt and a completion, messages in a prompt, lines that are no record)."""
+    from ftlint.formats import detect_format, record_formats
+    from ftlint.parse import parse_lines
+
+    plain = [{"prompt": _review(r), "completion": r["completion"]} for r in TRAIN[:6]]
+    odd = [
+        {"prompt": "p", "completion": "c", "instruction": "i", "output": "o"},
+        {"prompt": "p", "completion": "c", "conversations": [{"from": "human", "value": "v"}]},
+        {"prompt": "p", "completion": "c", "label": True}, {"prompt": "p", "completion": "c", "label": "x"},
+        {"prompt": [{"role": "user", "content": "q"}], "completion": "c"}, {"prompt": ["q"], "completion": "c"},
+        {"prompt": "p"}, {"completion": "c", "text": "t"}, {"messages": []}, {},
+        *(records[0] for records, _, _ in SHAPES.values()),
+    ]
+    chat = [{"messages": [{"role": "user", "content": u}, {"role": "assistant", "content": a}]} for u, a in map(_turns, CHAT[:6])]
+    batches = [plain, chat, [odd[0]] * 3, [odd[1]] * 3] + [plain[:3] + [record] + plain[3:] for record in odd]
+    for records in batches:
+        raws = [json.dumps(r).encode() for r in records] + [b"not json"]
+        batch = parse_lines(raws, 1, "t.jsonl", block=b"\n".join(raws))
+        assert record_formats(batch) == [None if v is None else detect_format(v) for v in batch.values], records

@@ -190,3 +190,12 @@ def test_count_tokens_past_exact_or_a_lower_bound_over_the_limit(encoding, limit
             assert n == whole  # the pieces' counts add up to the whole text's
         else:
             assert limit < n <= whole, how
+
+
+def test_words_are_runs_of_characters_that_are_not_white_space():
+    assert max(i for i in range(sys.maxunicode + 1) if chr(i).isspace()) == tokens.LAST_WHITE_SPACE
+    pieces = ["a", "東京", "👍", "\ud800", " ", "\n", "\t", "\u00a0", "\u2028", "\u3000", "\x1c", "\x1f", "\x85", "\u200b"]
+    rng = random.Random(7)
+    texts = ["", " ", "a", " a", "a ", "\x1c"] + ["".join(rng.choice(pieces) for _ in range(rng.randrange(1, 40))) for _ in range(2000)]
+    for text in texts:  # str.split() also splits at \x1c-\x1f, which are not Unicode White_Space
+        assert tokens._words(text) == len(text.translate(dict.fromkeys(range(0x1C, 0x20), "x")).split()), repr(text)

@@ -17,9 +17,10 @@ lose a whole window of shingles per changed word.
 Signatures: 128 MinHash values per text, computed by rensa's R-MinHash (a Rust library) over
 the shingles' 64-bit hashes, thousands of texts in one call. Of each value only the lowest 4
 bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two values
-per byte. rensa 0.5 hands its values back only as Python lists, and turning them into numpy
-costs about five times its hashing (benchmarks/README.md): the largest single cost of these
-rules, which a rensa release with array output would remove. Two texts with Jaccard similarity
+per byte. rensa 0.5 hands its values back only as Python lists: making them and copying them
+into an array (`array.array`, twice as fast as `np.array` of the lists) costs about twice its
+hashing, the largest single cost of these rules, which a rensa release with array output would
+remove. Two texts with Jaccard similarity
 J agree on one 4-bit value with probability J + (1 - J) / 16, so J is estimated from the number
 of equal values (`similarity`); near J = 0.85 its standard error is about 0.03 (measured
 against exact Jaccard on real pairs). The same 64 bytes, read as 16 little-endian uint32, are
@@ -35,6 +36,7 @@ at most `WINDOW` representatives before it that share the band key.
 """
 from __future__ import annotations
 
+import array
 import functools
 import unicodedata
 from collections.abc import Sequence
@@ -68,10 +70,14 @@ _VERIFIED = 1 << 16  # candidate pairs verified at once
 def _folded_chars(texts: Sequence[str]) -> np.ndarray:
     """The kept characters of the normalised texts (NFKC, case folded), as code points, with a
     NUL after each text but the last."""
-    texts = [t if t.isascii() or unicodedata.is_normalized("NFKC", t) else unicodedata.normalize("NFKC", t) for t in texts]
-    joined = "\0".join(texts)  # NFKC composes nothing across a NUL
+    joined = "\0".join(texts)
     if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself
-        joined = "\0".join([t.replace("\0", "") for t in texts])
+        texts = [t.replace("\0", "") for t in texts]
+        joined = "\0".join(texts)
+    if joined.isascii():  # most texts: folded and filtered by one bytes.translate
+        return np.frombuffer(joined.encode("ascii").translate(*_ascii_folding()), dtype=np.uint8)
+    if not unicodedata.is_normalized("NFKC", joined):  # (as each text alone: NFKC composes nothing with a NUL)
+        joined = "\0".join([t if t.isascii() or unicodedata.is_normalized("NFKC", t) else unicodedata.normalize("NFKC", t) for t in texts])
     codepoints = _narrow_codepoints(joined)
     if codepoints is not None:  # the Basic Multilingual Plane: case folded by table, mostly
         folded = _bmp_folded().take(codepoints)
@@ -99,6 +105,13 @@ def _narrow_codepoints(text: str) -> np.ndarray | None:
         pass
     data = text.encode("utf-16-le", "surrogatepass")
     return np.frombuffer(data, dtype=np.uint16) if len(data) == 2 * len(text) else None
+
+
+@functools.cache
+def _ascii_folding() -> tuple[bytes, bytes]:
+    """`_bmp_folded` of the ASCII characters as `bytes.translate`'s table and deleted bytes."""
+    folded = _bmp_folded()[:128].tolist()
+    return bytes(c if f == _DROPPED else f for c, f in enumerate(folded)) + bytes(range(128, 256)), bytes(c for c, f in enumerate(folded) if f == _DROPPED)
 
 
 @functools.cache
@@ -201,18 +214,31 @@ def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         # set would look like any other signature)
         offsets = np.concatenate(([0], offsets[1:][nonempty])).astype(np.uint64)
         matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
-        values = np.array(matrix.to_rows(), dtype=np.uint32).astype(np.uint8) & np.uint8(15)
+        rows = array.array("I")  # takes rensa's lists of ints at C speed, twice as fast as np.array
+        for row in matrix.to_rows():
+            rows.extend(row)
+        values = (np.frombuffer(rows, dtype=np.uintc).astype(np.uint8) & np.uint8(15)).reshape(-1, NUM_PERM)
         packed[nonempty] = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
     return packed, nonempty
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Estimated Jaccard similarity of the texts of signature rows a[i] and b[i]."""
+    return _estimate(_unequal_values(a, b))
+
+
+def _unequal_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many of the 4-bit values of rows a[i] and b[i] differ (rows of 8k bytes)."""
     differ = np.ascontiguousarray(a ^ b).view(np.uint64)  # 16 values of 4 bits per word
     differ |= differ >> np.uint64(1)
     differ |= differ >> np.uint64(2)
     differ &= _LOW_BIT_OF_EACH_VALUE  # bit 0 of a value: set when the values differ
-    unequal = np.bitwise_count(differ).sum(axis=1, dtype=np.int64)
+    unequal: np.ndarray = np.bitwise_count(differ).sum(axis=1, dtype=np.int64)
+    return unequal
+
+
+def _estimate(unequal: np.ndarray) -> np.ndarray:
+    """Estimated Jaccard similarity of two signatures with `unequal` of their values different."""
     chance = 1 / (1 << BITS)
     estimate: np.ndarray = np.clip(((NUM_PERM - unequal) / NUM_PERM - chance) / (1 - chance), 0.0, 1.0)
     return estimate
@@ -279,15 +305,15 @@ def similar_pairs(
     is compared (a key bucket of the records: see `ftlint_rules.near_duplicates`)."""
     reps = np.flatnonzero(rep == np.arange(len(rep)))
     rows = np.ascontiguousarray(sigs[reps])
+    halves = np.ascontiguousarray(rows[:, : SIGNATURE_BYTES // 2])
     keys = band_keys(rows, None if salt is None else salt[reps])
     found = []
     for band in range(BANDS):
         if bands is None:
-            found.append(_similar_in_band(rows, keys[:, band], threshold))
-            continue
-        chosen = np.flatnonzero(bands[reps, band])
-        earlier, later, sims = _similar_in_band(rows[chosen], keys[chosen, band], threshold)
-        found.append((chosen[earlier], chosen[later], sims))
+            found.append(_similar_in_band(rows, halves, keys[:, band], threshold))
+        else:
+            chosen = np.flatnonzero(bands[reps, band])
+            found.append(_similar_in_band(rows, halves, keys[chosen, band], threshold, chosen))
     earlier, later = np.concatenate([e for e, _, _ in found]), np.concatenate([la for _, la, _ in found])
     sims = np.concatenate([s for _, _, s in found])
     if salt is not None:
@@ -297,16 +323,26 @@ def similar_pairs(
     return reps[earlier[first]], reps[later[first]], sims[first]
 
 
-def _similar_in_band(rows: np.ndarray, keys: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(earlier, later, similarity) of the rows that share a band key (`keys`, one per row),
-    each compared with at most `WINDOW` rows before it with the key, whose similarity is at
-    least `threshold`."""
+def _similar_in_band(
+    rows: np.ndarray, halves: np.ndarray, keys: np.ndarray, threshold: float, chosen: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(earlier, later, similarity) of the rows that share a band key (`keys`, one per row, or
+    one per row of `chosen`), each compared with at most `WINDOW` rows before it with the key,
+    whose similarity is at least `threshold`. Most candidates share the key by chance: the
+    first half of their signatures (`halves`) already differs in more values than a similar
+    pair's whole signature may, and only the others are compared whole."""
     members, earlier, later = band_candidates(keys)
-    near = rows[members]  # the rows of each run side by side: the comparisons read nearby memory
-    sims = np.concatenate([similarity(near[earlier[k : k + _VERIFIED]], near[later[k : k + _VERIFIED]])
-                           for k in range(0, len(earlier), _VERIFIED)] or [np.empty(0)])
+    if chosen is not None:
+        members = chosen[members]
+    most_unequal = int(np.flatnonzero(_estimate(np.arange(NUM_PERM + 1)) >= threshold)[-1])
+    half = halves[members]  # the rows of each run side by side: nearby memory
+    unequal = np.concatenate([_unequal_values(half[earlier[k : k + _VERIFIED]], half[later[k : k + _VERIFIED]])
+                              for k in range(0, len(earlier), _VERIFIED)] or [np.empty(0, dtype=np.int64)])
+    maybe = np.flatnonzero(unequal <= most_unequal)
+    earlier, later = members[earlier[maybe]], members[later[maybe]]
+    sims = similarity(rows[earlier], rows[later])
     keep = sims >= threshold
-    return members[earlier[keep]], members[later[keep]], sims[keep]
+    return earlier[keep], later[keep], sims[keep]
 
 
 def band_candidates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -327,8 +363,10 @@ def band_candidates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if not len(later):
         return members, later, later
     depth = later - np.maximum.accumulate(np.where(start, np.arange(len(key)), 0))[later]  # members before, in the run
-    pairs = [(later[depth >= back] - back, later[depth >= back]) for back in range(1, min(WINDOW, int(depth.max())) + 1)]
-    return members, np.concatenate([e for e, _ in pairs]), np.concatenate([la for _, la in pairs])
+    compared = np.minimum(depth, WINDOW)
+    later = np.repeat(later, compared)
+    back = np.arange(1, len(later) + 1) - np.repeat(np.cumsum(compared) - compared, compared)  # 1, 2, ... compared[i]
+    return members, later - back, later
 
 
 def most_similar(

@@ -216,9 +216,47 @@ def test_similarity_estimates_exact_jaccard() -> None:
     assert abs(errors.mean()) < 0.01 and errors.std() < 0.04
 
 
+def test_lsh_finds_every_similar_pair_that_shares_a_band_key() -> None:
+    """`similar_pairs` against every pair compared as documented (in each band, a record with
+    the `WINDOW` records before it that share its key): near-copies of random signatures with
+    values changed anywhere or only in the first half (which the verification looks at first),
+    as many as the threshold allows and one more; and a family of more than `WINDOW` records
+    sharing half their band keys."""
+    rng = np.random.default_rng(5)
+
+    def changed(rows: np.ndarray, count: int, values: range) -> np.ndarray:
+        rows = rows.copy()
+        for row in rows:
+            for value in rng.choice(values, count, replace=False):
+                row[value // 2] ^= rng.integers(1, 16) << (4 * (value % 2))
+        return rows
+
+    bases = rng.integers(0, 256, size=(150, minhash.SIGNATURE_BYTES), dtype=np.uint8)
+    rows = [bases] + [changed(bases, count, range(minhash.NUM_PERM // (2 if first_half else 1)))
+                      for count, first_half in [(5, False), (17, True), (18, True), (19, True), (18, False), (19, False), (30, False)]]
+    rows.append(changed(np.repeat(bases[:1], minhash.WINDOW + 40, axis=0), 8, range(minhash.NUM_PERM // 2, minhash.NUM_PERM)))
+    sigs = np.concatenate(rows)
+    rep = minhash.representatives(sigs, np.ones(len(sigs), dtype=bool))
+    reps = np.flatnonzero(rep == np.arange(len(rep)))
+    keys = minhash.band_keys(sigs)
+    for threshold in (0.85, 0.7):
+        earlier, later, sims = minhash.similar_pairs(sigs, rep, threshold)
+        compared = set()
+        for band in range(minhash.BANDS):
+            runs: dict[int, list[int]] = {}
+            for j in reps.tolist():
+                run = runs.setdefault(int(keys[j, band]), [])
+                compared |= {(i, j) for i in run[-minhash.WINDOW :]}
+                run.append(j)
+        expected = {(i, j) for i, j in compared if minhash.similarity(sigs[i : i + 1], sigs[j : j + 1])[0] >= threshold}
+        assert set(zip(earlier.tolist(), later.tolist())) == expected
+        assert np.array_equal(sims, minhash.similarity(sigs[earlier], sigs[later]))
+        assert len(expected) > 150 * 3  # the near-copies are found
+
+
 def test_shingles_follow_the_documented_definition() -> None:
     rng = random.Random(0)
-    for alphabet in ("ab c.d,Ｅé😀 !\0\x7f", "abc d", "ab\u0301ß"):
+    for alphabet in ("ab c.d,Ｅé😀 !\0\x7f", "abc d", "aZ9$~ .,!\t\0", "ab\u0301ß"):
         for _ in range(200):
             texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(9))) for _ in range(rng.randrange(8))]
             hashes, offsets = minhash.shingles(texts)

@@ -125,6 +125,11 @@ class Batch:
         """Rows of the records that have a key not in `allowed`."""
         return where(map(not_, map(allowed.issuperset, self.derived(objects))))
 
+    def line_array(self) -> np.ndarray:
+        """The batch's line numbers as uint32 (4 bytes a record), or int64 beyond 2**32 - 1
+        lines (concatenating both kinds gives int64), computed once per batch."""
+        return self.derived(_line_array)
+
     def derived(self, compute: Callable[..., T], *args: Any) -> T:
         """`compute(self, *args)`, computed once per batch: rules that need the same derived
         data (hashes, lengths) share it by calling this with the same module-level function
@@ -183,6 +188,11 @@ def _present(batch: Batch, key: str) -> tuple[list[str], list[int]]:
     texts = batch.strings(key)
     present = list(map(is_not, texts, repeat(None)))
     return cast(list[str], list(compress(texts, present))), list(compress(batch.lines, present))
+
+
+def _line_array(batch: Batch) -> np.ndarray:
+    lines = batch.lines
+    return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
 
 
 def none_as_empty(texts: list[T | None], empty: Any = "") -> list[T]:

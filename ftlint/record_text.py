@@ -22,12 +22,13 @@ record has no such text (a missing or wrongly typed field: the schema rules repo
 from __future__ import annotations
 
 from itertools import repeat
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Sequence
 
 import orjson
+from xxhash import xxh3_64_intdigest
 
 from ftlint.formats import detect_format
-from ftlint.reader import Batch, objects
+from ftlint.reader import Batch, none_as_empty, objects
 
 
 def _canonical(value: Any) -> str | None:
@@ -323,3 +324,32 @@ def asked_texts(batch: Batch) -> list[str | None]:
     if batch.derived(_prompt_completion_only):
         return batch.strings("prompt")
     return batch.derived(_batch_asked)
+
+
+def text_hashes(texts: list[str | None], seeds: list[int] | None = None) -> list[int]:
+    """xxh3_64 of each text's UTF-8 bytes (None hashed as ""), seeded by `seeds` when given
+    (lone surrogates, which the reader replaces anyway, are hashed as they are instead of
+    failing). 64-bit hashes are how the duplicate rules keep texts without keeping them."""
+    strings = none_as_empty(texts)
+    try:
+        if seeds is None:
+            return list(map(xxh3_64_intdigest, map(str.encode, strings)))
+        return list(map(xxh3_64_intdigest, map(str.encode, strings), seeds))
+    except UnicodeEncodeError:
+        if seeds is None:
+            return list(map(xxh3_64_intdigest, _utf8(strings)))
+        return list(map(xxh3_64_intdigest, _utf8(strings), seeds))
+
+
+def _utf8(texts: Iterable[str]) -> Iterable[bytes]:
+    return (t.encode("utf-8", "surrogatepass") for t in texts)
+
+
+def prompt_hashes(batch: Batch) -> list[int]:
+    """`text_hashes` of every record's prompt text, computed once per batch (the exact and the
+    near-duplicate rules share them)."""
+    return batch.derived(_prompt_hashes)
+
+
+def _prompt_hashes(batch: Batch) -> list[int]:
+    return text_hashes(prompt_texts(batch))

@@ -40,36 +40,18 @@ Earlier measurements:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice, repeat
 from operator import is_not
 
 import numpy as np
-from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, none_as_empty
-from ftlint.record_text import answer_texts, asked_texts, prompt_texts
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl
+from ftlint.record_text import answer_texts, asked_texts, prompt_hashes, prompt_texts, text_hashes
 
 MAX_RELATED = 3  # earlier lines named by one FT602 finding
 MEMBERSHIP_CHUNK = 1 << 20  # records looked up at once by `repeated_prompts`
-
-
-def _utf8(texts: Iterable[str]) -> Iterable[bytes]:
-    return (t.encode("utf-8", "surrogatepass") for t in texts)
-
-
-def _hash_all(texts: list[str], seeds: list[int] | None = None) -> list[int]:
-    """xxh3_64 of each text's UTF-8 bytes, seeded by `seeds` when given (lone surrogates,
-    which the reader replaces anyway, are hashed as they are instead of failing)."""
-    try:
-        if seeds is None:
-            return list(map(xxh3_64_intdigest, map(str.encode, texts)))
-        return list(map(xxh3_64_intdigest, map(str.encode, texts), seeds))
-    except UnicodeEncodeError:
-        if seeds is None:
-            return list(map(xxh3_64_intdigest, _utf8(texts)))
-        return list(map(xxh3_64_intdigest, _utf8(texts), seeds))
 
 
 def _present_mask(columns: list[list[str | None]]) -> np.ndarray | None:
@@ -82,28 +64,16 @@ def _present_mask(columns: list[list[str | None]]) -> np.ndarray | None:
     return mask
 
 
-def _prompt_hashes(batch: Batch) -> list[int]:
-    """The hash of every record's prompt text ("" hashed where it has none)."""
-    return _hash_all(none_as_empty(prompt_texts(batch)))
-
-
 def prompt_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    """Lines (see `_line_numbers`) and keys (n x 1 uint64: the asked text's hash) of the
+    """Lines (`Batch.line_array`) and keys (n x 1 uint64: the asked text's hash) of the
     records with an asked text (computed once per batch)."""
     return batch.derived(_asked_keys)
 
 
-def _line_numbers(batch: Batch) -> np.ndarray:
-    """The batch's line numbers as uint32 (4 bytes a record), or int64 beyond 2**32 - 1 lines
-    (concatenating both kinds gives int64)."""
-    lines = batch.lines
-    return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
-
-
 def _asked_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    lines = batch.derived(_line_numbers)
+    lines = batch.line_array()
     asked = asked_texts(batch)
-    hashes = batch.derived(_prompt_hashes) if asked is prompt_texts(batch) else _hash_all(none_as_empty(asked))
+    hashes = prompt_hashes(batch) if asked is prompt_texts(batch) else text_hashes(asked)
     keys = np.array(hashes, dtype=np.uint64).reshape(-1, 1)
     mask = _present_mask([asked])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
@@ -118,10 +88,10 @@ def prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prompt_pair_keys(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
-    prompt_hashes = batch.derived(_prompt_hashes)
-    lines = batch.derived(_line_numbers)
+    prompts = prompt_hashes(batch)
+    lines = batch.line_array()
     answers = answer_texts(batch)
-    keys = np.array([prompt_hashes, _hash_all(none_as_empty(answers), prompt_hashes)], dtype=np.uint64).T.copy()
+    keys = np.array([prompts, text_hashes(answers, prompts)], dtype=np.uint64).T.copy()
     mask = _present_mask([prompt_texts(batch), answers])
     return (lines, keys) if mask is None else (lines[mask], keys[mask])
 
@@ -131,8 +101,8 @@ def blank_prompt_hashes(ctx: Context) -> np.ndarray:
     the separator (what FT201's fix makes of an empty prompt). A separator with letters or digits is not one: in a small file with
     repeated prompts, inference can take a whole prompt for the separator."""
     separator = ctx.conventions.separator or ""
-    texts = ["", "[]", separator] if separator and not any(ch.isalnum() for ch in separator) else ["", "[]"]
-    return np.array(sorted(_hash_all(texts)), dtype=np.uint64)
+    texts: list[str | None] = ["", "[]", separator] if separator and not any(ch.isalnum() for ch in separator) else ["", "[]"]
+    return np.array(sorted(text_hashes(texts)), dtype=np.uint64)
 
 
 @dataclass

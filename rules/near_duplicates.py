@@ -28,31 +28,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from xxhash import xxh3_64_intdigest
 
-from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash, none_as_empty
-from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_texts, similarity_texts_of
+from ftlint import Applicability, Batch, Context, DatasetRule, Diagnostic, Edit, Fix, Location, Rule, Severity, hookimpl, minhash
+from ftlint.record_text import answer_texts, conversation_prefixes_of, prompt_hashes, similarity_texts_of, text_hashes
 
 MAX_NAMED = 5  # lines named in one message
 
 
-def _hashes(texts: list[str | None]) -> list[int]:
-    """xxh3_64 of each text's UTF-8 bytes (None hashed as "")."""
-    texts = none_as_empty(texts)
-    try:
-        return list(map(xxh3_64_intdigest, map(str.encode, texts)))
-    except UnicodeEncodeError:  # a lone surrogate
-        return [xxh3_64_intdigest(t.encode("utf-8", "surrogatepass")) for t in texts]
-
-
-def _line_numbers(batch: Batch) -> np.ndarray:
-    lines = batch.lines
-    return np.array(lines, dtype=np.uint32 if not lines or lines[-1] <= 0xFFFFFFFF else np.int64)
-
-
 def _exact_keys(batch: Batch) -> np.ndarray:
     """n x 2 uint64: the hash of each record's prompt text and of its answer text."""
-    return np.array([_hashes(prompt_texts(batch)), _hashes(answer_texts(batch))], dtype=np.uint64).T.copy()
+    return np.array([prompt_hashes(batch), text_hashes(answer_texts(batch))], dtype=np.uint64).T.copy()
 
 
 def _prompt_signatures(batch: Batch) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +68,7 @@ class Sketches:
     def add(self, batch: Batch, ctx: Context, sigs: np.ndarray, valid: np.ndarray) -> None:
         self.path = self.path or ctx.path
         if valid.any():
-            self.lines.append(batch.derived(_line_numbers)[valid])
+            self.lines.append(batch.line_array()[valid])
             self.sigs.append(sigs[valid])
             self.keys.append(batch.derived(_exact_keys)[valid])
 
@@ -243,7 +228,7 @@ class NearDuplicate(NearDuplicateRule):
         prefixes = conversation_prefixes_of(batch, ctx.conventions.separator)
         if prefixes:
             state.prefix_lines.append(np.array([batch.lines[i] for i, _ in prefixes], dtype=np.int64))
-            state.prefix_hashes.append(np.array(_hashes([text for _, text in prefixes]), dtype=np.uint64))
+            state.prefix_hashes.append(np.array(text_hashes([text for _, text in prefixes]), dtype=np.uint64))
 
     def salt(self, keys: np.ndarray, ctx: Context) -> np.ndarray | None:
         # for classification the signature is the prompt's and the label must be equal

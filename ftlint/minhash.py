@@ -20,14 +20,17 @@ bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, pac
 per byte. rensa 0.5 hands its values back only as Python lists: making them and copying them
 into an array (`array.array`, twice as fast as `np.array` of the lists) costs about twice its
 hashing, the largest single cost of these rules, which a rensa release with array output would
-remove. Two texts with Jaccard similarity
-J agree on one 4-bit value with probability J + (1 - J) / 16, so J is estimated from the number
-of equal values (`similarity`); near J = 0.85 its standard error is about 0.03 (measured
-against exact Jaccard on real pairs). The same 64 bytes, read as 16 little-endian uint32, are
-the LSH band keys: 16 bands of 8 values. Two texts become candidates when they share a band;
-with J = 0.85 that happens with probability 0.996, with J = 0.5 with probability 0.09, and for
-unrelated texts (J < 0.1) almost never. Each candidate pair is then checked with the estimate:
-similar means estimated J >= the threshold.
+remove. Two texts with Jaccard similarity J agree on one 4-bit value with probability
+J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); near
+J = 0.85 its standard error is about 0.03 (measured against exact Jaccard on real pairs). The
+same 64 bytes, read as 16 little-endian uint32, are the LSH band keys: 16 bands of 8 values.
+Two texts become candidates when they share a band; with J = 0.85 that happens with probability
+0.996, with J = 0.5 with probability 0.09. Unrelated texts share a band by chance more often
+than 32-bit keys suggest (their 4-bit values agree one time in 16 or more): at 1M real records,
+about 7 million candidate pairs for 639 similar ones. Each candidate pair is first compared on
+the first half of its signatures, and only a pair whose half does not already differ in more
+values than the threshold allows in the whole is compared whole: similar means estimated
+J >= the threshold.
 
 Copies whose signatures are equal (same normalised text, almost always) are grouped first:
 every group is represented by its first record, and only representatives are compared, so a
@@ -228,7 +231,7 @@ def similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _unequal_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many of the 4-bit values of rows a[i] and b[i] differ (rows of 8k bytes)."""
+    """How many of the 4-bit values of rows a[i] and b[i] differ (rows of a multiple of 8 bytes)."""
     differ = np.ascontiguousarray(a ^ b).view(np.uint64)  # 16 values of 4 bits per word
     differ |= differ >> np.uint64(1)
     differ |= differ >> np.uint64(2)

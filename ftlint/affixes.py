@@ -24,8 +24,8 @@ _TAIL = 64  # characters at the end of a text that the ending helpers look at
 # Endings that look like a deliberate marker, besides runs of ASCII symbols (see other_ending).
 _SPECIAL_TOKEN = re.compile(r"\s*<\|?/?[A-Za-z_][\w-]*\|?>\s*\Z")  # <|endoftext|>, </s>, <END>
 _LABEL_LINE = re.compile(r"\n[ \t]*[A-Za-z][\w ]{0,24}:[ \t]*\Z")  # "\nAnswer:", "\nSentiment:"
-_MARKER_WORD = re.compile(r"\s+(?:END|STOP|EOS|EOT|EOF)[.!]?\s*\Z")  # " STOP" where " END" is the stop
-_SYMBOL_RUN = re.compile(r"[\W_]+\Z")
+_MARKER_WORDS = ("END", "STOP", "EOS", "EOT", "EOF")
+_MARKER_WORD = re.compile(rf"\s+(?:{'|'.join(_MARKER_WORDS)})[.!]?\s*\Z")  # " STOP" where " END" is the stop
 _BRACKETS = "()[]{}\"'`"  # emoticons and quotes, not separators: ";-(", "'*'"
 _LAST_WORD = re.compile(r"\s+\S*\Z")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -98,13 +98,19 @@ def other_ending(text: str, *, label_lines: bool = False) -> str | None:
     not enough: such a prompt is treated as having no separator at all.
     """
     tail = text[-_TAIL:]
-    for pattern in (_SPECIAL_TOKEN, _MARKER_WORD, *((_LABEL_LINE,) if label_lines else ())):
-        match = pattern.search(tail)
-        if match:
-            return str(match.group())
-    match = _SYMBOL_RUN.search(tail)
-    if match:
-        run = match.group()[-MAX_AFFIX:]
+    stripped = tail.rstrip()
+    # each expression runs only where the end it needs is there (most texts end with neither)
+    if stripped.endswith(">") and (match := _SPECIAL_TOKEN.search(tail)):
+        return str(match.group())
+    if stripped.rstrip(".!").endswith(_MARKER_WORDS) and (match := _MARKER_WORD.search(tail)):
+        return str(match.group())
+    if label_lines and tail.rstrip(" \t").endswith(":") and (match := _LABEL_LINE.search(tail)):
+        return str(match.group())
+    symbols = len(tail)
+    while symbols and not tail[symbols - 1].isalnum():  # the run of [\W_] ending the text
+        symbols -= 1
+    if symbols < len(tail):
+        run = tail[symbols:][-MAX_AFFIX:]
         body = run.rstrip()
         # the ending starts at the whitespace before its last symbols ("!\n\n---" -> "\n\n---"),
         # or after the sentence punctuation that ends the text ("now.->" -> "->")

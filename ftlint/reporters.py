@@ -27,11 +27,14 @@ JSON_CHUNK = 10_000  # diagnostics converted and written at once by the JSON rep
 # surrogates, which UTF-8 cannot encode: a file name's bytes that are not UTF-8 (Python's
 # surrogateescape, U+DC80-U+DCFF) or a lone `\ud800` escape in the data.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-# The characters of _JSON_UNSAFE in UTF-8 (orjson refuses lone surrogates): the bytes they begin
-# with (searched first, at memchr speed), then each exactly, by an expression led by a literal (so
-# that `re` also scans at memchr speed). A JSON text that none matches has none of them.
-_JSON_UNSAFE_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
-_JSON_UNSAFE_UTF8 = tuple(re.compile(p) for p in (rb"\x7f", rb"\xc2[\x80-\x9f]", rb"\xe2\x80[\xa8-\xae]", rb"\xe2\x81[\xa6-\xa9]"))
+# The characters of _JSON_UNSAFE in UTF-8 (orjson refuses lone surrogates), by their first byte:
+# the bytes that follow it in one of them. `_holds_unsafe` finds each first byte at memchr speed
+# (a regular expression scans 5-10x slower) and looks at what follows only there.
+_JSON_UNSAFE_UTF8 = {
+    b"\x7f": (b"",),
+    b"\xc2": tuple(bytes([b]) for b in range(0x80, 0xA0)),
+    b"\xe2": (*(b"\x80" + bytes([b]) for b in range(0xA8, 0xAF)), *(b"\x81" + bytes([b]) for b in range(0xA6, 0xAA))),
+}
 # What XML 1.0 does not allow in a document at all, not even as a character reference.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -207,9 +210,18 @@ def _safe_orjson(document: Any) -> bytes | None:
         data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     except orjson.JSONEncodeError:
         return None
-    if any(lead in data for lead in _JSON_UNSAFE_LEADS) and any(unsafe.search(data) for unsafe in _JSON_UNSAFE_UTF8):
-        return None
-    return data
+    return None if _holds_unsafe(data) else data
+
+
+def _holds_unsafe(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds a character of `_JSON_UNSAFE`."""
+    for first, rests in _JSON_UNSAFE_UTF8.items():
+        at = data.find(first)
+        while at >= 0:
+            if data.startswith(rests, at + 1):
+                return True
+            at = data.find(first, at + 1)
+    return False
 
 
 def _write_streamed(out: TextIO, document: dict[str, Any], key: str, items: list[Any], convert: Callable[[Any], Any], depth: int) -> None:

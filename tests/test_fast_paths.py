@@ -63,3 +63,16 @@ def test_line_counts_before_a_range_start_cross_map_windows(tmp_path, monkeypatc
     assert len(data) > 3 * mmap.ALLOCATIONGRANULARITY
     for end in (0, 1, mmap.ALLOCATIONGRANULARITY - 1, mmap.ALLOCATIONGRANULARITY, mmap.ALLOCATIONGRANULARITY + 1, len(data) - 1, len(data), len(data) + 100):
         assert files.count_lines(str(path), end) == data[:end].count(b"\n"), end
+
+
+def test_what_the_paused_collector_made_is_old_afterwards():
+    """The first collection after a check would traverse every finding it made to free nothing:
+    they are in the oldest generation instead, left to the next full collection."""
+    import gc
+
+    gc.collect()
+    with parse.collector_paused():
+        made = [[i] for i in range(50_000)]
+    assert gc.isenabled()
+    old = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(made) in old and id(made[-1]) in old

@@ -153,3 +153,14 @@ def test_unknown_output_format_is_a_usage_error(capsys):
         cli.main(["check", str(SENTIMENT), "--format", "jsonn"])
     assert exit.value.code == 2
     assert "invalid choice: 'jsonn'" in capsys.readouterr().err
+
+
+def test_json_reports_find_every_unsafe_character_in_orjson_bytes():
+    """The byte scan that lets orjson's output through unchanged finds exactly the characters the
+    JSON reports escape, alone and among others that share their first bytes."""
+    from ftlint.reporters import _JSON_UNSAFE, _holds_unsafe
+
+    for code in [*range(0x7E, 0x800), *range(0x2000, 0x2100)]:
+        ch = chr(code)
+        for text in (ch, f"a{ch}", f"{ch}\u2027é", f"’…{ch}"):
+            assert _holds_unsafe(text.encode()) == bool(_JSON_UNSAFE.search(text)), repr(text)

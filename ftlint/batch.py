@@ -57,7 +57,8 @@ class Batch:
         return column
 
     def strings(self, key: str) -> list[str | None]:
-        """The value of `key` in each record when it is a string, else None (cached)."""
+        """The value of `key` in each record when it is a string, else None (cached; the list of
+        `values_of` itself when every value is a string or null)."""
         column: list[Any] | None = self._columns.get((key, True))
         if column is None:
             column = self.values_of(key)

@@ -118,7 +118,7 @@ def _plain_prompt_completion(batch: Batch, records: list[Record]) -> list[bool]:
     plain = list(map(and_, both, map(_NOT_PROMPT_COMPLETION_KEYS.isdisjoint, records)))
     for key in ("prompt", "completion"):
         column = batch.values_of(key)
-        if list in set(map(type, column)):  # maybe messages: `detect_format` decides
+        if batch.strings(key) is not column:  # a value that is neither a string nor null, maybe messages: `detect_format` decides
             for i in where(map(is_, map(type, column), repeat(list))):
                 plain[i] = False
     return plain

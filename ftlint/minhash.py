@@ -18,9 +18,9 @@ Signatures: 128 MinHash values per text, computed by rensa's R-MinHash (a Rust l
 the shingles' 64-bit hashes, thousands of texts in one call. Of each value only the lowest 4
 bits are kept ("b-bit minwise hashing", Li and König): 64 bytes per record, packed two values
 per byte. rensa 0.5 hands its values back only as Python lists: making them and copying them
-into an array (`array.array`, twice as fast as `np.array` of the lists) costs about twice its
-hashing, the largest single cost of these rules, which a rensa release with array output would
-remove. Two texts with Jaccard similarity J agree on one 4-bit value with probability
+into an array (`array.array.fromlist`, 5x as fast as `np.array` of the lists) costs about one
+and a half times its hashing, the largest single cost of these rules, which a rensa release
+with array output would remove. Two texts with Jaccard similarity J agree on one 4-bit value with probability
 J + (1 - J) / 16, so J is estimated from the number of equal values (`similarity`); near
 J = 0.85 its standard error is about 0.03 (measured against exact Jaccard on real pairs). The
 same 64 bytes, read as 16 little-endian uint32, are the LSH band keys: 16 bands of 8 values.
@@ -217,9 +217,9 @@ def _packed_signatures(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         # set would look like any other signature)
         offsets = np.concatenate(([0], offsets[1:][nonempty])).astype(np.uint64)
         matrix = RMinHash.digest_matrix_from_flat_token_hashes(hashes, offsets, NUM_PERM, SEED)
-        rows = array.array("I")  # takes rensa's lists of ints at C speed, twice as fast as np.array
+        rows = array.array("I")  # takes rensa's lists of ints at C speed: 5x as fast as np.array
         for row in matrix.to_rows():
-            rows.extend(row)
+            rows.fromlist(row)  # (3x as fast as `extend`)
         values = (np.frombuffer(rows, dtype=np.uintc).astype(np.uint8) & np.uint8(15)).reshape(-1, NUM_PERM)
         packed[nonempty] = values[:, 0::2] | (values[:, 1::2] << np.uint8(4))
     return packed, nonempty

@@ -84,7 +84,7 @@ def _folded_chars(texts: Sequence[str]) -> np.ndarray:
     codepoints = _narrow_codepoints(joined)
     if codepoints is not None:  # the Basic Multilingual Plane: case folded by table, mostly
         folded = _bmp_folded().take(codepoints)
-        chars = folded[folded != _DROPPED]
+        chars = np.compress(folded != _DROPPED, folded)  # (a boolean index takes twice as long here)
         if not (chars == _FOLDS_TO_MORE).any():
             folded_chars: np.ndarray = chars
             return folded_chars

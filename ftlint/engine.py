@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import gzip
+import glob
 import multiprocessing
 import os
 import zlib
@@ -95,8 +96,9 @@ def expand_paths(
     def is_input(name: str) -> bool:
         return name.lower().endswith(wanted) and not name.endswith(REMOVED_SUFFIX)
 
-    files, errors = [], []
-    for path in paths:
+    files: list[str] = []
+    errors: list[str] = []
+    for path in _globs_expanded(paths, errors):
         if path == "-":
             files.append(path)
         elif os.path.isdir(path):
@@ -114,6 +116,19 @@ def expand_paths(
         else:
             errors.append(f"{path}: no such file or directory")
     return files, errors
+
+
+def _globs_expanded(paths: Iterable[str], errors: list[str]) -> Iterator[str]:
+    """The paths, with a pattern that names no file itself (a quoted glob: a shell expands an
+    unquoted one) replaced by what it matches, sorted; one that matches nothing is an error."""
+    for path in paths:
+        if path == "-" or os.path.exists(path) or not glob.has_magic(path):
+            yield path
+            continue
+        matches = sorted(glob.glob(path, recursive=True))
+        if not matches:
+            errors.append(f"{path}: no file matches this pattern")
+        yield from matches
 
 
 def _total_size(paths: list[str]) -> int | None:

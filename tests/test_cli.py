@@ -86,6 +86,18 @@ def test_directory_without_jsonl_is_an_error(ftlint, tmp_path):
     assert proc.returncode == 2 and b"no *.jsonl" in proc.stderr
 
 
+def test_a_quoted_glob_is_expanded_as_a_shell_would(ftlint, tmp_path, clean, broken):
+    (tmp_path / "shards").mkdir()
+    literal = tmp_path / "shards" / "[1].jsonl"  # a file whose name looks like a pattern is itself
+    literal.write_bytes(CLEAN)
+    proc = ftlint("check", str(tmp_path / "*.jsonl"), str(literal), "--format", "json", *only_reader())
+    assert [f["path"] for f in json.loads(proc.stdout)["files"]] == [str(broken), str(clean), str(literal)]
+    proc = ftlint("check", str(tmp_path / "**" / "*.jsonl"), "--format", "json", *only_reader())
+    assert [f["path"] for f in json.loads(proc.stdout)["files"]] == [str(broken), str(clean), str(literal)]
+    proc = ftlint("check", str(tmp_path / "nothing-*.jsonl"), str(clean))
+    assert proc.returncode == 2 and proc.stderr.decode().strip().endswith("nothing-*.jsonl: no file matches this pattern")
+
+
 def test_stdin_with_filename(ftlint, broken):
     proc = ftlint("check", "-", "--stdin-filename", "data/train.jsonl", *only_reader(), stdin=broken.read_bytes())
     assert proc.returncode == 1

@@ -52,18 +52,15 @@ def run(plan_of: api.PlanFactory, args: argparse.Namespace) -> RunResult:
 
 
 def expand(patterns: list[str]) -> list[str]:
-    """Paths with their globs expanded (sorted): local ones as given, URLs through fsspec; a
-    glob that matches nothing is an error. Other paths are left to the plan (directories are
-    walked, a missing file is an error of the run)."""
+    """URLs with their globs expanded (sorted) through fsspec; a glob that matches nothing is
+    an error. Local paths are left to the plan (as for a local check: globs expanded,
+    directories walked, a missing file an error of the run)."""
     found: list[str] = []
     for pattern in patterns:
-        if "://" in pattern:
-            matches = _urls(pattern)
-        elif not glob.has_magic(pattern):
+        if "://" not in pattern:
             found.append(pattern)
             continue
-        else:
-            matches = sorted(glob.glob(pattern, recursive=True))
+        matches = _urls(pattern)
         if not matches:
             raise api.EngineError(f"{pattern}: no file matches this pattern")
         found += matches

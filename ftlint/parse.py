@@ -440,8 +440,9 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            gc.freeze()  # every tracked object to the permanent generation,
-            gc.unfreeze()  # and back into the oldest one
+            if not gc.get_freeze_count():  # (a program that froze objects itself keeps them frozen)
+                gc.freeze()  # every tracked object to the permanent generation,
+                gc.unfreeze()  # and back into the oldest one
             gc.enable()
 
 

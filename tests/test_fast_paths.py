@@ -76,3 +76,19 @@ def test_what_the_paused_collector_made_is_old_afterwards():
     assert gc.isenabled()
     old = {id(o) for o in gc.get_objects(generation=2)}
     assert id(made) in old and id(made[-1]) in old
+
+
+def test_the_paused_collector_leaves_a_programs_frozen_objects_frozen():
+    """ftlint used as a library (`ftlint.api.check`) in a program that froze its objects (as a
+    pre-forking server does) must not thaw them."""
+    import gc
+
+    frozen = [[i] for i in range(1_000)]
+    gc.freeze()
+    try:
+        count = gc.get_freeze_count()
+        with parse.collector_paused():
+            pass
+        assert gc.get_freeze_count() == count and id(frozen) not in {id(o) for o in gc.get_objects()}
+    finally:
+        gc.unfreeze()

@@ -43,6 +43,7 @@ import array
 import functools
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -53,6 +54,7 @@ ROWS = 8  # values per LSH band: 8 x 4 bits = one uint32 band key
 BANDS = NUM_PERM // ROWS
 SIGNATURE_BYTES = NUM_PERM * BITS // 8
 SEED = 1_234_567  # fixed: signatures of two runs (a training and a validation file) must agree
+THREADS = 2  # bands compared at once
 WINDOW = 64  # a representative is compared with at most this many earlier ones per band key
 DEFAULT_THRESHOLD = 0.85
 # characters signed at once: temporaries of about a megabyte, which the allocator reuses (larger
@@ -310,13 +312,15 @@ def similar_pairs(
     rows = np.ascontiguousarray(sigs[reps])
     halves = np.ascontiguousarray(rows[:, : SIGNATURE_BYTES // 2])
     keys = band_keys(rows, None if salt is None else salt[reps])
-    found = []
-    for band in range(BANDS):
+
+    def in_band(band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if bands is None:
-            found.append(_similar_in_band(rows, halves, keys[:, band], threshold))
-        else:
-            chosen = np.flatnonzero(bands[reps, band])
-            found.append(_similar_in_band(rows, halves, keys[chosen, band], threshold, chosen))
+            return _similar_in_band(rows, halves, keys[:, band], threshold)
+        chosen = np.flatnonzero(bands[reps, band])
+        return _similar_in_band(rows, halves, keys[chosen, band], threshold, chosen)
+
+    with ThreadPoolExecutor(THREADS) as pool:  # numpy lets go of the GIL in the sorts, gathers and comparisons
+        found = list(pool.map(in_band, range(BANDS)))
     earlier, later = np.concatenate([e for e, _, _ in found]), np.concatenate([la for _, la, _ in found])
     sims = np.concatenate([s for _, _, s in found])
     if salt is not None:
